@@ -1,0 +1,159 @@
+/*
+ * vs: runs the vs tools, as git runs its commands.
+ *
+ *   vs TOOL [ARGS...]     runs vs-TOOL ARGS...
+ *   vs help [TOOL]        lists the tools, or shows TOOL's help
+ */
+#include <limits.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "log.h"
+#include "opt.h"
+
+static const struct {
+	const char *name, *summary;
+} tools[] = {
+	{"db", "create and upgrade the database schema"},
+	{"ingest", "probe, store and register uploaded videos"},
+	{"encode", "encode the H.264/AAC quality ladder, poster and storyboard"},
+	{"package", "cut renditions into HLS (and DASH) packages"},
+	{"publish", "upload packages to a local origin or S3"},
+	{"sign", "make and verify expiring signed URLs"},
+	{"progress", "read and write viewers' progress"},
+	{"report", "viewing and quality-of-experience analytics"},
+	{"cgi", "the HTTP endpoints for the web player (CGI/FastCGI)"},
+};
+
+static const struct vs_option options[] = {{0}};
+
+static const struct vs_command cmd = {
+	.name = "vs",
+	.synopsis = "TOOL [ARGS...]\nhelp [TOOL]",
+	.summary = "Video streaming as Unix tools: run 'vs help' for the list",
+	.subcommands = "help db ingest encode package publish sign progress report cgi",
+	.options = options,
+};
+
+/* The directory vs itself was run from, so that vs-TOOL next to it wins
+ * over one elsewhere on PATH (a build tree, a PREFIX). */
+static char *self_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return strdup(buf);
+}
+
+static char *find_tool(const char *tool)
+{
+	char *dir = self_dir(), *name = NULL, *path = NULL;
+
+	if (asprintf(&name, "vs-%s", tool) < 0)
+		name = NULL;
+	if (dir && name) {
+		path = vs_path_join(dir, name);
+		if (path && access(path, X_OK) != 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	free(dir);
+	if (!path)
+		return name; /* execvp searches PATH */
+	free(name);
+	return path;
+}
+
+static bool installed(const char *tool)
+{
+	char *dir = self_dir(), *name = NULL, *path = NULL;
+	bool ok;
+	const char *p;
+
+	if (asprintf(&name, "vs-%s", tool) < 0)
+		return false;
+	if (dir && (path = vs_path_join(dir, name)) && access(path, X_OK) == 0) {
+		ok = true;
+		goto out;
+	}
+	ok = false;
+	for (p = getenv("PATH"); p && *p && !ok;) {
+		size_t n = strcspn(p, ":");
+		char *d = strndup(p, n), *f = d ? vs_path_join(n ? d : ".", name) : NULL;
+
+		ok = f && access(f, X_OK) == 0;
+		free(f);
+		free(d);
+		p += n + (p[n] == ':');
+	}
+out:
+	free(path);
+	free(dir);
+	free(name);
+	return ok;
+}
+
+static int list_tools(void)
+{
+	printf("usage: vs TOOL [ARGS...]\n\nThe tools:\n");
+	for (size_t i = 0; i < VS_ARRAY_SIZE(tools); i++)
+		if (installed(tools[i].name))
+			printf("  %-10s %s\n", tools[i].name, tools[i].summary);
+	printf("\n'vs help TOOL' or 'vs TOOL --help' shows a tool's options; "
+	       "man vs(7) describes the pipeline.\n");
+	return fflush(stdout) == 0 ? VS_EXIT_OK : VS_EXIT_FAILED;
+}
+
+static int run(const char *tool, char **args)
+{
+	char *path;
+
+	if (!*tool || strchr(tool, '/') || tool[0] == '-')
+		return vs_usage_error(&cmd, "'%s' is not a vs tool", tool);
+	path = find_tool(tool);
+	if (!path)
+		return VS_EXIT_FAILED;
+	args[0] = path;
+	execvp(path, args);
+	if (errno == ENOENT)
+		vs_usage_error(&cmd, "'%s' is not a vs tool; see 'vs help'", tool);
+	else
+		vs_log_error("cannot run '%s': %s", path, strerror(errno));
+	free(path);
+	return errno == ENOENT ? VS_EXIT_USAGE : VS_EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+	vs_log_init(argv[0]);
+	/* No option parsing past the tool's name: its arguments are its own. */
+	if (argc < 2)
+		return list_tools() == VS_EXIT_OK ? VS_EXIT_USAGE : VS_EXIT_FAILED;
+	if (argv[1][0] == '-') {
+		struct vs_opt opt = VS_OPT_INIT(&cmd, 2, argv);
+		const char *arg;
+		int c = vs_opt_next(&opt, &arg);
+
+		vs_opt_release(&opt);
+		return c < 0 ? vs_opt_exit(c) : vs_usage_error(&cmd, "unknown option '%s'", argv[1]);
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc == 2)
+			return list_tools();
+		{
+			char *help_args[] = {NULL, "--help", NULL};
+
+			return run(argv[2], help_args);
+		}
+	}
+	return run(argv[1], argv + 1);
+}

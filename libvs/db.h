@@ -1,0 +1,48 @@
+#ifndef VS_DB_H
+#define VS_DB_H
+
+#include <libpq-fe.h>
+
+#include "vs.h"
+
+/*
+ * The one way vs programs talk to PostgreSQL (libpq). Only parameterised
+ * statements: values never become part of SQL text.
+ *
+ * Failures follow error.h: VS_ETEMP when the server cannot be reached, the
+ * connection dropped, or the error is transient (SQLSTATE classes 08, 53,
+ * 57P, serialisation failures) — the program exits 75; VS_ERR when the
+ * statement itself was refused.
+ */
+
+/* Seconds to wait for a connection unless the URL sets connect_timeout. */
+#define VS_DB_CONNECT_TIMEOUT_S 5
+
+/* The database URL to use: the --database value if given, else
+ * $VS_DATABASE_URL, else NULL (no database). Borrowed. */
+const char *vs_db_url(const char *flag);
+
+/* Connects (new connection in *db, caller vs_db_close()s it). */
+int vs_db_connect(const char *url, PGconn **db);
+void vs_db_close(PGconn *db);
+
+/*
+ * Runs sql with n text parameters ($1..$n; a NULL entry is SQL NULL).
+ * On success *res (may be NULL if the caller does not want rows) holds the
+ * result, to be PQclear()ed. Returns 0, VS_ERR or VS_ETEMP.
+ */
+int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *const *params);
+
+/* Runs a statement without parameters or rows (BEGIN, COMMIT, DDL). */
+int vs_db_run(PGconn *db, const char *sql);
+
+/* ROLLBACK if a transaction is open; keeps the current error message. */
+void vs_db_rollback(PGconn *db);
+
+/* The SQLSTATE of the last failed vs_db_exec in this thread, or "". */
+const char *vs_db_sqlstate(void);
+
+/* Value of row r, column c, or NULL for SQL NULL (borrowed from res). */
+const char *vs_db_value(const PGresult *res, int r, int c);
+
+#endif

@@ -1,0 +1,225 @@
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fsutil.h"
+
+char *vs_path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	char *s = NULL;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	while (*name == '/')
+		name++;
+	if (asprintf(&s, "%.*s/%s", (int)n, dir, name) < 0)
+		return NULL;
+	return s;
+}
+
+int vs_mkdir_p(const char *dir, mode_t mode)
+{
+	char *p = strdup(dir);
+	int ret = 0;
+
+	if (!p)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) != 0 && errno != EEXIST) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot create directory '%s': %s", p,
+			              strerror(errno));
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	if (ret == 0 && !vs_is_dir(dir))
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create directory '%s': %s", dir,
+		              "a file of that name exists");
+	free(p);
+	return ret;
+}
+
+int vs_tmpfile(const char *dir, const char *prefix, char **path, int *fd)
+{
+	char *p = NULL;
+
+	*path = NULL;
+	*fd = -1;
+	if (asprintf(&p, "%s/.%s-XXXXXX", dir, prefix) < 0)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	*fd = mkostemp(p, O_CLOEXEC);
+	if (*fd < 0) {
+		int ret = vs_fail(VS_ERR, VS_E_IO, "cannot create a file in '%s': %s", dir,
+		                  strerror(errno));
+		free(p);
+		return ret;
+	}
+	fchmod(*fd, 0644);
+	*path = p;
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int vs_write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	char *tmp = NULL;
+	int fd = -1, ret;
+
+	if (!dir)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (slash)
+		*slash = '\0';
+	ret = vs_tmpfile(slash ? (*dir ? dir : "/") : ".", "tmp", &tmp, &fd);
+	if (ret < 0)
+		goto out;
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename into '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	free(dir);
+	return ret;
+}
+
+int vs_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	*data = NULL;
+	*len = 0;
+	if (!f)
+		return vs_fail(VS_ERR, errno == ENOENT ? VS_E_NOT_FOUND : VS_E_IO,
+		               "cannot open '%s': %s", path, strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (n + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 4096;
+			char *nbuf = realloc(buf, ncap);
+
+			if (!nbuf) {
+				ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+				goto out;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (n > max) {
+			ret = vs_fail(VS_ERR, VS_E_TOO_LARGE, "'%s' is larger than %zu bytes", path, max);
+			goto out;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int vs_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 :
+		       vs_fail(VS_ERR, VS_E_IO, "cannot remove '%s': %s", path, strerror(errno));
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return vs_fail(VS_ERR, VS_E_IO, "cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+bool vs_is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool vs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+char *vs_abspath(const char *path)
+{
+	char *cwd, *s;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	s = vs_path_join(cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+	free(cwd);
+	return s;
+}

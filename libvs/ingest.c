@@ -1,0 +1,853 @@
+#include <ctype.h>
+#include <fcntl.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "fetch.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "ingest.h"
+#include "log.h"
+#include "probe.h"
+#include "record.h"
+
+#define INGEST_JSON "ingest.json"
+#define INCOMING_DIR ".incoming"
+#define COPY_CHUNK (1 << 20)
+#define SLUG_TRIES 20 /* "limits", "limits-2" … "limits-20", then "limits-<id>" */
+
+/* What the record asks for, validated. Strings borrowed from rec or opts. */
+struct meta {
+	const char *title;       /* NULL: derive from the file name */
+	const char *description;
+	json_t *tags;            /* new reference: array of strings */
+	const char *category;    /* may be NULL */
+	const char *slug;        /* NULL: derive from the title */
+};
+
+struct source {
+	char *input;             /* path or URL as given; owned */
+	bool is_url;
+	char *local;             /* the file probed: the input or the download; owned */
+	char *original_filename; /* owned */
+	char sha256[VS_SHA256_HEX_LEN + 1];
+	long long size;
+	char id[VS_UUID_LEN + 1];
+	char *tmp;               /* download or copy under .incoming; owned, unlinked on failure */
+};
+
+const char *vs_media_root(const char *flag)
+{
+	const char *env = getenv("VS_MEDIA_ROOT");
+
+	if (flag && *flag)
+		return flag;
+	return env && *env ? env : VS_MEDIA_ROOT_DEFAULT;
+}
+
+void vs_slugify(const char *title, char *out, size_t n)
+{
+	size_t k = 0;
+	bool dash = false;
+
+	for (const unsigned char *p = (const unsigned char *)title; *p && k + 1 < n; p++) {
+		if (isascii(*p) && isalnum(*p)) {
+			if (dash && k > 0 && k + 2 < n)
+				out[k++] = '-';
+			dash = false;
+			out[k++] = (char)tolower(*p);
+		} else if (*p == '\'') {
+			continue; /* "Newton's" → "newtons" */
+		} else {
+			dash = true;
+		}
+		if (k >= VS_SLUG_MAX - 12) /* room for a "-<suffix>" */
+			break;
+	}
+	while (k > 0 && out[k - 1] == '-')
+		k--;
+	out[k] = '\0';
+}
+
+bool vs_is_slug(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VS_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-' ? s[i + 1] == '-' : !(isdigit((unsigned char)s[i]) ||
+		                                       (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static int take_string(const json_t *rec, const char *key, const char *dflt, size_t max,
+                       const char **out)
+{
+	json_t *v = json_object_get(rec, key);
+
+	*out = dflt;
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v))
+			return vs_fail(VS_ERR, VS_E_INVALID, "field '%s' must be a string", key);
+		*out = json_string_value(v);
+	}
+	if (*out && max && utf8_chars(*out) > max)
+		return vs_fail(VS_ERR, VS_E_INVALID, "field '%s' is longer than %zu characters", key,
+		               max);
+	return 0;
+}
+
+static int add_tag(json_t *tags, const char *s, size_t n)
+{
+	json_t *t;
+
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n == 0)
+		return 0;
+	t = json_stringn(s, n);
+	if (!t)
+		return vs_fail(VS_ERR, VS_E_INVALID, "tag '%.*s' is not valid UTF-8", (int)n, s);
+	if (utf8_chars(json_string_value(t)) > VS_TAG_MAX) {
+		json_decref(t);
+		return vs_fail(VS_ERR, VS_E_INVALID, "a tag is longer than %d characters", VS_TAG_MAX);
+	}
+	for (size_t i = 0; i < json_array_size(tags); i++)
+		if (json_equal(json_array_get(tags, i), t)) {
+			json_decref(t);
+			return 0;
+		}
+	json_array_append_new(tags, t);
+	if (json_array_size(tags) > VS_TAGS_MAX)
+		return vs_fail(VS_ERR, VS_E_INVALID, "more than %d tags", VS_TAGS_MAX);
+	return 0;
+}
+
+static int take_tags(const json_t *rec, const char *dflt, json_t **out)
+{
+	json_t *v = json_object_get(rec, "tags");
+	json_t *tags = json_array();
+	int ret = 0;
+
+	*out = NULL;
+	if (v && json_is_array(v)) {
+		for (size_t i = 0; i < json_array_size(v) && ret == 0; i++) {
+			json_t *t = json_array_get(v, i);
+
+			if (!json_is_string(t))
+				ret = vs_fail(VS_ERR, VS_E_INVALID, "field 'tags' must hold strings");
+			else
+				ret = add_tag(tags, json_string_value(t), json_string_length(t));
+		}
+	} else if (v && !json_is_null(v) && !json_is_string(v)) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "field 'tags' must be an array of strings");
+	} else {
+		const char *s = v && json_is_string(v) ? json_string_value(v) : dflt;
+
+		while (s && *s && ret == 0) {
+			size_t n = strcspn(s, ",");
+
+			ret = add_tag(tags, s, n);
+			s += n;
+			s += *s == ',';
+		}
+	}
+	if (ret < 0) {
+		json_decref(tags);
+		return ret;
+	}
+	*out = tags;
+	return 0;
+}
+
+static int read_meta(const json_t *rec, const struct vs_ingest_opts *o, struct meta *m)
+{
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if ((ret = take_string(rec, "title", o->title, VS_TITLE_MAX, &m->title)) < 0 ||
+	    (ret = take_string(rec, "description", o->description ? o->description : "",
+	                       VS_DESCRIPTION_MAX, &m->description)) < 0 ||
+	    (ret = take_string(rec, "category", o->category, VS_TAG_MAX, &m->category)) < 0 ||
+	    (ret = take_string(rec, "slug", o->slug, 0, &m->slug)) < 0 ||
+	    (ret = take_tags(rec, o->tags, &m->tags)) < 0)
+		return ret;
+	if (m->title && !*m->title)
+		m->title = NULL;
+	if (m->category && !*m->category)
+		m->category = NULL;
+	if (m->slug && !vs_is_slug(m->slug))
+		return vs_fail(VS_ERR, VS_E_INVALID,
+		               "slug '%s' is not valid: use lower-case letters, digits and single "
+		               "dashes, at most %d characters", m->slug, VS_SLUG_MAX);
+	return 0;
+}
+
+static void source_release(struct source *s)
+{
+	if (s->tmp)
+		unlink(s->tmp);
+	free(s->tmp);
+	free(s->input);
+	free(s->local);
+	free(s->original_filename);
+}
+
+static int read_source(const json_t *rec, struct source *s)
+{
+	json_t *v = json_object_get(rec, "source");
+	const char *in = NULL;
+
+	if (json_is_string(v))
+		in = json_string_value(v);
+	else if (json_is_object(v))
+		in = json_string_value(json_object_get(v, "url")) ?
+		     json_string_value(json_object_get(v, "url")) :
+		     json_string_value(json_object_get(v, "path"));
+	if (!v)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no 'source'");
+	if (!in || !*in)
+		return vs_fail(VS_ERR, VS_E_INVALID,
+		               "field 'source' must be a path or URL, or an object with 'path' or 'url'");
+	s->input = strdup(in);
+	s->is_url = vs_is_http_url(in);
+	if (!s->input)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (!s->is_url && strstr(in, "://"))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s': only files and http(s) URLs can be ingested",
+		               in);
+	return 0;
+}
+
+static void hash_chunk(const void *data, size_t len, void *ctx)
+{
+	vs_sha256_update(ctx, data, len);
+}
+
+static int hash_file(const char *path, char hex[VS_SHA256_HEX_LEN + 1], long long *size)
+{
+	struct vs_sha256 *h = vs_sha256_new();
+	char *buf = malloc(COPY_CHUNK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	*size = 0;
+	if (!h || !buf) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (fd < 0) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot open: %s", strerror(errno));
+		goto out;
+	}
+	while ((n = read(fd, buf, COPY_CHUNK)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		vs_sha256_update(h, buf, (size_t)n);
+		*size += n;
+	}
+	vs_sha256_final(h, hex);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	vs_sha256_free(h);
+	return ret;
+}
+
+/* Copies src into the open file out: in the kernel where it can, so a
+ * file system with reflinks shares the blocks. */
+static int copy_into(const char *src, int out, long long expect)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	long long done = 0;
+	char *buf = NULL;
+	int ret = 0;
+
+	if (in < 0)
+		return vs_fail(VS_ERR, VS_E_IO, "cannot open: %s", strerror(errno));
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, COPY_CHUNK * 64, 0);
+
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+		              errno == EOPNOTSUPP) && done == 0)
+			break; /* fall back to read and write */
+		if (n < 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot copy: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			goto done;
+		done += n;
+	}
+	buf = malloc(COPY_CHUNK);
+	if (!buf) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(in, buf, COPY_CHUNK), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		while (w < n) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				ret = vs_fail(VS_ERR, VS_E_IO, "cannot store the copy: %s", strerror(errno));
+				goto out;
+			}
+			w += k;
+		}
+		done += n;
+	}
+done:
+	if (done != expect)
+		ret = vs_fail(VS_ERR, VS_E_IO, "the file changed while it was being ingested");
+	else if (fdatasync(out) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot store the copy: %s", strerror(errno));
+out:
+	free(buf);
+	close(in);
+	return ret;
+}
+
+static char *basename_of(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return strdup(b ? b + 1 : path);
+}
+
+/* source.<ext>: the original's extension when it is short and plain, else
+ * one for the container. */
+static char *source_name(const char *original, const char *format)
+{
+	const char *dot = original ? strrchr(original, '.') : NULL;
+	char ext[9] = "";
+	char *name = NULL;
+
+	if (dot && strlen(dot + 1) >= 1 && strlen(dot + 1) < sizeof(ext)) {
+		size_t k = 0;
+
+		for (const char *p = dot + 1; *p; p++) {
+			if (!isascii((unsigned char)*p) || !isalnum((unsigned char)*p)) {
+				k = 0;
+				break;
+			}
+			ext[k++] = (char)tolower((unsigned char)*p);
+		}
+		ext[k] = '\0';
+	}
+	if (!ext[0]) {
+		static const struct {
+			const char *fmt, *ext;
+		} map[] = {{"mov", "mp4"}, {"matroska", "mkv"}, {"mpegts", "ts"}, {"avi", "avi"},
+		           {"flv", "flv"}, {"mpeg", "mpg"}, {"ogg", "ogv"}, {"asf", "wmv"}};
+
+		snprintf(ext, sizeof(ext), "bin");
+		for (size_t i = 0; format && i < VS_ARRAY_SIZE(map); i++)
+			if (!strncmp(format, map[i].fmt, strlen(map[i].fmt))) {
+				snprintf(ext, sizeof(ext), "%s", map[i].ext);
+				break;
+			}
+	}
+	if (asprintf(&name, "source.%s", ext) < 0)
+		return NULL;
+	return name;
+}
+
+/* The record kept in ingest.json and emitted: the ingest sections only. */
+static json_t *ingest_sections(const json_t *rec)
+{
+	static const char *const keys[] = {"id", "slug", "title", "description", "tags",
+	                                   "category", "source", "probe", "chapters"};
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(rec, keys[i]);
+
+		if (v)
+			json_object_set(out, keys[i], v);
+	}
+	return out;
+}
+
+/* Copies the ingest sections of from into rec, keeping rec's other
+ * members, and puts the sections first, in the order of vs(7). */
+static void merge_sections(json_t *rec, const json_t *from)
+{
+	json_t *sections = ingest_sections(from);
+	json_t *rest = json_deep_copy(rec);
+	const char *key;
+	json_t *v;
+
+	json_object_clear(rec);
+	json_object_update(rec, sections);
+	json_object_foreach(rest, key, v)
+		if (!json_object_get(rec, key))
+			json_object_set(rec, key, v);
+	json_decref(rest);
+	json_decref(sections);
+}
+
+static int write_ingest_json(const char *dir, const json_t *rec)
+{
+	json_t *keep = ingest_sections(rec);
+	char *path = vs_path_join(dir, INGEST_JSON);
+	char *text = json_dumps(keep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int ret;
+
+	if (!path || !text)
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	else
+		ret = vs_write_file_atomic(path, text, strlen(text));
+	free(text);
+	free(path);
+	json_decref(keep);
+	return ret;
+}
+
+static json_t *read_ingest_json(const char *dir)
+{
+	char *path = vs_path_join(dir, INGEST_JSON);
+	json_t *v = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+	free(path);
+	if (v && !json_is_object(v)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* ---- the database side ---- */
+
+static const char select_video[] =
+	"SELECT json_build_object("
+	" 'id', v.id, 'slug', v.slug, 'title', v.title, 'description', v.description,"
+	" 'tags', to_json(v.tags), 'category', v.category,"
+	" 'source', json_build_object('path', v.source_path,"
+	"   'original_filename', v.original_filename, 'content_type', v.content_type,"
+	"   'size', v.source_size, 'sha256', v.source_sha256),"
+	" 'probe', v.probe,"
+	" 'chapters', COALESCE((SELECT json_agg(json_build_object('title', c.title,"
+	"   'start', c.start_seconds, 'end', c.end_seconds) ORDER BY c.position)"
+	"   FROM video_chapters c WHERE c.video_id = v.id), '[]'::json))::text,"
+	" v.upload_status"
+	" FROM videos v WHERE v.source_sha256 = $1";
+
+static int db_find(PGconn *db, const char *sha, json_t **found)
+{
+	const char *p[] = {sha};
+	PGresult *r = NULL;
+	int ret;
+
+	*found = NULL;
+	ret = vs_db_exec(db, &r, select_video, 1, p);
+	if (ret < 0)
+		return ret;
+	if (PQntuples(r) == 1) {
+		*found = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+		if (!strcmp(PQgetvalue(r, 0, 1), "deleted")) {
+			/* Ingesting a deleted video again brings it back. */
+			PQclear(r);
+			return vs_db_exec(db, NULL,
+			                  "UPDATE videos SET upload_status = 'processing',"
+			                  " is_published = false, updated_at = now()"
+			                  " WHERE source_sha256 = $1", 1, p);
+		}
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* The first free slug among base, base-2 … base-N, base-<id prefix>. */
+static int db_free_slug(PGconn *db, const char *base, const char *id, char **slug)
+{
+	json_t *cands = json_array();
+	char buf[VS_SLUG_MAX + 16];
+	char *text;
+	const char *p[1];
+	PGresult *r = NULL;
+	int ret;
+
+	*slug = NULL;
+	json_array_append_new(cands, json_string(base));
+	for (int i = 2; i <= SLUG_TRIES; i++) {
+		snprintf(buf, sizeof(buf), "%s-%d", base, i);
+		json_array_append_new(cands, json_string(buf));
+	}
+	snprintf(buf, sizeof(buf), "%s-%.8s", base, id);
+	json_array_append_new(cands, json_string(buf));
+	text = json_dumps(cands, JSON_COMPACT);
+	json_decref(cands);
+	p[0] = text;
+	ret = vs_db_exec(db, &r,
+	                 "SELECT s FROM json_array_elements_text($1::json) WITH ORDINALITY AS c(s, n)"
+	                 " WHERE NOT EXISTS (SELECT 1 FROM videos WHERE slug = c.s)"
+	                 " ORDER BY n LIMIT 1", 1, p);
+	free(text);
+	if (ret < 0)
+		return ret;
+	if (PQntuples(r) == 1)
+		*slug = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!*slug)
+		return vs_fail(VS_ERR, VS_E_CONFLICT, "no free slug for '%s'", base);
+	return 0;
+}
+
+static int db_insert(PGconn *db, json_t *rec, bool explicit_slug, bool *inserted)
+{
+	static const char insert[] =
+		"INSERT INTO videos (id, slug, title, description, tags, category,"
+		" original_filename, content_type, source_path, source_size, source_sha256,"
+		" probe, duration_seconds, upload_status)"
+		" VALUES ($1, $2, $3, $4, ARRAY(SELECT json_array_elements_text($5::json)), $6,"
+		" $7, $8, $9, $10, $11, $12::jsonb, $13, 'processing')"
+		" ON CONFLICT (source_sha256) DO NOTHING RETURNING id";
+	static const char insert_chapters[] =
+		"INSERT INTO video_chapters (video_id, title, start_seconds, end_seconds, position)"
+		" SELECT $1, c->>'title', (c->>'start')::float8, (c->>'end')::float8, n"
+		" FROM json_array_elements($2::json) WITH ORDINALITY AS t(c, n)";
+	char *tags = json_dumps(json_object_get(rec, "tags"), JSON_COMPACT);
+	char *probe = json_dumps(json_object_get(rec, "probe"), JSON_COMPACT);
+	char *chapters = json_dumps(json_object_get(rec, "chapters"), JSON_COMPACT);
+	char size[32], duration[32];
+	char *slug = NULL;
+	const char *want = vs_json_str(rec, "slug");
+	PGresult *r = NULL;
+	double d = 0;
+	int ret;
+
+	*inserted = false;
+	snprintf(size, sizeof(size), "%.0f",
+	         json_number_value(vs_json_get(rec, "source.size")));
+	vs_json_number(rec, "probe.duration", &d);
+	snprintf(duration, sizeof(duration), "%.3f", d);
+	if (!tags || !probe || !chapters) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	ret = vs_db_run(db, "BEGIN");
+	if (ret < 0)
+		goto out;
+	if (explicit_slug) {
+		const char *p[] = {want, vs_json_str(rec, "id")};
+
+		ret = vs_db_exec(db, &r, "SELECT id FROM videos WHERE slug = $1 AND id <> $2", 2, p);
+		if (ret == 0 && PQntuples(r) > 0)
+			ret = vs_fail(VS_ERR, VS_E_CONFLICT, "slug '%s' is already used by video %s",
+			              want, PQgetvalue(r, 0, 0));
+		PQclear(r);
+		r = NULL;
+		slug = strdup(want);
+	} else {
+		ret = db_free_slug(db, want, vs_json_str(rec, "id"), &slug);
+	}
+	if (ret < 0)
+		goto out;
+	{
+		const char *p[] = {
+			vs_json_str(rec, "id"), slug, vs_json_str(rec, "title"),
+			vs_json_str(rec, "description"), tags, vs_json_str(rec, "category"),
+			vs_json_str(rec, "source.original_filename"),
+			vs_json_str(rec, "source.content_type"), vs_json_str(rec, "source.path"), size,
+			vs_json_str(rec, "source.sha256"), probe, duration,
+		};
+
+		ret = vs_db_exec(db, &r, insert, (int)VS_ARRAY_SIZE(p), p);
+	}
+	if (ret < 0)
+		goto out;
+	if (PQntuples(r) == 1) {
+		const char *p[] = {vs_json_str(rec, "id"), chapters};
+
+		ret = vs_db_exec(db, NULL, insert_chapters, 2, p);
+		if (ret < 0)
+			goto out;
+		*inserted = true;
+		json_object_set_new(rec, "slug", json_string(slug));
+	}
+	ret = vs_db_run(db, "COMMIT");
+out:
+	if (ret < 0)
+		vs_db_rollback(db);
+	PQclear(r);
+	free(slug);
+	free(tags);
+	free(probe);
+	free(chapters);
+	return ret;
+}
+
+/* Registers rec in the database; if another process registered the same
+ * content first, rec becomes that video's record. */
+static int db_register(PGconn *db, json_t *rec, bool explicit_slug, bool *existing)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		bool inserted = false;
+		json_t *found = NULL;
+		int ret = db_insert(db, rec, explicit_slug, &inserted);
+
+		/* A concurrent ingest may take the slug between check and insert. */
+		if (ret == VS_ERR && !strcmp(vs_db_sqlstate(), "23505") && !explicit_slug)
+			continue;
+		if (ret == VS_ERR && !strcmp(vs_db_sqlstate(), "23505"))
+			return vs_fail(VS_ERR, VS_E_CONFLICT, "slug '%s' is already used",
+			               vs_json_str(rec, "slug"));
+		if (ret < 0 || inserted)
+			return ret;
+		ret = db_find(db, vs_json_str(rec, "source.sha256"), &found);
+		if (ret < 0)
+			return ret;
+		if (found) {
+			merge_sections(rec, found);
+			json_decref(found);
+			*existing = true;
+			return 0;
+		}
+	}
+	return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "cannot register the video: too much contention");
+}
+
+/* ---- the steps ---- */
+
+static int fetch_to_incoming(struct source *s, const char *incoming,
+                             const struct vs_fetch_opts *fo)
+{
+	struct vs_sha256 *h = vs_sha256_new();
+	struct stat st;
+	int fd = -1, ret;
+
+	if (!h)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	ret = vs_tmpfile(incoming, "download", &s->tmp, &fd);
+	if (ret == 0)
+		ret = vs_fetch_to_fd(s->input, fd, fo, hash_chunk, h, &s->original_filename);
+	if (ret == 0 && (fdatasync(fd) != 0 || fstat(fd, &st) != 0))
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot store the download: %s", strerror(errno));
+	if (ret == 0) {
+		vs_sha256_final(h, s->sha256);
+		s->size = st.st_size;
+		s->local = strdup(s->tmp);
+		if (!s->original_filename)
+			s->original_filename = strdup("download");
+	}
+	if (fd >= 0)
+		close(fd);
+	vs_sha256_free(h);
+	return ret;
+}
+
+/* Puts the source file into dir as name, unless it is there already. */
+static int store_source(struct source *s, const char *incoming, const char *dir,
+                        const char *name, char **stored)
+{
+	char *dst = vs_path_join(dir, name);
+	struct stat st;
+	int fd = -1, ret = 0;
+
+	*stored = NULL;
+	if (!dst)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (stat(dst, &st) == 0 && st.st_size == s->size)
+		goto done; /* stored by an earlier run: same id, so same content */
+	ret = vs_mkdir_p(dir, 0755);
+	if (ret == 0 && !s->tmp) {
+		ret = vs_tmpfile(incoming, "copy", &s->tmp, &fd);
+		if (ret == 0)
+			ret = copy_into(s->local, fd, s->size);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (ret == 0 && rename(s->tmp, dst) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot store '%s': %s", dst, strerror(errno));
+	if (ret < 0) {
+		free(dst);
+		return ret;
+	}
+	free(s->tmp);
+	s->tmp = NULL;
+done:
+	*stored = dst;
+	return 0;
+}
+
+static json_t *source_json(const struct source *s, const char *path, const json_t *probe)
+{
+	json_t *src = json_object();
+	json_t *name = json_string(s->original_filename);
+
+	json_object_set_new(src, "path", json_string(path));
+	/* A file name need not be UTF-8; JSON strings must be. */
+	json_object_set_new(src, "original_filename", name ? name : json_string("source"));
+	json_object_set_new(src, "content_type",
+	                    json_string(vs_probe_content_type(s->original_filename,
+	                                                      vs_json_str(probe, "format"))));
+	json_object_set_new(src, "size", json_integer(s->size));
+	json_object_set_new(src, "sha256", json_string(s->sha256));
+	return src;
+}
+
+static char *default_title(const char *filename)
+{
+	char *t = strdup(filename ? filename : "Untitled");
+	char *dot = t ? strrchr(t, '.') : NULL;
+	json_t *check;
+
+	if (!t)
+		return NULL;
+	if (dot && dot != t)
+		*dot = '\0';
+	for (char *p = t; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	check = json_string(t);
+	if (!check || !*t || utf8_chars(t) > VS_TITLE_MAX) {
+		free(t);
+		t = strdup("Untitled");
+	}
+	json_decref(check);
+	return t;
+}
+
+int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
+{
+	struct source s = {0};
+	struct meta m = {0};
+	json_t *probe = NULL, *chapters = NULL, *found = NULL;
+	char *incoming = NULL, *dir = NULL, *name = NULL, *stored = NULL, *title = NULL;
+	char slug[VS_SLUG_MAX + 1];
+	bool in_db;
+	int ret;
+
+	*existing = false;
+	if ((ret = read_source(rec, &s)) < 0 || (ret = read_meta(rec, o, &m)) < 0)
+		goto out;
+	incoming = vs_path_join(o->media_root, INCOMING_DIR);
+	if (!incoming) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((ret = vs_mkdir_p(incoming, 0755)) < 0)
+		goto out;
+
+	if (s.is_url) {
+		ret = fetch_to_incoming(&s, incoming, &o->fetch);
+		if (ret == 0)
+			ret = vs_probe_file(s.local, &probe, &chapters);
+	} else {
+		s.local = strdup(s.input);
+		s.original_filename = basename_of(s.input);
+		ret = vs_probe_file(s.local, &probe, &chapters);
+		if (ret == 0)
+			ret = hash_file(s.local, s.sha256, &s.size);
+	}
+	if (ret < 0)
+		goto out;
+	vs_uuid_for_sha256(s.sha256, s.id);
+	dir = vs_path_join(o->media_root, s.id);
+	if (!dir) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+
+	/* Seen before? The database knows; without one, ingest.json does. */
+	if (o->db && (ret = db_find(o->db, s.sha256, &found)) < 0)
+		goto out;
+	in_db = found != NULL;
+	if (!found)
+		found = read_ingest_json(dir);
+	if (found) {
+		const char *kept = vs_json_str(found, "source.path");
+		const char *slash = kept ? strrchr(kept, '/') : NULL;
+
+		name = strdup(slash ? slash + 1 : "source.bin");
+		ret = store_source(&s, incoming, dir, name, &stored);
+		if (ret < 0)
+			goto out;
+		merge_sections(rec, found);
+		json_object_set_new(vs_json_get(rec, "source"), "path", json_string(stored));
+		if (o->db && !in_db && (ret = db_register(o->db, rec, false, existing)) < 0)
+			goto out;
+		*existing = true;
+		ret = write_ingest_json(dir, rec);
+		goto out;
+	}
+
+	name = source_name(s.original_filename, vs_json_str(probe, "format"));
+	if (!name) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	ret = store_source(&s, incoming, dir, name, &stored);
+	if (ret < 0)
+		goto out;
+
+	title = m.title ? strdup(m.title) : default_title(s.original_filename);
+	if (m.slug)
+		snprintf(slug, sizeof(slug), "%s", m.slug);
+	else
+		vs_slugify(title, slug, sizeof(slug));
+	if (!slug[0])
+		snprintf(slug, sizeof(slug), "video-%.8s", s.id);
+	found = json_object();
+	json_object_set_new(found, "id", json_string(s.id));
+	json_object_set_new(found, "slug", json_string(slug));
+	json_object_set_new(found, "title", json_string(title));
+	json_object_set_new(found, "description", json_string(m.description));
+	json_object_set(found, "tags", m.tags);
+	vs_json_set_str(found, "category", m.category);
+	json_object_set_new(found, "source", source_json(&s, stored, probe));
+	json_object_set(found, "probe", probe);
+	json_object_set(found, "chapters", chapters);
+	merge_sections(rec, found);
+	if (o->db && (ret = db_register(o->db, rec, m.slug != NULL, existing)) < 0)
+		goto out;
+	ret = write_ingest_json(dir, rec);
+out:
+	if (ret < 0 && s.input)
+		vs_error_prefix("cannot ingest '%s'", s.input);
+	json_decref(found);
+	json_decref(probe);
+	json_decref(chapters);
+	json_decref(m.tags);
+	source_release(&s);
+	free(title);
+	free(stored);
+	free(name);
+	free(dir);
+	free(incoming);
+	return ret;
+}

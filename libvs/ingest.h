@@ -1,0 +1,68 @@
+#ifndef VS_INGEST_H
+#define VS_INGEST_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "fetch.h"
+#include "vs.h"
+
+/*
+ * Ingest: take one source (a local file or an http/https URL), prove it is
+ * a playable video, store it under the media root, and register it.
+ *
+ * Storage, per video (id: vs_uuid_for_sha256() of the content):
+ *
+ *     MEDIA_ROOT/.incoming/         temporary files, same file system
+ *     MEDIA_ROOT/<id>/source.<ext>  the source, renamed into place whole
+ *     MEDIA_ROOT/<id>/ingest.json   the ingest record, written last: its
+ *                                   presence marks a finished ingest
+ */
+
+#define VS_MEDIA_ROOT_DEFAULT "./vs-media"
+#define VS_TITLE_MAX 500           /* characters, as the schema checks */
+#define VS_DESCRIPTION_MAX 20000
+#define VS_SLUG_MAX 200
+#define VS_TAGS_MAX 50
+#define VS_TAG_MAX 64
+
+struct vs_ingest_opts {
+	const char *media_root;        /* never NULL */
+	PGconn *db;                    /* NULL: records only, no database */
+	struct vs_fetch_opts fetch;
+	/* Defaults for records that do not carry them (from the flags). */
+	const char *title;
+	const char *description;
+	const char *tags;              /* "a,b,c" */
+	const char *category;
+	const char *slug;
+};
+
+/* The media root: flag, else $VS_MEDIA_ROOT, else VS_MEDIA_ROOT_DEFAULT. */
+const char *vs_media_root(const char *flag);
+
+/*
+ * Ingests the source named by rec's "source" member — a path or URL string,
+ * or an object with "path" or "url" — using rec's title, description, tags,
+ * category and slug where present (else the defaults in opts).
+ *
+ * rec (borrowed) is completed in place: id, slug, title, description, tags,
+ * category, source {path, original_filename, content_type, size, sha256},
+ * probe, chapters. Members it does not know are kept. If the same content
+ * was ingested before, rec gets that video's record and no work is redone;
+ * *existing is then set.
+ *
+ * Returns 0, VS_ERR (bad input; message names the reason, code as in
+ * error.h) or VS_ETEMP (database or download server unavailable).
+ */
+int vs_ingest(json_t *rec, const struct vs_ingest_opts *opts, bool *existing);
+
+/* Writes the slug for title into out (at most VS_SLUG_MAX + 1 bytes):
+ * lower-case ASCII letters and digits, runs of anything else as one '-'.
+ * May be empty. */
+void vs_slugify(const char *title, char *out, size_t n);
+
+/* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, at most VS_SLUG_MAX. */
+bool vs_is_slug(const char *s);
+
+#endif

@@ -1,0 +1,255 @@
+#include <math.h>
+
+#include "error.h"
+#include "log.h"
+#include "record.h"
+
+/* How much of a rejected line is kept in the error record. */
+#define VS_RECORD_KEEP_INPUT (64 * 1024)
+
+struct vs_reader {
+	FILE *f;      /* borrowed */
+	char *name;   /* owned */
+	char *buf;    /* owned, getline's buffer */
+	size_t cap;
+	size_t line;
+};
+
+struct vs_reader *vs_reader_new(FILE *f, const char *name)
+{
+	struct vs_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->f = f;
+	r->name = strdup(name ? name : "stdin");
+	if (!r->name) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void vs_reader_free(struct vs_reader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r->name);
+	free(r);
+}
+
+size_t vs_reader_line(const struct vs_reader *r)
+{
+	return r->line;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+static json_t *bad_line(struct vs_reader *r, const char *line, size_t len, const char *why)
+{
+	json_t *rec = json_object();
+	char *msg = NULL;
+	size_t keep = len > VS_RECORD_KEEP_INPUT ? VS_RECORD_KEEP_INPUT : len;
+
+	if (!rec)
+		return NULL;
+	if (asprintf(&msg, "%s:%zu: not a record: %s", r->name, r->line, why) < 0)
+		msg = NULL;
+	vs_record_set_error(rec, VS_E_BAD_RECORD, msg ? msg : why);
+	json_object_set_new(rec, "line", json_integer((json_int_t)r->line));
+	/* Keep what was read, so that nothing is lost; a line that is not
+	 * UTF-8 cannot be a JSON string and is dropped. */
+	json_object_set_new(rec, "input", json_stringn(line, keep));
+	if (keep < len)
+		json_object_set_new(rec, "input_truncated", json_true());
+	free(msg);
+	return rec;
+}
+
+int vs_record_read(struct vs_reader *r, json_t **rec)
+{
+	*rec = NULL;
+	for (;;) {
+		json_error_t jerr;
+		ssize_t n;
+		json_t *v;
+
+		errno = 0;
+		n = getline(&r->buf, &r->cap, r->f);
+		if (n < 0) {
+			if (ferror(r->f))
+				return vs_fail(VS_ERR, VS_E_IO, "cannot read %s: %s", r->name,
+				               strerror(errno ? errno : EIO));
+			return 0;
+		}
+		r->line++;
+		if (n > 0 && r->buf[n - 1] == '\n')
+			n--;
+		if (blank(r->buf, (size_t)n))
+			continue;
+		if (n > VS_RECORD_MAX_LINE) {
+			*rec = bad_line(r, r->buf, (size_t)n, "line too long");
+			return *rec ? VS_RECORD_BAD : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		}
+		v = json_loadb(r->buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+		if (v && json_is_object(v)) {
+			*rec = v;
+			return VS_RECORD_OK;
+		}
+		*rec = bad_line(r, r->buf, (size_t)n, v ? "not a JSON object" : jerr.text);
+		json_decref(v);
+		if (!*rec)
+			return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		vs_log_error("%s", vs_json_str(*rec, "error.message"));
+		return VS_RECORD_BAD;
+	}
+}
+
+int vs_record_write(FILE *f, const json_t *rec)
+{
+	char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t len;
+	int ret = 0;
+
+	if (!s)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "cannot serialise a record");
+	len = strlen(s);
+	/* One fwrite per record: the NUL becomes the newline for the write. */
+	s[len] = '\n';
+	if (fwrite(s, 1, len + 1, f) != len + 1 || fflush(f) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write a record: %s", strerror(errno));
+	s[len] = '\0';
+	free(s);
+	return ret;
+}
+
+bool vs_record_failed(const json_t *rec)
+{
+	return json_object_get(rec, "error") != NULL;
+}
+
+void vs_record_set_error(json_t *rec, const char *code, const char *message)
+{
+	json_t *e = json_object();
+	json_t *m;
+
+	json_object_set_new(e, "tool", json_string(vs_progname()));
+	json_object_set_new(e, "code", json_string(code));
+	/* A message may quote a file name that is not UTF-8. */
+	m = json_string(message);
+	json_object_set_new(e, "message", m ? m : json_string("(message is not UTF-8)"));
+	json_object_set_new(rec, "error", e);
+}
+
+void vs_record_set_last_error(json_t *rec)
+{
+	vs_record_set_error(rec, vs_error_code(), vs_error_message());
+}
+
+json_t *vs_json_get(const json_t *obj, const char *path)
+{
+	const char *p = path;
+	json_t *v = (json_t *)obj;
+
+	while (v && json_is_object(v)) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		v = json_object_getn(v, p, n);
+		if (!dot)
+			return v;
+		p = dot + 1;
+	}
+	return NULL;
+}
+
+const char *vs_json_str(const json_t *obj, const char *path)
+{
+	return json_string_value(vs_json_get(obj, path));
+}
+
+bool vs_json_number(const json_t *obj, const char *path, double *out)
+{
+	json_t *v = vs_json_get(obj, path);
+
+	if (!json_is_number(v))
+		return false;
+	*out = json_number_value(v);
+	return true;
+}
+
+void vs_json_set_str(json_t *obj, const char *key, const char *s)
+{
+	json_t *v = s ? json_string(s) : NULL;
+
+	json_object_set_new(obj, key, v ? v : json_null());
+}
+
+void vs_json_set_real(json_t *obj, const char *key, double v)
+{
+	json_object_set_new(obj, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+void vs_json_set_int(json_t *obj, const char *key, long long v)
+{
+	json_object_set_new(obj, key, json_integer((json_int_t)v));
+}
+
+int vs_record_process(json_t *rec, vs_record_fn fn, void *ctx, int *status)
+{
+	if (!vs_record_failed(rec)) {
+		int ret = fn(rec, ctx);
+
+		if (ret < 0) {
+			vs_log_error("%s", vs_error_message());
+			vs_record_set_last_error(rec);
+			*status = vs_exit_worse(*status, vs_exit_for(ret));
+		}
+	}
+	return vs_record_write(stdout, rec);
+}
+
+int vs_record_loop(FILE *in, const char *name, vs_record_fn fn, void *ctx, int *status)
+{
+	struct vs_reader *r = vs_reader_new(in, name);
+	json_t *rec = NULL;
+	int ret;
+
+	if (!r)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	while ((ret = vs_record_read(r, &rec)) > 0) {
+		if (ret == VS_RECORD_BAD) {
+			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
+			ret = vs_record_write(stdout, rec);
+		} else {
+			ret = vs_record_process(rec, fn, ctx, status);
+		}
+		json_decref(rec);
+		if (ret < 0)
+			break;
+	}
+	vs_reader_free(r);
+	return ret < 0 ? VS_ERR : 0;
+}
+
+int vs_close_stdout(void)
+{
+	int err = 0;
+
+	if (fflush(stdout) != 0)
+		err = errno;
+	if (fclose(stdout) != 0 && !err)
+		err = errno;
+	if (err) {
+		vs_log_error("cannot write to stdout: %s", strerror(err));
+		return VS_ERR;
+	}
+	return 0;
+}
