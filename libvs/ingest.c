@@ -747,7 +747,7 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	struct source s = {0};
 	struct meta m = {0};
 	json_t *probe = NULL, *chapters = NULL, *found = NULL;
-	char *incoming = NULL, *dir = NULL, *name = NULL, *stored = NULL, *title = NULL;
+	char *root = NULL, *incoming = NULL, *dir = NULL, *name = NULL, *stored = NULL, *title = NULL;
 	char slug[VS_SLUG_MAX + 1];
 	bool in_db;
 	int ret;
@@ -755,7 +755,8 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	*existing = false;
 	if ((ret = read_source(rec, &s)) < 0 || (ret = read_meta(rec, o, &m)) < 0)
 		goto out;
-	incoming = vs_path_join(o->media_root, INCOMING_DIR);
+	root = vs_abspath(o->media_root);
+	incoming = root ? vs_path_join(root, INCOMING_DIR) : NULL;
 	if (!incoming) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
@@ -777,7 +778,7 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	if (ret < 0)
 		goto out;
 	vs_uuid_for_sha256(s.sha256, s.id);
-	dir = vs_path_join(o->media_root, s.id);
+	dir = vs_path_join(root, s.id);
 	if (!dir) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
@@ -849,5 +850,6 @@ out:
 	free(name);
 	free(dir);
 	free(incoming);
+	free(root);
 	return ret;
 }

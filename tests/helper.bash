@@ -1,0 +1,138 @@
+# Shared by every test file: load helper
+#
+# Hermetic: PATH is the build's bin/ plus the system, HOME and TMPDIR are the
+# test's own, no database unless a test asks for one with use_db.
+
+VS_TOP=${VS_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+PATH="$VS_TOP/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export PATH
+export HOME="$BATS_TEST_TMPDIR"
+export TMPDIR="$BATS_TEST_TMPDIR"
+export VS_MEDIA_ROOT="$BATS_TEST_TMPDIR/media"
+unset VS_DATABASE_URL VS_PUBLISH_URL VS_PUBLIC_BASE_URL VS_DEBUG
+export LC_ALL=C.UTF-8
+
+bats_require_minimum_version 1.5.0
+
+# use_db: gives this test file a fresh, migrated database of its own, named
+# in VS_TEST_DB_URL. Call it from setup_file; a test that wants the
+# database calls with_db.
+use_db() {
+	local name
+	name="t_$(basename "$BATS_TEST_FILENAME" .bats | tr -c 'a-zA-Z0-9\n' '_')"
+	psql_admin -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >/dev/null
+	VS_TEST_DB_URL=${VS_TEST_PG_URL/\/\/\/vs\?/\/\/\/$name?}
+	export VS_TEST_DB_URL
+	VS_DATABASE_URL=$VS_TEST_DB_URL vs-db migrate >/dev/null
+}
+
+with_db() {
+	export VS_DATABASE_URL=$VS_TEST_DB_URL
+}
+
+psql_admin() {
+	psql -X -q -v ON_ERROR_STOP=1 "${VS_TEST_PG_URL/\/\/\/vs\?/\/\/\/postgres?}" "$@"
+}
+
+# sql QUERY: runs QUERY in the test's database, unaligned, no headers.
+sql() {
+	psql -X -q -tA -v ON_ERROR_STOP=1 "$VS_DATABASE_URL" -c "$1"
+}
+
+# jqr FILE FILTER: jq -r over a file (never pipe a command into jq: the pipe
+# would hide its status from run).
+jqr() {
+	jq -r "$2" "$1"
+}
+
+# ffprobe_field FILE STREAM ENTRY: one value, e.g. ffprobe_field a.mp4 v:0 width
+ffprobe_field() {
+	ffprobe -v error -select_streams "$2" -show_entries "stream=$3" -of csv=p=0 "$1"
+}
+
+# fixture NAME: prints the path of a test medium, making it on first use
+# (with the ffmpeg CLI; nothing is committed). Shared by all files of a run.
+fixture() {
+	local name=$1 dir=${VS_FIXTURES:-$BATS_FILE_TMPDIR} out
+	out="$dir/$name"
+	(
+		flock 9
+		[ -s "$out" ] || [ -e "$out.done" ] || { make_fixture "$name" "$out" && touch "$out.done"; }
+	) 9>"$dir/.lock-$name"
+	printf '%s\n' "$out"
+}
+
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+
+make_fixture() {
+	local name=$1 out=$2 tmp
+	tmp="$out.tmp.${name##*.}"
+	case $name in
+	lecture.mp4) # 320x240, 4 s, 25 fps, stereo AAC, two chapters
+		printf ';FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=2000\ntitle=Introduction\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=2000\nEND=4000\ntitle=Limits\n' >"$out.meta"
+		ff -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i "sine=f=440:sample_rate=48000" \
+			-i "$out.meta" -map 0:v -map 1:a -map_metadata 2 -map_chapters 2 -t 4 \
+			-c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac -ac 2 -movflags +faststart "$tmp" ;;
+	other.mp4) # different content from lecture.mp4
+		ff -f lavfi -i testsrc=size=320x240:rate=25 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$tmp" ;;
+	noaudio.mp4)
+		ff -f lavfi -i testsrc2=size=320x180:rate=30 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$tmp" ;;
+	rotated.mp4) # stored 320x180, shown turned a quarter (a display matrix)
+		ff -f lavfi -i testsrc2=size=320x180:rate=25 -t 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$out.raw.mp4" &&
+			ff -i "$out.raw.mp4" -c copy -metadata:s:v:0 rotate=90 "$tmp" ;;
+	anamorphic.mkv) # 720x576 stored, 16:9 shown
+		ff -f lavfi -i testsrc2=size=720x576:rate=25 -t 2 -vf setsar=64/45 -c:v libx264 -preset ultrafast -pix_fmt yuv420p "$tmp" ;;
+	clip.mkv)
+		ff -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -t 3 -c:v libx264 -preset ultrafast -c:a libopus "$tmp" 2>/dev/null ||
+			ff -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -t 3 -c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
+	clip.ts)
+		ff -f lavfi -i testsrc2=size=320x240:rate=25 -t 3 -c:v mpeg2video "$tmp" ;;
+	audio.m4a)
+		ff -f lavfi -i sine=f=440 -t 2 -c:a aac "$tmp" ;;
+	still.png)
+		ff -f lavfi -i testsrc2=size=64x64 -frames:v 1 "$tmp" ;;
+	still.jpg)
+		ff -f lavfi -i testsrc2=size=64x64 -frames:v 1 "$tmp" ;;
+	empty.mp4)
+		: >"$out"; return 0 ;;
+	text.txt)
+		printf 'Lecture notes\nnot a video\n' >"$out"; return 0 ;;
+	text.mp4)
+		printf 'Lecture notes\nnot a video\n' >"$out"; return 0 ;;
+	garbage.mp4)
+		head -c 200000 /dev/urandom >"$out"; return 0 ;;
+	truncated.mp4) # moov first, data cut short
+		head -c "$(($(stat -c %s "$(fixture lecture.mp4)") / 2))" "$(fixture lecture.mp4)" >"$out"; return 0 ;;
+	truncated-moov-last.mp4) # moov last, cut before it
+		ff -f lavfi -i testsrc2=size=320x240:rate=25 -t 3 -c:v libx264 -preset ultrafast "$out.full.mp4" &&
+			head -c "$(($(stat -c %s "$out.full.mp4") - 2000))" "$out.full.mp4" >"$out"; return $? ;;
+	truncated.mkv)
+		head -c "$(($(stat -c %s "$(fixture clip.mkv)") / 3))" "$(fixture clip.mkv)" >"$out"; return 0 ;;
+	*)
+		echo "fixture: unknown fixture '$name'" >&2; return 1 ;;
+	esac || return 1
+	mv "$tmp" "$out"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_port PORT: waits (up to 10 s) until something listens on PORT.
+wait_port() {
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "nothing listens on port $1" >&2
+	return 1
+}
