@@ -13,6 +13,7 @@
 #include "log.h"
 #include "probe.h"
 #include "record.h"
+#include "video.h"
 
 #define INGEST_JSON "ingest.json"
 #define INCOMING_DIR ".incoming"
@@ -452,43 +453,20 @@ static json_t *read_ingest_json(const char *dir)
 
 /* ---- the database side ---- */
 
-static const char select_video[] =
-	"SELECT json_build_object("
-	" 'id', v.id, 'slug', v.slug, 'title', v.title, 'description', v.description,"
-	" 'tags', to_json(v.tags), 'category', v.category,"
-	" 'source', json_build_object('path', v.source_path,"
-	"   'original_filename', v.original_filename, 'content_type', v.content_type,"
-	"   'size', v.source_size, 'sha256', v.source_sha256),"
-	" 'probe', v.probe,"
-	" 'chapters', COALESCE((SELECT json_agg(json_build_object('title', c.title,"
-	"   'start', c.start_seconds, 'end', c.end_seconds) ORDER BY c.position)"
-	"   FROM video_chapters c WHERE c.video_id = v.id), '[]'::json))::text,"
-	" v.upload_status"
-	" FROM videos v WHERE v.source_sha256 = $1";
-
 static int db_find(PGconn *db, const char *sha, json_t **found)
 {
-	const char *p[] = {sha};
-	PGresult *r = NULL;
-	int ret;
+	const char *status = NULL;
+	int ret = vs_video_find(db, VS_VIDEO_BY_SHA256, sha, found, &status);
 
-	*found = NULL;
-	ret = vs_db_exec(db, &r, select_video, 1, p);
-	if (ret < 0)
-		return ret;
-	if (PQntuples(r) == 1) {
-		*found = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-		if (!strcmp(PQgetvalue(r, 0, 1), "deleted")) {
-			/* Ingesting a deleted video again brings it back. */
-			PQclear(r);
-			return vs_db_exec(db, NULL,
-			                  "UPDATE videos SET upload_status = 'processing',"
-			                  " is_published = false, updated_at = now()"
-			                  " WHERE source_sha256 = $1", 1, p);
-		}
+	if (ret == 0 && status && !strcmp(status, "deleted")) {
+		const char *p[] = {sha};
+
+		/* Ingesting a deleted video again brings it back. */
+		ret = vs_db_exec(db, NULL,
+		                 "UPDATE videos SET upload_status = 'processing', is_published = false,"
+		                 " updated_at = now() WHERE source_sha256 = $1", 1, p);
 	}
-	PQclear(r);
-	return 0;
+	return ret;
 }
 
 /* The first free slug among base, base-2 … base-N, base-<id prefix>. */

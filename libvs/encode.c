@@ -1,0 +1,468 @@
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "encode.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "log.h"
+#include "probe.h"
+#include "record.h"
+#include "video.h"
+
+#define ENCODE_JSON "encode.json"
+/* Share of maxrate a capped-CRF encode spends on average, for the estimate. */
+#define ESTIMATE_SHARE 0.6
+
+/* Everything the plan depends on, so that a finished encode is reused only
+ * for the same request. */
+static char *settings_key(const struct vs_ladder *l, const struct vs_encode_opts *o)
+{
+	char *key = NULL, *labels = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&labels, &len);
+
+	if (!m)
+		return NULL;
+	for (int i = 0; i < l->n; i++)
+		fprintf(m, "%s%s:%dx%d:%ld", i ? "," : "", l->rungs[i].label, l->rungs[i].width,
+		        l->rungs[i].height, l->rungs[i].maxrate);
+	fclose(m);
+	if (asprintf(&key, "v1;%s;preset=%s;crf=%d;gop=%g;audio=%ld;storyboard=%g", labels,
+	             o->preset, o->crf, o->gop_s, o->audio_bps, o->storyboard_interval_s) < 0)
+		key = NULL;
+	free(labels);
+	return key;
+}
+
+/* The probe section, read from the source when the record has none. */
+static int need_probe(json_t *rec, json_t **probe)
+{
+	json_t *p = json_object_get(rec, "probe");
+	const char *src = vs_json_str(rec, "source.path");
+	json_t *chapters = NULL;
+	int ret;
+
+	if (json_is_object(p) && json_is_object(json_object_get(p, "video"))) {
+		*probe = p;
+		return 0;
+	}
+	if (!src)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no source.path");
+	ret = vs_probe_file(src, &p, &chapters);
+	json_decref(chapters);
+	if (ret < 0) {
+		vs_error_prefix("'%s'", src);
+		return ret;
+	}
+	json_object_set_new(rec, "probe", p);
+	*probe = p;
+	return 0;
+}
+
+struct plan {
+	struct vs_ladder ladder;
+	int fps_num, fps_den;
+	double duration;
+	int dw, dh;
+};
+
+static int make_plan(json_t *rec, const struct vs_encode_opts *o, struct plan *pl)
+{
+	struct vs_ladder_input in = {0};
+	int sides[VS_LADDER_MAX_RUNGS];
+	int n = o->n_sides;
+	json_t *probe = NULL;
+	double fps = 0, v = 0, abr = 0;
+	int ret = need_probe(rec, &probe);
+
+	if (ret < 0)
+		return ret;
+	memset(pl, 0, sizeof(*pl));
+	if (n > 0)
+		memcpy(sides, o->sides, sizeof(int) * (size_t)n);
+	else
+		n = vs_ladder_parse(VS_LADDER_DEFAULT, sides, VS_LADDER_MAX_RUNGS);
+	vs_json_number(probe, "duration", &pl->duration);
+	vs_json_number(probe, "video.fps", &fps);
+	vs_ladder_fps(fps, &pl->fps_num, &pl->fps_den);
+	if (vs_json_number(probe, "video.display_width", &v))
+		pl->dw = (int)v;
+	if (vs_json_number(probe, "video.display_height", &v))
+		pl->dh = (int)v;
+	in.display_width = pl->dw;
+	in.display_height = pl->dh;
+	in.fps = (double)pl->fps_num / pl->fps_den;
+	in.source_codec = vs_json_str(probe, "video.codec");
+	if (vs_json_number(probe, "bit_rate", &v) && v > 0) {
+		/* the video's share: the container's rate less a typical audio rate */
+		vs_json_number(probe, "audio.bit_rate", &abr);
+		if (!(abr > 0) && json_is_object(vs_json_get(probe, "audio")))
+			abr = 128000;
+		in.source_video_bps = (long)fmax(v - abr, v * 0.5);
+	}
+	if (!(pl->duration > 0))
+		return vs_fail(VS_ERR, VS_E_INVALID, "the probe gives no duration");
+	return vs_ladder_plan(&in, sides, n, o->maxrate, &pl->ladder);
+}
+
+int vs_encode_plan(json_t *rec, const struct vs_encode_opts *o, json_t **out)
+{
+	struct plan pl;
+	json_t *plan, *rungs, *skipped;
+	bool audio;
+	double bytes = 0;
+	int ret = make_plan(rec, o, &pl);
+
+	*out = NULL;
+	if (ret < 0)
+		return ret;
+	audio = json_is_object(vs_json_get(rec, "probe.audio"));
+	plan = json_object();
+	rungs = json_array();
+	skipped = json_array();
+	for (int i = 0; i < pl.ladder.n; i++) {
+		const struct vs_rung *r = &pl.ladder.rungs[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "label", json_string(r->label));
+		json_object_set_new(j, "width", json_integer(r->width));
+		json_object_set_new(j, "height", json_integer(r->height));
+		json_object_set_new(j, "maxrate", json_integer(r->maxrate));
+		json_object_set_new(j, "bufsize", json_integer(r->bufsize));
+		json_object_set_new(j, "cap", json_string(r->cap_reason));
+		json_array_append_new(rungs, j);
+		bytes += (r->maxrate * ESTIMATE_SHARE + (audio ? o->audio_bps : 0)) * pl.duration / 8;
+	}
+	for (int i = 0; i < pl.ladder.n_skipped; i++)
+		json_array_append_new(skipped, json_string(pl.ladder.skipped[i]));
+	json_object_set_new(plan, "source", json_pack("{s:i,s:i}", "display_width", pl.dw,
+	                                              "display_height", pl.dh));
+	json_object_set_new(plan, "frame_rate", json_real(round((double)pl.fps_num / pl.fps_den * 1000) / 1000));
+	json_object_set_new(plan, "gop_seconds", json_real(o->gop_s));
+	json_object_set_new(plan, "gop_frames",
+	                    json_integer((json_int_t)ceil(o->gop_s * pl.fps_num / pl.fps_den - 1e-9)));
+	json_object_set_new(plan, "preset", json_string(o->preset));
+	json_object_set_new(plan, "crf", json_integer(o->crf));
+	json_object_set_new(plan, "audio", audio ? json_pack("{s:s,s:i,s:i,s:i}", "codec", "aac",
+	                                                     "channels", 2, "sample_rate", 48000,
+	                                                     "bitrate", (int)o->audio_bps)
+	                                         : json_null());
+	json_object_set_new(plan, "rungs", rungs);
+	json_object_set_new(plan, "skipped", skipped);
+	json_object_set_new(plan, "estimated_bytes", json_integer((json_int_t)llround(bytes)));
+	*out = plan;
+	return 0;
+}
+
+/* ---- the database side ---- */
+
+static int db_rungs(PGconn *db, const char *id, const struct vs_ladder *l, const char *status)
+{
+	for (int i = 0; i < l->n; i++) {
+		char w[16], h[16];
+		const char *p[] = {id, l->rungs[i].label, w, h, status};
+		int ret;
+
+		snprintf(w, sizeof(w), "%d", l->rungs[i].width);
+		snprintf(h, sizeof(h), "%d", l->rungs[i].height);
+		ret = vs_db_exec(db, NULL,
+		                 "INSERT INTO video_qualities (video_id, quality, width, height, status)"
+		                 " VALUES ($1, $2, $3, $4, $5::video_processing_status)"
+		                 " ON CONFLICT (video_id, quality) DO UPDATE SET width = $3, height = $4,"
+		                 " status = $5::video_processing_status, error = NULL, updated_at = now()",
+		                 5, p);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int db_failed(PGconn *db, const char *id, const char *msg)
+{
+	const char *p[] = {id, msg};
+	int ret = vs_db_exec(db, NULL,
+	                     "UPDATE video_qualities SET status = 'failed', error = $2,"
+	                     " updated_at = now() WHERE video_id = $1 AND status IN"
+	                     " ('pending', 'processing')", 2, p);
+
+	if (ret == 0)
+		ret = vs_video_set_status(db, id, "failed", msg);
+	return ret;
+}
+
+static int db_completed(PGconn *db, const char *id, const json_t *result, double duration)
+{
+	json_t *r;
+	size_t i;
+	char dur[32];
+	int ret = vs_db_run(db, "BEGIN");
+
+	json_array_foreach(json_object_get(result, "renditions"), i, r) {
+		char bitrate[32], size[32];
+		const char *p[] = {id, vs_json_str(r, "label"), bitrate, vs_json_str(r, "codecs"),
+		                   vs_json_str(r, "path"), size};
+
+		if (ret < 0)
+			break;
+		snprintf(bitrate, sizeof(bitrate), "%lld",
+		         (long long)json_integer_value(json_object_get(r, "bitrate")));
+		snprintf(size, sizeof(size), "%lld",
+		         (long long)json_integer_value(json_object_get(r, "size")));
+		ret = vs_db_exec(db, NULL,
+		                 "UPDATE video_qualities SET status = 'completed', bitrate = $3,"
+		                 " codecs = $4, file_path = $5, file_size = $6, error = NULL,"
+		                 " updated_at = now() WHERE video_id = $1 AND quality = $2", 6, p);
+	}
+	if (ret == 0) {
+		char *poster = NULL;
+		const char *p[] = {id, dur, NULL};
+
+		snprintf(dur, sizeof(dur), "%.3f", duration);
+		if (asprintf(&poster, "file://%s", vs_json_str(result, "thumbnails.poster")) < 0)
+			poster = NULL;
+		p[2] = poster;
+		ret = vs_db_exec(db, NULL,
+		                 "UPDATE videos SET duration_seconds = $2, thumbnail_url = $3,"
+		                 " error = NULL, updated_at = now() WHERE id = $1", 3, p);
+		free(poster);
+	}
+	if (ret == 0)
+		ret = vs_db_run(db, "COMMIT");
+	if (ret < 0)
+		vs_db_rollback(db);
+	return ret;
+}
+
+/* ---- files ---- */
+
+/* Removes what killed runs left: .renditions-* beside the final dir. */
+static void remove_stale(const char *vdir)
+{
+	DIR *d = opendir(vdir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, ".renditions-", 12)) {
+			char *p = vs_path_join(vdir, e->d_name);
+
+			if (p)
+				vs_remove_tree(p);
+			free(p);
+		}
+	closedir(d);
+}
+
+/* Rewrites every string in v that starts with from to start with to. */
+static void repath(json_t *v, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	const char *key;
+	json_t *x;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, x) {
+			const char *s = json_string_value(x);
+
+			if (s && !strncmp(s, from, n)) {
+				char *t = NULL;
+
+				if (asprintf(&t, "%s%s", to, s + n) >= 0)
+					json_object_set_new(v, key, json_string(t));
+				free(t);
+			} else {
+				repath(x, from, to);
+			}
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			repath(x, from, to);
+	}
+}
+
+/* Puts tmp in place of final: final is complete or absent at every moment
+ * but the instant between the two renames. */
+static int swap_in(const char *vdir, const char *tmp, const char *final)
+{
+	char *old = NULL;
+	int ret = 0;
+
+	if (vs_is_dir(final)) {
+		if (asprintf(&old, "%s/.renditions-old-%ld", vdir, (long)getpid()) < 0)
+			return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		vs_remove_tree(old);
+		if (rename(final, old) != 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot replace '%s': %s", final, strerror(errno));
+			goto out;
+		}
+	}
+	if (rename(tmp, final) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename into '%s': %s", final, strerror(errno));
+	if (old)
+		vs_remove_tree(old);
+out:
+	free(old);
+	return ret;
+}
+
+static json_t *read_finished(const char *final, const char *key)
+{
+	char *path = vs_path_join(final, ENCODE_JSON);
+	json_t *v = path ? json_load_file(path, 0, NULL) : NULL;
+	const char *k = vs_json_str(v, "encode.key");
+
+	free(path);
+	if (!v || !k || strcmp(k, key)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void put_sections(json_t *rec, json_t *from)
+{
+	json_object_set(rec, "renditions", json_object_get(from, "renditions"));
+	json_object_set(rec, "thumbnails", json_object_get(from, "thumbnails"));
+	json_object_set(rec, "encode", json_object_get(from, "encode"));
+}
+
+int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
+{
+	struct vs_transcode_opts to = {0};
+	struct plan pl;
+	const char *id = vs_json_str(rec, "id");
+	const char *src = vs_json_str(rec, "source.path");
+	char *root = NULL, *vdir = NULL, *final = NULL, *lock = NULL, *key = NULL, *tmp = NULL;
+	json_t *result = NULL, *done = NULL, *meta;
+	int lock_fd = -1, ret;
+
+	*reused = false;
+	if (!id || !vs_is_uuid(id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no valid 'id'");
+	if (!src)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no source.path");
+	ret = make_plan(rec, o, &pl);
+	if (ret < 0)
+		return ret;
+	root = vs_abspath(o->media_root);
+	vdir = root ? vs_path_join(root, id) : NULL;
+	final = vdir ? vs_path_join(vdir, "renditions") : NULL;
+	lock = vdir ? vs_path_join(vdir, ".encode.lock") : NULL;
+	key = settings_key(&pl.ladder, o);
+	if (!final || !lock || !key) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((ret = vs_mkdir_p(vdir, 0755)) < 0)
+		goto out;
+	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		ret = vs_fail(errno == EWOULDBLOCK ? VS_ETEMP : VS_ERR,
+		              errno == EWOULDBLOCK ? VS_E_UNAVAILABLE : VS_E_IO,
+		              "video %s: %s", id, errno == EWOULDBLOCK ?
+		              "being encoded by another process" : strerror(errno));
+		goto out;
+	}
+	if (o->db) {
+		json_t *row = NULL;
+
+		ret = vs_video_find(o->db, VS_VIDEO_BY_ID, id, &row, NULL);
+		json_decref(row);
+		if (ret == 0 && !row)
+			ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
+		if (ret < 0)
+			goto out;
+	}
+	if (!o->force && (done = read_finished(final, key))) {
+		put_sections(rec, done);
+		*reused = true;
+		if (o->db)
+			ret = db_completed(o->db, id, done, pl.duration);
+		goto out;
+	}
+	remove_stale(vdir);
+	if (asprintf(&tmp, "%s/.renditions-XXXXXX", vdir) < 0 || !mkdtemp(tmp)) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create a directory in '%s': %s", vdir,
+		              strerror(errno));
+		goto out;
+	}
+	chmod(tmp, 0755);
+	if (o->db && ((ret = db_rungs(o->db, id, &pl.ladder, "pending")) < 0 ||
+	              (ret = db_rungs(o->db, id, &pl.ladder, "processing")) < 0))
+		goto out;
+
+	to.ladder = &pl.ladder;
+	to.fps_num = pl.fps_num;
+	to.fps_den = pl.fps_den;
+	to.gop_s = o->gop_s;
+	to.preset = o->preset;
+	to.crf = o->crf;
+	to.audio_bps = o->audio_bps;
+	to.storyboard_interval_s = o->storyboard_interval_s;
+	to.threads = o->threads;
+	to.progress = o->progress;
+	to.progress_ctx = o->progress_ctx;
+	ret = vs_transcode(src, json_object_get(rec, "probe"), &to, tmp, &result);
+	if (ret < 0) {
+		vs_error_prefix("cannot encode '%s'", src);
+		if (o->db) {
+			char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s", vs_error_message());
+			db_failed(o->db, id, msg);
+			vs_fail(ret, vs_error_code(), "%s", msg); /* keep the encode's message */
+		}
+		goto out;
+	}
+	meta = json_object();
+	json_object_set_new(meta, "key", json_string(key));
+	json_object_set_new(meta, "gop_seconds", json_real(o->gop_s));
+	json_object_set_new(meta, "frame_rate",
+	                    json_real(round((double)pl.fps_num / pl.fps_den * 1000) / 1000));
+	json_object_set_new(meta, "preset", json_string(o->preset));
+	json_object_set_new(meta, "crf", json_integer(o->crf));
+	json_object_set_new(meta, "skipped", json_array());
+	for (int i = 0; i < pl.ladder.n_skipped; i++)
+		json_array_append_new(json_object_get(meta, "skipped"),
+		                      json_string(pl.ladder.skipped[i]));
+	json_object_set_new(result, "encode", meta);
+	repath(result, tmp, final);
+	{
+		char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *path = vs_path_join(tmp, ENCODE_JSON);
+
+		ret = text && path ? vs_write_file_atomic(path, text, strlen(text))
+		                   : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		free(text);
+		free(path);
+	}
+	if (ret == 0)
+		ret = swap_in(vdir, tmp, final);
+	if (ret < 0)
+		goto out;
+	put_sections(rec, result);
+	if (o->db)
+		ret = db_completed(o->db, id, result, pl.duration);
+out:
+	if (tmp && ret < 0)
+		vs_remove_tree(tmp);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	json_decref(result);
+	json_decref(done);
+	free(tmp);
+	free(key);
+	free(lock);
+	free(final);
+	free(vdir);
+	free(root);
+	return ret;
+}
