@@ -414,11 +414,12 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	if (ret < 0) {
 		vs_error_prefix("cannot encode '%s'", src);
 		if (o->db) {
-			char msg[1024];
+			char msg[1024], code[32];
 
 			snprintf(msg, sizeof(msg), "%s", vs_error_message());
+			snprintf(code, sizeof(code), "%s", vs_error_code());
 			db_failed(o->db, id, msg);
-			vs_fail(ret, vs_error_code(), "%s", msg); /* keep the encode's message */
+			vs_fail(ret, code, "%s", msg); /* the encode's message, not the database's */
 		}
 		goto out;
 	}

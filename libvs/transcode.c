@@ -303,7 +303,9 @@ static int rung_open(struct rung *r, const AVCodecContext *aenc, const json_t *p
 	snprintf(num, sizeof(num), "%d", r->opts->crf);
 	av_opt_set(r->enc->priv_data, "crf", num, 0);
 	av_opt_set(r->enc->priv_data, "forced-idr", "1", 0);
-	av_opt_set(r->enc->priv_data, "x264-params", "scenecut=0:open-gop=0", 0);
+	/* 8x8dct: High profile with every preset (ultrafast would drop to
+	 * Constrained Baseline). */
+	av_opt_set(r->enc->priv_data, "x264-params", "scenecut=0:open-gop=0:8x8dct=1", 0);
 	err = avcodec_open2(r->enc, x264, NULL);
 	if (err < 0)
 		return vs_fail(VS_ERR, VS_E_INVALID, "cannot open the H.264 encoder for %s (preset '%s'?)",

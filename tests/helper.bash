@@ -108,6 +108,42 @@ make_fixture() {
 			head -c "$(($(stat -c %s "$out.full.mp4") - 2000))" "$out.full.mp4" >"$out"; return $? ;;
 	truncated.mkv)
 		head -c "$(($(stat -c %s "$(fixture clip.mkv)") / 3))" "$(fixture clip.mkv)" >"$out"; return 0 ;;
+	hevc10.mkv)
+		ff -f lavfi -i testsrc2=size=320x180:rate=25 -t 2 -c:v libx265 -pix_fmt yuv420p10le -x265-params log-level=none "$tmp" ;;
+	vp9.webm)
+		ff -f lavfi -i testsrc2=size=320x180:rate=25 -t 2 -c:v libvpx-vp9 -deadline realtime -cpu-used 8 "$tmp" ;;
+	av1.mkv)
+		ff -f lavfi -i testsrc2=size=320x180:rate=25 -t 1 -c:v libaom-av1 -cpu-used 8 -row-mt 1 "$tmp" ;;
+	interlaced.ts) # 50 fields a second, top field first, MPEG-2 with MP2 audio
+		ff -f lavfi -i testsrc2=size=720x576:rate=50 -f lavfi -i sine=f=300 -t 2 -vf interlace \
+			-c:v mpeg2video -flags +ildct+ilme -b:v 4M -c:a mp2 "$tmp" ;;
+	surround.mp4) # 5.1 at 44.1 kHz
+		ff -f lavfi -i testsrc2=size=320x180:rate=30 -f lavfi -i sine=f=440:sample_rate=44100 \
+			-filter_complex "[1]pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0[a]" -map 0:v -map "[a]" -t 2 \
+			-c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
+	vfr.mp4) # 30 fps for a second, then 15 fps
+		ff -f lavfi -i testsrc2=size=320x180:rate=30 -t 3 -vf "setpts='if(lt(N,30),N/30/TB,(N*2-30)/30/TB)'" \
+			-fps_mode vfr -c:v libx264 -preset ultrafast "$tmp" ;;
+	fast120.mp4)
+		ff -f lavfi -i testsrc2=size=320x180:rate=120 -t 1 -c:v libx264 -preset ultrafast "$tmp" ;;
+	lowrate.mp4) # 640x360 at about 200 kbit/s: less than any default cap
+		ff -f lavfi -i testsrc2=size=640x360:rate=25 -t 2 -c:v libx264 -preset ultrafast -b:v 200k "$tmp" ;;
+	tiny.mp4)
+		ff -f lavfi -i testsrc2=size=160x90:rate=25 -t 2 -c:v libx264 -preset ultrafast "$tmp" ;;
+	portrait.mp4)
+		ff -f lavfi -i testsrc2=size=360x640:rate=30 -f lavfi -i sine -t 2 -c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
+	hd.mp4) # 640x360 with audio, for ladders
+		ff -f lavfi -i testsrc2=size=640x360:rate=30 -f lavfi -i sine=sample_rate=48000 -t 4 \
+			-c:v libx264 -preset ultrafast -c:a aac -ac 2 -movflags +faststart "$tmp" ;;
+	black-start.mp4) # two seconds of black, then a picture
+		ff -f lavfi -i color=black:size=320x180:rate=25:duration=2 -f lavfi -i testsrc2=size=320x180:rate=25:duration=4 \
+			-filter_complex "[0][1]concat=n=2:v=1:a=0" -c:v libx264 -preset ultrafast "$tmp" ;;
+	long.mp4) # long enough to kill an encode halfway
+		ff -f lavfi -i testsrc2=size=640x360:rate=30 -f lavfi -i sine -t 40 -c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
+	corrupt-middle.mp4) # index and ends intact, the middle of the data overwritten
+		cp "$(fixture hd.mp4)" "$tmp" &&
+			size=$(stat -c %s "$tmp") &&
+			head -c $((size / 3)) /dev/urandom | dd of="$tmp" bs=1 seek=$((size / 3)) conv=notrunc status=none ;;
 	*)
 		echo "fixture: unknown fixture '$name'" >&2; return 1 ;;
 	esac || return 1
