@@ -103,6 +103,5 @@ clean:
 	rm -rf build bin
 
 .PHONY: all check demo deps install clean lint-man
-.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

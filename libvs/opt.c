@@ -27,11 +27,16 @@ static const struct vs_option common_options[] = {
 	{0},
 };
 
+/* The parser's tables. Static: a program parses one command line, and a
+ * program that returns early from its option loop leaks nothing. */
+#define MAX_OPTIONS 64
+
 struct state {
-	struct option *longopts;
-	char *shortopts;
-	int *ids; /* getopt_long's val → our id, for short options */
+	struct option longopts[MAX_OPTIONS + 1];
+	char shortopts[2 + 2 * MAX_OPTIONS + 1];
 };
+
+static struct state parser;
 
 static bool common_applies(const struct vs_command *cmd, int id)
 {
@@ -42,31 +47,12 @@ static bool common_applies(const struct vs_command *cmd, int id)
 	return true;
 }
 
-static size_t count(const struct vs_option *o)
-{
-	size_t n = 0;
-
-	while (o[n].id)
-		n++;
-	return n;
-}
-
 static struct state *state_new(const struct vs_command *cmd)
 {
-	size_t n = count(cmd->options) + count(common_options);
-	struct state *s = calloc(1, sizeof(*s));
+	struct state *s = &parser;
 	size_t k = 0, sk = 0;
 
-	if (!s)
-		return NULL;
-	s->longopts = calloc(n + 1, sizeof(*s->longopts));
-	s->shortopts = calloc(2 + 2 * n + 1, 1);
-	if (!s->longopts || !s->shortopts) {
-		free(s->longopts);
-		free(s->shortopts);
-		free(s);
-		return NULL;
-	}
+	memset(s, 0, sizeof(*s));
 	s->shortopts[sk++] = ':'; /* report a missing argument as ':' */
 	for (int pass = 0; pass < 2; pass++) {
 		const struct vs_option *o = pass ? common_options : cmd->options;
@@ -74,6 +60,8 @@ static struct state *state_new(const struct vs_command *cmd)
 		for (; o->id; o++) {
 			if (pass && !common_applies(cmd, o->id))
 				continue;
+			if (k == MAX_OPTIONS)
+				return NULL;
 			s->longopts[k].name = o->long_name;
 			s->longopts[k].has_arg = o->arg ? required_argument : no_argument;
 			s->longopts[k].flag = NULL;
@@ -93,11 +81,7 @@ static struct state *state_new(const struct vs_command *cmd)
 
 static void state_free(struct state *s)
 {
-	if (!s)
-		return;
-	free(s->longopts);
-	free(s->shortopts);
-	free(s);
+	(void)s;
 }
 
 static const struct vs_option *by_short(const struct vs_command *cmd, int c)
@@ -195,7 +179,7 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 	if (!s) {
 		s = opt->state = state_new(opt->cmd);
 		if (!s) {
-			vs_log_error("out of memory");
+			vs_log_error("too many options (more than %d)", MAX_OPTIONS);
 			return VS_OPT_EXIT_USAGE;
 		}
 		optind = 1;

@@ -97,6 +97,7 @@ struct rung {
 	pthread_t thread;
 	bool started;
 	struct SwsContext *sws;
+	AVBufferPool *pool;         /* scaled frames, reused: no page faults per frame */
 	AVCodecContext *enc;
 	AVFormatContext *mux;
 	AVStream *vst, *ast;
@@ -162,6 +163,34 @@ static int write_video_packets(struct rung *r)
 	return 0;
 }
 
+/* A frame for the scaler's output from the rung's pool. */
+static AVFrame *pool_frame(struct rung *r)
+{
+	int w = r->enc->width, h = r->enc->height;
+	AVFrame *f;
+
+	if (!r->pool) {
+		int size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, w, h, 32);
+
+		r->pool = size > 0 ? av_buffer_pool_init((size_t)size, NULL) : NULL;
+		if (!r->pool)
+			return NULL;
+	}
+	f = av_frame_alloc();
+	if (!f)
+		return NULL;
+	f->buf[0] = av_buffer_pool_get(r->pool);
+	if (!f->buf[0]) {
+		av_frame_free(&f);
+		return NULL;
+	}
+	av_image_fill_arrays(f->data, f->linesize, f->buf[0]->data, AV_PIX_FMT_YUV420P, w, h, 32);
+	f->format = AV_PIX_FMT_YUV420P;
+	f->width = w;
+	f->height = h;
+	return f;
+}
+
 static bool is_keyframe_time(const struct vs_transcode_opts *o, int64_t n)
 {
 	/* Keyframes by timestamp, not by frame count, so that every rung and
@@ -189,18 +218,13 @@ static void encode_frame(struct rung *r, AVFrame *in)
 		r->sws = sws_getCachedContext(r->sws, in->width, in->height, in->format,
 		                              r->enc->width, r->enc->height, AV_PIX_FMT_YUV420P,
 		                              SWS_BICUBIC, NULL, NULL, NULL);
-		out = av_frame_alloc();
+		out = pool_frame(r);
 		if (!r->sws || !out) {
 			rung_fail(r, "cannot scale", AVERROR(ENOMEM));
 			av_frame_free(&out);
 			return;
 		}
-		out->format = AV_PIX_FMT_YUV420P;
-		out->width = r->enc->width;
-		out->height = r->enc->height;
-		err = av_frame_get_buffer(out, 0);
-		if (err >= 0)
-			err = sws_scale_frame(r->sws, out, in);
+		err = sws_scale_frame(r->sws, out, in);
 		if (err < 0) {
 			rung_fail(r, "cannot scale", err);
 			av_frame_free(&out);
@@ -347,6 +371,7 @@ static void rung_release(struct rung *r)
 	avcodec_free_context(&r->enc);
 	av_packet_free(&r->pkt);
 	sws_freeContext(r->sws);
+	av_buffer_pool_uninit(&r->pool); /* freed once the last frame is */
 	free(r->path);
 }
 
