@@ -331,3 +331,25 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	[ "$status" -eq 1 ]
 	[[ $(jqr out.json .error.message) == *"source.mp4"* ]]
 }
+
+@test "vs-encode --progress shows percentage, speed and time left on stderr" {
+	ingest noaudio.mp4
+	encode --progress
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"100.0%"*"x real time"*"left"* ]]
+	run -0 --separate-stderr vs-encode --preset ultrafast --force <in.json
+	[ -z "$stderr" ]
+}
+
+@test "vs-encode exits 75 while another process encodes the same video" {
+	ingest noaudio.mp4
+	id=$(jqr in.json .id)
+	mkdir -p "$VS_MEDIA_ROOT/$id"
+	flock "$VS_MEDIA_ROOT/$id/.encode.lock" sleep 5 &
+	sleep 0.5
+	encode
+	kill %1 2>/dev/null || true
+	[ "$status" -eq 75 ]
+	[ "$(jqr out.json .error.code)" = "unavailable" ]
+	[[ $stderr == *"being encoded by another process"* ]]
+}
