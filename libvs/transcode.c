@@ -1037,7 +1037,7 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 	double dw = 0, dh = 0, fps = (double)o->fps_num / o->fps_den;
 	char *url = NULL, *poster = NULL, *sprite = NULL, *vtt = NULL;
 	json_t *renditions = NULL, *thumbs;
-	int err, ret = VS_ERR;
+	int err, ret = VS_ERR, dec_threads;
 	bool read_error = false;
 
 	*result = NULL;
@@ -1086,7 +1086,16 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 		           p.in->start_time != AV_NOPTS_VALUE ? (double)p.in->start_time / AV_TIME_BASE :
 		           0;
 	}
-	if ((ret = open_decoder(p.in->streams[p.vi], &p.vdec, 0)) < 0)
+	/* One decoding thread up to 1080p: decoding is a small share of the
+	 * work there, and frame threads would only add copies and waits on
+	 * cores the encoders need (measured: 10% less wall time at 1080p).
+	 * Larger pictures get libavcodec's frame threads. */
+	{
+		AVCodecParameters *vp = p.in->streams[p.vi]->codecpar;
+
+		dec_threads = (int64_t)vp->width * vp->height <= VS_DECODE_SINGLE_THREAD_PIXELS ? 1 : 0;
+	}
+	if ((ret = open_decoder(p.in->streams[p.vi], &p.vdec, dec_threads)) < 0)
 		goto out;
 	if ((ret = setup_filter(&p, probe)) < 0)
 		goto out;

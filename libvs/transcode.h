@@ -26,6 +26,7 @@
 #define VS_SPRITE_COLUMNS 10
 #define VS_POSTER_MAX_WIDTH 1280
 #define VS_DECODE_ERRORS_MAX 10 /* corrupt packets tolerated before failing */
+#define VS_DECODE_SINGLE_THREAD_PIXELS (1920 * 1088) /* larger: threaded decoding */
 
 struct vs_transcode_opts {
 	const struct vs_ladder *ladder;
