@@ -1,0 +1,133 @@
+/*
+ * vs-package: cut renditions into HLS (and DASH) packages; validate any
+ * HLS package.
+ *
+ *   ... | vs-package [options]
+ *   vs-package --check DIR|PLAYLIST
+ */
+#include "check.h"
+#include "db.h"
+#include "error.h"
+#include "ingest.h"
+#include "log.h"
+#include "opt.h"
+#include "package.h"
+#include "record.h"
+
+enum {
+	OPT_OUT = 0x100,
+	OPT_SEGMENT_SECONDS,
+	OPT_SEGMENT_TYPE,
+	OPT_AUDIO_GROUP,
+	OPT_DASH,
+	OPT_ENCRYPT,
+	OPT_KEY_URI,
+	OPT_CHECK,
+	OPT_MEDIA_ROOT,
+};
+
+static const struct vs_option options[] = {
+	{OPT_OUT, 'o', "out", "DIR", "package directory (default: MEDIA_ROOT/ID/hls)"},
+	{OPT_SEGMENT_SECONDS, 0, "segment-seconds", "S", "segment length, a multiple of the GOP (default: 6)"},
+	{OPT_SEGMENT_TYPE, 0, "segment-type", "TYPE", "fmp4 (CMAF, default) or ts"},
+	{OPT_AUDIO_GROUP, 0, "audio-group", NULL, "one audio rendition shared by all variants"},
+	{OPT_DASH, 0, "dash", NULL, "also write a DASH MPD over the same segments (fmp4)"},
+	{OPT_ENCRYPT, 0, "encrypt", "METHOD", "encrypt the segments: aes-128"},
+	{OPT_KEY_URI, 0, "key-uri", "URI", "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"},
+	{OPT_CHECK, 0, "check", "PATH", "validate the HLS package at PATH (a directory or playlist)"},
+	{OPT_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or ./vs-media)"},
+	{0},
+};
+
+static const struct vs_command cmd = {
+	.name = "vs-package",
+	.synopsis = "[options] < records\n--check DIR|PLAYLIST",
+	.summary = "Cut renditions into HLS (fMP4 or TS) and DASH packages, or validate a package",
+	.options = options,
+	.common = VS_COMMON_DATABASE,
+};
+
+struct run {
+	struct vs_package_opts po;
+	int packaged;
+};
+
+static int package_one(json_t *rec, void *ctx)
+{
+	struct run *r = ctx;
+	int ret;
+
+	if (r->po.out && r->packaged > 0)
+		return vs_fail(VS_ERR, VS_E_INVALID, "--out names one package: this is a second record");
+	ret = vs_package(rec, &r->po);
+	r->packaged += ret == 0;
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = {.po = VS_PACKAGE_OPTS_INIT};
+	struct vs_package_opts po = VS_PACKAGE_OPTS_INIT;
+	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const char *arg, *check = NULL, *media_root = NULL, *url;
+	int c, status = VS_EXIT_OK, ret = 0;
+	PGconn *db = NULL;
+
+	vs_log_init(argv[0]);
+	while ((c = vs_opt_next(&opt, &arg)) > 0) {
+		switch (c) {
+		case OPT_OUT: po.out = arg; break;
+		case OPT_SEGMENT_SECONDS:
+			if (vs_opt_double(&cmd, "segment-seconds", arg, 0.5, 60, &po.segment_s) < 0)
+				return VS_EXIT_USAGE;
+			break;
+		case OPT_SEGMENT_TYPE:
+			if (strcmp(arg, "fmp4") && strcmp(arg, "ts"))
+				return vs_usage_error(&cmd, "--segment-type: '%s' is not fmp4 or ts", arg);
+			po.ts = !strcmp(arg, "ts");
+			break;
+		case OPT_AUDIO_GROUP: po.audio_group = true; break;
+		case OPT_DASH: po.dash = true; break;
+		case OPT_ENCRYPT:
+			if (strcmp(arg, "aes-128"))
+				return vs_usage_error(&cmd, "--encrypt: '%s' is not aes-128", arg);
+			po.encrypt = true;
+			break;
+		case OPT_KEY_URI: po.key_uri = arg; break;
+		case OPT_CHECK: check = arg; break;
+		case OPT_MEDIA_ROOT: media_root = arg; break;
+		}
+	}
+	if (c < 0)
+		return vs_opt_exit(c);
+	vs_opt_release(&opt);
+	if (opt.optind < argc)
+		return vs_usage_error(&cmd, "unexpected argument '%s'", argv[opt.optind]);
+	if (po.dash && po.ts)
+		return vs_usage_error(&cmd, "--dash needs fmp4 segments, not ts");
+	if (po.key_uri && !po.encrypt)
+		return vs_usage_error(&cmd, "--key-uri goes with --encrypt aes-128");
+	if (check) {
+		ret = vs_check_package(check, stdout);
+		if (vs_close_stdout() < 0)
+			return VS_EXIT_FAILED;
+		return ret < 0 ? VS_EXIT_FAILED : ret > 0 ? VS_EXIT_FAILED : VS_EXIT_OK;
+	}
+	po.media_root = vs_media_root(media_root);
+	url = vs_db_url(opt.common.database);
+	if (url && (ret = vs_db_connect(url, &db)) < 0) {
+		vs_log_error("%s", vs_error_message());
+		return vs_exit_for(ret);
+	}
+	po.db = db;
+	r.po = po;
+	ret = vs_record_loop(stdin, "stdin", package_one, &r, &status);
+	if (ret < 0) {
+		vs_log_error("%s", vs_error_message());
+		status = VS_EXIT_FAILED;
+	}
+	vs_db_close(db);
+	if (vs_close_stdout() < 0)
+		status = VS_EXIT_FAILED;
+	return status;
+}
