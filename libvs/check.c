@@ -495,10 +495,14 @@ static void check_alignment(struct finding_ctx *c, struct media *v, int n)
 			continue;
 		}
 		for (int s = 0; s < a->n; s++) {
-			double sa = isnan(a->segs[s].start) ? ta : a->segs[s].start;
-			double sb = isnan(b->segs[s].start) ? tb : b->segs[s].start;
+			bool measured = !isnan(a->segs[s].start) && !isnan(b->segs[s].start);
+			bool unmeasured = isnan(a->segs[s].start) && isnan(b->segs[s].start);
+			/* timestamps where both segments were read, else the
+			 * playlists' own EXTINF sums; never one against the other */
+			double sa = measured ? a->segs[s].start : ta;
+			double sb = measured ? b->segs[s].start : tb;
 
-			if (fabs(sa - sb) > VS_CHECK_ALIGN_TOLERANCE_S) {
+			if ((measured || unmeasured) && fabs(sa - sb) > VS_CHECK_ALIGN_TOLERANCE_S) {
 				finding(c, true, "alignment", b->path,
 				        "segment %d starts at %.3f s, in the first variant at %.3f s", s + 1, sb, sa);
 				break;

@@ -1,0 +1,311 @@
+#!/usr/bin/env bats
+# vs-package: HLS and DASH packages, checked with ffprobe, ffmpeg and --check.
+
+load helper
+
+setup_file() {
+	use_db
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	VS_DATABASE_URL=$VS_TEST_DB_URL vs-ingest "$(fixture hd.mp4)" >"$BATS_FILE_TMPDIR/in.json"
+	VS_DATABASE_URL=$VS_TEST_DB_URL vs-encode --preset ultrafast --ladder 180p,360p --gop-seconds 1 \
+		<"$BATS_FILE_TMPDIR/in.json" >"$BATS_FILE_TMPDIR/enc.json"
+}
+
+setup() {
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	cd "$BATS_TEST_TMPDIR"
+	cp "$BATS_FILE_TMPDIR/enc.json" enc.json
+}
+
+# package ARGS: vs-package ARGS < enc.json > out.json
+package() {
+	run --separate-stderr vs-package "$@" <enc.json
+	echo "$output" >out.json
+}
+
+# check DIR: vs-package --check DIR > check.json, status in $status
+check() {
+	run --separate-stderr vs-package --check "$1"
+	echo "$output" >check.json
+}
+
+# first FFPROBE-ARGS: ffprobe's first non-empty line (HLS inputs repeat
+# streams once per program)
+first() { ffprobe -v error "$@" | grep -v '^$' | head -1; }
+
+frames() { first -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$@"; }
+
+rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr '\n' ' '; }
+
+@test "vs-package --help prints usage and exits 0" {
+	run -0 --separate-stderr vs-package --help
+	[[ $output == "usage: vs-package "* ]]
+}
+
+@test "vs-package refuses bad flags with exit 2" {
+	run -2 --separate-stderr vs-package --segment-type mkv
+	run -2 --separate-stderr vs-package --encrypt rot13
+	run -2 --separate-stderr vs-package --segment-type ts --dash
+	[[ $stderr == *"--dash needs fmp4"* ]]
+	run -2 --separate-stderr vs-package --key-uri /k
+	run -2 --separate-stderr vs-package --segment-seconds 0
+}
+
+@test "vs-package makes a CMAF package that ffprobe reads, master and variants" {
+	package --out pkg
+	[ "$status" -eq 0 ]
+	[ "$(jqr out.json .package.segment_type)" = "fmp4" ]
+	[ -f pkg/master.m3u8 ] && [ -f pkg/180p/init.mp4 ] && [ -f pkg/360p/seg-00001.m4s ]
+	[ "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 pkg/master.m3u8 | grep -v '^$' | sort -u | tr '\n' ' ')" = "aac h264 " ]
+	for v in 180p 360p; do
+		d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$PWD/pkg/$v/index.m3u8")
+		awk -v d="$d" 'BEGIN { exit !(d > 3.9 && d < 4.1) }'
+		[ "$(frames "$PWD/pkg/$v/index.m3u8")" = "120" ]
+	done
+}
+
+@test "vs-package writes RFC 8216 media playlists" {
+	package --out pkg --segment-seconds 2
+	p=pkg/360p/index.m3u8
+	[ "$(head -1 $p)" = "#EXTM3U" ]
+	grep -qx '#EXT-X-VERSION:6' $p
+	grep -qx '#EXT-X-TARGETDURATION:2' $p
+	grep -qx '#EXT-X-PLAYLIST-TYPE:VOD' $p
+	grep -qx '#EXT-X-INDEPENDENT-SEGMENTS' $p
+	grep -qx '#EXT-X-MAP:URI="init.mp4"' $p
+	[ "$(tail -1 $p)" = "#EXT-X-ENDLIST" ]
+	[ "$(grep -c '^#EXTINF:2.0' $p)" -eq 2 ]
+}
+
+@test "vs-package writes a master with measured bandwidth, ordered, and I-frame playlists" {
+	package --out pkg --segment-seconds 2
+	m=pkg/master.m3u8
+	[ "$(grep -c '^#EXT-X-STREAM-INF:' $m)" -eq 2 ]
+	grep -q 'RESOLUTION=320x180,CODECS="avc1.64' $m
+	grep -q 'FRAME-RATE=30.000' $m
+	grep -q 'AVERAGE-BANDWIDTH=' $m
+	# ordered by BANDWIDTH
+	bws=$(grep -o '^#EXT-X-STREAM-INF:BANDWIDTH=[0-9]*' $m | cut -d= -f2 | tr '\n' ' ')
+	[ "$bws" = "$(echo $bws | tr ' ' '\n' | sort -n | tr '\n' ' ')" ]
+	# BANDWIDTH is the largest segment's bit rate
+	size=$(stat -c %s pkg/360p/seg-0000*.m4s | sort -n | tail -1)
+	bw=$(jqr out.json '.package.variants[] | select(.label == "360p") | .bandwidth')
+	[ "$bw" -ge $((size * 8 / 2 - 1)) ] && [ "$bw" -le $((size * 8 / 2 * 11 / 10)) ]
+	[ "$(grep -c '^#EXT-X-I-FRAME-STREAM-INF:' $m)" -eq 2 ]
+	grep -qx '#EXT-X-I-FRAMES-ONLY' pkg/360p/iframes.m3u8
+	[ "$(grep -c '^#EXT-X-BYTERANGE:' pkg/360p/iframes.m3u8)" -eq 4 ]
+}
+
+@test "vs-package's I-frame playlist addresses decodable keyframes" {
+	package --out pkg
+	# each byte range, after the init segment, is a moof and a keyframe
+	grep '^#EXT-X-BYTERANGE:' pkg/360p/iframes.m3u8 >ranges
+	[ "$(wc -l <ranges)" -eq 4 ]
+	n=0
+	while IFS=':@' read -r _ len off; do
+		n=$((n + 1))
+		seg=$(grep -A1 "^#EXT-X-BYTERANGE:$len@$off\$" pkg/360p/iframes.m3u8 | tail -1)
+		{ cat pkg/360p/init.mp4; tail -c +$((off + 1)) "pkg/360p/$seg" | head -c "$len"; } >iframe$n.mp4
+		run -0 ffprobe -v error -select_streams v:0 -show_entries packet=flags -read_intervals '%+#1' -of csv=p=0 iframe$n.mp4
+		[[ ${lines[0]} == K* ]]
+		ffmpeg -nostdin -v error -i iframe$n.mp4 -frames:v 1 -f image2 frame$n.png
+		[ -s frame$n.png ]
+	done <ranges
+}
+
+@test "vs-package makes MPEG-TS segments that ffprobe reads" {
+	package --out pkg --segment-type ts --segment-seconds 2
+	[ "$status" -eq 0 ]
+	[ -f pkg/360p/seg-00001.ts ] && [ ! -e pkg/360p/init.mp4 ]
+	grep -qx '#EXT-X-VERSION:3' pkg/360p/index.m3u8
+	[ "$(ffprobe -v error -show_entries format=format_name -of csv=p=0 pkg/360p/seg-00002.ts)" = "mpegts" ]
+	[ "$(frames "$PWD/pkg/360p/index.m3u8")" = "120" ]
+	check pkg
+	[ "$status" -eq 0 ]
+}
+
+@test "vs-package --audio-group shares one audio rendition" {
+	package --out pkg --audio-group
+	grep -q '^#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio"' pkg/master.m3u8
+	grep -q 'AUDIO="audio"' pkg/master.m3u8
+	[ -z "$(ffprobe_field pkg/360p/seg-00001.m4s a codec_name 2>/dev/null || true)" ]
+	[ "$(first -show_entries stream=codec_name -of csv=p=0 "$PWD/pkg/audio/index.m3u8")" = "aac" ]
+	check pkg
+	[ "$status" -eq 0 ]
+}
+
+@test "vs-package --dash writes an MPD over the same segments that ffprobe reads" {
+	package --out pkg --dash
+	[ -f pkg/manifest.mpd ]
+	[ "$(ls pkg/360p | grep -c m4s)" -eq "$(grep -c '<S ' pkg/manifest.mpd | awk '{print $1 / 2}')" ]
+	run -0 ffprobe -v error -show_entries stream=codec_name,width -of csv=p=0 "$PWD/pkg/manifest.mpd"
+	[[ $output == *"h264,640"* ]]
+	[[ $output == *"h264,320"* ]]
+}
+
+@test "vs-package --encrypt aes-128 keeps the key out of the package and ffmpeg decrypts it" {
+	with_db
+	package --out pkg --encrypt aes-128
+	[ "$status" -eq 0 ]
+	id=$(jqr enc.json .id)
+	grep -q "#EXT-X-KEY:METHOD=AES-128,URI=\"/api/v1/videos/$id/key\",IV=0x[0-9a-f]\{32\}" pkg/360p/index.m3u8
+	[ -z "$(find pkg -name '*.key')" ]
+	key="$VS_MEDIA_ROOT/$id/keys/aes-128.key"
+	[ -f "$key" ]
+	[ "$(sql "SELECT encode(key, 'hex') || encode(iv, 'hex') FROM video_keys WHERE video_id = '$id'")" = "$(od -An -tx1 "$key" | tr -d ' \n')" ]
+	# a segment is not readable without the key...
+	run ffprobe -v error -show_entries stream=codec_name -of csv=p=0 pkg/360p/seg-00001.m4s
+	[[ $output != *h264* ]]
+	# ...and decodes with it
+	head -c 16 "$key" >k.bin
+	vs-package --out pkg2 --encrypt aes-128 --key-uri "$PWD/k.bin" <enc.json >/dev/null
+	[ "$(frames -allowed_extensions ALL "$PWD/pkg2/360p/index.m3u8")" = "120" ]
+	vs-package --out pkg3 --segment-type ts --encrypt aes-128 --key-uri "$PWD/k.bin" <enc.json >/dev/null
+	ffmpeg -nostdin -v error -allowed_extensions ALL -i "$PWD/pkg3/master.m3u8" -map 0:v:0 -f null -
+}
+
+@test "vs-package gives the same bytes when run again" {
+	package --out pkg
+	package --out pkg2
+	diff -r pkg pkg2
+}
+
+@test "vs-package brings chapters and the storyboard into the package" {
+	package --out pkg
+	[ "$(head -1 pkg/chapters.vtt)" = "WEBVTT" ]
+	cmp pkg/storyboard.jpg "$(jqr enc.json .thumbnails.storyboard)"
+	grep -q 'storyboard.jpg#xywh=' pkg/storyboard.vtt
+	[ -f pkg/poster.jpg ]
+}
+
+@test "vs-package writes chapter titles into WebVTT cues safely" {
+	jq -c '.chapters = [{"title":"Intro --> evil\nline","start":0,"end":2},{"title":"Limits","start":2,"end":4}]' enc.json >c.json
+	run -0 --separate-stderr vs-package --out pkg <c.json
+	[ "$(grep -c -- '-->' pkg/chapters.vtt)" -eq 2 ]
+	grep -qx 'Intro --  evil line' pkg/chapters.vtt
+}
+
+@test "vs-package goes to MEDIA_ROOT/ID/hls by default and leaves no temporary directory" {
+	package
+	[ "$status" -eq 0 ]
+	dir="$VS_MEDIA_ROOT/$(jqr enc.json .id)/hls"
+	[ "$(jqr out.json .package.dir)" = "$dir" ]
+	[ -f "$dir/master.m3u8" ]
+	[ -z "$(ls -d "$dir".tmp-* 2>/dev/null)" ]
+}
+
+@test "vs-package refuses a segment length that is not a multiple of the GOP" {
+	package --out pkg --segment-seconds 1.5
+	[ "$status" -eq 1 ]
+	[[ $(jqr out.json .error.message) == *"not a multiple of the encode's GOP"* ]]
+	[ ! -e pkg ]
+}
+
+@test "vs-package fails a record without renditions and passes failed records on" {
+	printf '%s\n' '{"id":"x","title":"t"}' '{"id":"y","error":{"tool":"vs-encode","code":"c","message":"m"}}' 'junk' >in.json
+	run -1 --separate-stderr vs-package <in.json
+	echo "$output" >out.json
+	[ "$(sed -n 1p out.json | jq -r .error.code)" = "invalid_input" ]
+	[ "$(sed -n 2p out.json)" = '{"id":"y","error":{"tool":"vs-encode","code":"c","message":"m"}}' ]
+	[ "$(sed -n 3p out.json | jq -r .error.code)" = "bad_record" ]
+}
+
+@test "vs-package fails when a rendition file is gone" {
+	jq -c '.renditions[0].path = "/nonexistent/360p.mp4"' enc.json >bad.json
+	run -1 --separate-stderr vs-package --out pkg <bad.json
+	[[ $stderr == *"/nonexistent/360p.mp4"* ]]
+	[ ! -e pkg ]
+}
+
+# ---- --check ----
+
+@test "vs-package --check passes our packages, fMP4 and TS" {
+	package --out pkg
+	check pkg
+	[ "$status" -eq 0 ]
+	[ "$(jqr check.json '.summary.errors // empty')" = "0" ]
+	[ "$(jqr check.json '.summary.variants // empty')" = "2" ]
+}
+
+@test "vs-package --check passes a package made by the ffmpeg CLI's hls muxer" {
+	mkdir ff
+	ffmpeg -nostdin -v error -i "$(jqr enc.json '.renditions[1].path')" -c copy -f hls -hls_time 2 \
+		-hls_playlist_type vod -hls_segment_filename ff/seg%d.ts ff/index.m3u8
+	check ff/index.m3u8
+	[ "$status" -eq 0 ]
+	mkdir ff4
+	ffmpeg -nostdin -v error -i "$(jqr enc.json '.renditions[1].path')" -c copy -f hls -hls_time 2 \
+		-hls_playlist_type vod -hls_segment_type fmp4 -hls_segment_filename 'ff4/seg%d.m4s' ff4/index.m3u8
+	check ff4
+	[ "$status" -eq 0 ]
+}
+
+@test "vs-package --check finds a missing segment" {
+	package --out pkg --segment-seconds 2
+	rm pkg/360p/seg-00002.m4s
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *missing_file* ]]
+	[ "$(jqr check.json 'select(.rule == "missing_file") | .file' | sort -u)" = "360p/seg-00002.m4s" ]
+}
+
+@test "vs-package --check finds a lying BANDWIDTH, too low and too high" {
+	package --out pkg
+	sed -i 's/^\(#EXT-X-STREAM-INF:BANDWIDTH=\)[0-9]*\(.*RESOLUTION=640x360\)/\1100000\2/' pkg/master.m3u8
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(jqr check.json 'select(.rule == "bandwidth") | .message') == *"below the measured peak"* ]]
+	package --out pkg
+	sed -i 's/^\(#EXT-X-STREAM-INF:BANDWIDTH=\)[0-9]*\(.*RESOLUTION=640x360\)/\199000000\2/' pkg/master.m3u8
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(jqr check.json 'select(.rule == "bandwidth") | .message') == *"more than 10% above"* ]]
+}
+
+@test "vs-package --check finds an EXTINF over the target duration" {
+	package --out pkg --segment-seconds 2
+	sed -i 's/^#EXT-X-TARGETDURATION:2/#EXT-X-TARGETDURATION:1/' pkg/360p/index.m3u8
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *extinf_over_target* ]]
+}
+
+@test "vs-package --check finds misaligned cuts between variants" {
+	package --out pkg --segment-seconds 2
+	package --out pkg1 --segment-seconds 1
+	rm -r pkg/360p && cp -r pkg1/360p pkg/360p
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *alignment* ]]
+}
+
+@test "vs-package --check finds a segment that does not start with a keyframe" {
+	mkdir ff
+	# -hls_time below the GOP with no keyframe forcing: cuts fall on keyframes
+	# anyway, so make one by hand: drop the first segment from a TS playlist
+	# whose second segment starts mid-GOP.
+	ffmpeg -nostdin -v error -i "$(jqr enc.json '.renditions[1].path')" -c copy -f segment -segment_time 0.5 \
+		-break_non_keyframes 1 -segment_list ff/index.m3u8 -segment_list_type m3u8 ff/s%d.ts
+	check ff/index.m3u8
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *keyframe* ]]
+}
+
+@test "vs-package --check finds wrong RESOLUTION, CODECS, FRAME-RATE and missing attributes" {
+	package --out pkg
+	sed -i -e 's/RESOLUTION=640x360/RESOLUTION=1280x720/' -e 's/FRAME-RATE=30.000,\(.*\)$/FRAME-RATE=25.000,\1/' pkg/master.m3u8
+	sed -i 's/,AVERAGE-BANDWIDTH=[0-9]*,RESOLUTION=320x180/,RESOLUTION=320x180/' pkg/master.m3u8
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *resolution* ]]
+	[[ $(rules) == *average_bandwidth* ]]
+}
+
+@test "vs-package --check refuses a file that is not a playlist" {
+	echo "hello" >notes.m3u8
+	check notes.m3u8
+	[ "$status" -eq 1 ]
+	[[ $(rules) == *syntax* ]]
+	check "$BATS_TEST_TMPDIR/nothing-here"
+	[ "$status" -eq 1 ]
+}
