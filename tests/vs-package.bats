@@ -11,6 +11,10 @@ setup_file() {
 		<"$BATS_FILE_TMPDIR/in.json" >"$BATS_FILE_TMPDIR/enc.json"
 }
 
+teardown() {
+	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
+}
+
 setup() {
 	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
 	cd "$BATS_TEST_TMPDIR"
@@ -308,4 +312,43 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[[ $(rules) == *syntax* ]]
 	check "$BATS_TEST_TMPDIR/nothing-here"
 	[ "$status" -eq 1 ]
+}
+
+# ---- a real player ----
+
+@test "hls.js in Chromium plays fMP4, TS, audio-group and AES-128 packages" {
+	[ -f "$VS_TOP/node_modules/hls.js/dist/hls.min.js" ]
+	mkdir -p www log
+	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" www/
+	port=$(free_port)
+	id=$(jqr enc.json .id)
+	vs-package --out www/fmp4 <enc.json >/dev/null
+	vs-package --out www/ts --segment-type ts <enc.json >/dev/null
+	vs-package --out www/group --audio-group <enc.json >/dev/null
+	vs-package --out www/enc --encrypt aes-128 --key-uri "http://127.0.0.1:$port/k.bin" <enc.json >/dev/null
+	vs-package --out www/encts --segment-type ts --encrypt aes-128 --key-uri "http://127.0.0.1:$port/k.bin" <enc.json >/dev/null
+	head -c 16 "$VS_MEDIA_ROOT/$id/keys/aes-128.key" >www/k.bin
+	cat >lighttpd.conf <<CONF
+server.document-root = "$PWD/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$PWD/log/error.log"
+mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/iso.segment",
+	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html")
+CONF
+	lighttpd -D -f lighttpd.conf &
+	HTTP_PID=$!
+	wait_port "$port"
+	urls=()
+	for p in fmp4 ts group enc encts; do
+		urls+=("http://127.0.0.1:$port/play.html?src=/$p/master.m3u8")
+	done
+	run -0 --separate-stderr node "$VS_TOP/tests/play-hls.js" 2 "${urls[@]}"
+	kill "$HTTP_PID"
+	echo "$output" >played.json
+	cat played.json
+	[ "$(wc -l <played.json)" -eq 5 ]
+	[ "$(jq -r .engine played.json | sort -u)" = "hls.js" ]
+	[ "$(jq -r '.fatal // "none"' played.json | sort -u)" = "none" ]
+	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq 5 ]
 }
