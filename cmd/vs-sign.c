@@ -1,0 +1,255 @@
+/*
+ * vs-sign: make and verify expiring signed URLs for a video's package.
+ *
+ *   vs-sign [options] URL...         print each URL signed
+ *   ... | vs-sign [options]          sign published.master_url into "stream"
+ *   vs-sign [options] --verify URL   exit 0 if valid and unexpired, else 1
+ */
+#include <openssl/pem.h>
+
+#include "error.h"
+#include "log.h"
+#include "opt.h"
+#include "record.h"
+#include "sign.h"
+
+enum {
+	OPT_SCHEME = 0x100,
+	OPT_TTL,
+	OPT_EXPIRES,
+	OPT_VERIFY,
+	OPT_KEY_FILE,
+	OPT_TEMPLATE,
+	OPT_REMOTE_ADDR,
+	OPT_QUERY,
+	OPT_KEY_PAIR_ID,
+	OPT_PRIVATE_KEY,
+	OPT_SHA256,
+	OPT_CUSTOM_POLICY,
+	OPT_COOKIES,
+	OPT_JSON,
+};
+
+static const struct vs_option options[] = {
+	{OPT_SCHEME, 's', "scheme", "NAME", "hmac (default), nginx or cloudfront"},
+	{OPT_TTL, 't', "ttl", "SECONDS", "lifetime (default: 21600, rounded up to 5 minutes)"},
+	{OPT_EXPIRES, 'e', "expires", "TIME", "expiry: seconds since the epoch or YYYY-MM-DDTHH:MM:SSZ"},
+	{OPT_VERIFY, 0, "verify", "URL", "check URL: exit 0 if valid and unexpired, 1 if not"},
+	{OPT_KEY_FILE, 'k', "key-file", "FILE", "signing key (default: $VS_SIGNING_KEY_FILE)"},
+	{OPT_TEMPLATE, 0, "nginx-template", "EXPR", "nginx: the secure_link_md5 expression"},
+	{OPT_REMOTE_ADDR, 0, "remote-addr", "IP", "nginx: the value of $remote_addr"},
+	{OPT_QUERY, 0, "query", NULL, "nginx: ?md5=&expires= instead of a token in the path"},
+	{OPT_KEY_PAIR_ID, 0, "key-pair-id", "ID", "cloudfront: key pair id (default: $VS_CLOUDFRONT_KEY_PAIR_ID)"},
+	{OPT_PRIVATE_KEY, 0, "private-key", "FILE", "cloudfront: RSA private key, PEM (default: $VS_CLOUDFRONT_PRIVATE_KEY_FILE)"},
+	{OPT_SHA256, 0, "sha256", NULL, "cloudfront: sign with SHA-256 (Hash-Algorithm=SHA256)"},
+	{OPT_CUSTOM_POLICY, 0, "custom-policy", NULL, "cloudfront: a custom policy on the package's directory"},
+	{OPT_COOKIES, 0, "cookies", NULL, "cloudfront: also give signed cookies for the package"},
+	{OPT_JSON, 0, "json", NULL, "for URL operands: records instead of plain URLs"},
+	{0},
+};
+
+static const struct vs_command cmd = {
+	.name = "vs-sign",
+	.synopsis = "[options] URL...\n[options] < records\n[options] --verify URL",
+	.summary = "Make and verify expiring signed URLs for a video's package",
+	.options = options,
+};
+
+struct run {
+	struct vs_sign_opts so;
+	time_t expires;
+	bool cookies, json;
+};
+
+static void iso8601(time_t t, char *buf, size_t n)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int parse_time(const char *s, time_t *out)
+{
+	struct tm tm = {0};
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s && !*end && !errno && v > 0) {
+		*out = (time_t)v;
+		return 0;
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end && !*end) {
+		*out = timegm(&tm);
+		return 0;
+	}
+	return -1;
+}
+
+/* The "stream" section: the signed URL and when it expires. */
+static json_t *stream_json(const struct run *r, const char *url, int *ret)
+{
+	char *signed_url = NULL, when[32];
+	json_t *cookies = NULL, *s;
+
+	*ret = vs_sign_url(url, r->expires, &r->so, &signed_url, r->cookies ? &cookies : NULL);
+	if (*ret < 0)
+		return NULL;
+	iso8601(r->expires, when, sizeof(when));
+	s = json_pack("{s:s,s:s,s:s}", "url", signed_url, "expires_at", when, "scheme",
+	              r->so.scheme == VS_SIGN_HMAC ? "hmac" : r->so.scheme == VS_SIGN_NGINX ? "nginx" : "cloudfront");
+	if (cookies)
+		json_object_set_new(s, "cookies", cookies);
+	free(signed_url);
+	return s;
+}
+
+static int sign_record(json_t *rec, void *ctx)
+{
+	const char *url = vs_json_str(rec, "published.master_url");
+	json_t *s;
+	int ret;
+
+	if (!url)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no published.master_url: run vs-publish first");
+	s = stream_json(ctx, url, &ret);
+	if (!s)
+		return ret;
+	json_object_set_new(rec, "stream", s);
+	return 0;
+}
+
+static int load_private_key(const char *path, EVP_PKEY **key)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
+	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (!*key) {
+		rewind(f);
+		*key = PEM_read_PUBKEY(f, NULL, NULL, NULL); /* enough to verify */
+	}
+	fclose(f);
+	return *key ? 0 : vs_fail(VS_ERR, VS_E_INVALID, "'%s' holds no PEM key", path);
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = {0};
+	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const char *arg, *verify = NULL, *key_file = getenv("VS_SIGNING_KEY_FILE");
+	const char *pkey_file = getenv("VS_CLOUDFRONT_PRIVATE_KEY_FILE");
+	char *secret = NULL;
+	long long ttl = VS_SIGN_TTL_DEFAULT;
+	bool have_expires = false;
+	EVP_PKEY *pkey = NULL;
+	int c, status = VS_EXIT_OK, ret = 0;
+
+	vs_log_init(argv[0]);
+	r.so.key_pair_id = getenv("VS_CLOUDFRONT_KEY_PAIR_ID");
+	while ((c = vs_opt_next(&opt, &arg)) > 0) {
+		switch (c) {
+		case OPT_SCHEME:
+			if (vs_sign_scheme_parse(arg, &r.so.scheme) < 0)
+				return vs_usage_error(&cmd, "--scheme: %s", vs_error_message());
+			break;
+		case OPT_TTL:
+			if (vs_opt_long(&cmd, "ttl", arg, 1, 10LL * 365 * 86400, &ttl) < 0)
+				return VS_EXIT_USAGE;
+			break;
+		case OPT_EXPIRES:
+			if (parse_time(arg, &r.expires) < 0)
+				return vs_usage_error(&cmd, "--expires: '%s' is not a time", arg);
+			have_expires = true;
+			break;
+		case OPT_VERIFY: verify = arg; break;
+		case OPT_KEY_FILE: key_file = arg; break;
+		case OPT_TEMPLATE: r.so.nginx_template = arg; break;
+		case OPT_REMOTE_ADDR: r.so.remote_addr = arg; break;
+		case OPT_QUERY: r.so.token_in_query = true; break;
+		case OPT_KEY_PAIR_ID: r.so.key_pair_id = arg; break;
+		case OPT_PRIVATE_KEY: pkey_file = arg; break;
+		case OPT_SHA256: r.so.sha256 = true; break;
+		case OPT_CUSTOM_POLICY: r.so.custom_policy = true; break;
+		case OPT_COOKIES: r.cookies = true; break;
+		case OPT_JSON: r.json = true; break;
+		}
+	}
+	if (c < 0)
+		return vs_opt_exit(c);
+	vs_opt_release(&opt);
+	if (r.cookies && r.so.scheme != VS_SIGN_CLOUDFRONT)
+		return vs_usage_error(&cmd, "--cookies goes with --scheme cloudfront");
+	if (verify && opt.optind < argc)
+		return vs_usage_error(&cmd, "--verify takes one URL and no operands");
+	if (key_file && *key_file && r.so.scheme != VS_SIGN_CLOUDFRONT) {
+		size_t len = 0;
+
+		if (vs_sign_read_secret(key_file, &secret, &len) < 0) {
+			vs_log_error("%s", vs_error_message());
+			return VS_EXIT_FAILED;
+		}
+		r.so.secret = secret;
+		r.so.secret_len = len;
+	}
+	if (r.so.scheme == VS_SIGN_CLOUDFRONT) {
+		if (!pkey_file || !*pkey_file || (!verify && !r.so.key_pair_id))
+			return vs_usage_error(&cmd, "cloudfront needs --key-pair-id and --private-key");
+		if (load_private_key(pkey_file, &pkey) < 0) {
+			vs_log_error("%s", vs_error_message());
+			return VS_EXIT_FAILED;
+		}
+		r.so.private_key = pkey;
+	}
+	if (!have_expires) {
+		time_t now = time(NULL);
+
+		/* rounded up, so that viewers in the same window share URLs */
+		r.expires = ((now + (time_t)ttl + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) *
+		            VS_SIGN_EXPIRY_STEP_S;
+	}
+
+	if (verify) {
+		ret = vs_verify_url(verify, time(NULL), &r.so);
+		if (ret < 0) {
+			vs_log_error("invalid: %s", vs_error_message());
+			status = VS_EXIT_FAILED;
+		}
+		ret = 0;
+	} else if (opt.optind < argc) {
+		for (int i = opt.optind; i < argc && ret == 0; i++) {
+			json_t *s = stream_json(&r, argv[i], &ret);
+
+			if (!s) {
+				vs_log_error("cannot sign '%s': %s", argv[i], vs_error_message());
+				status = vs_exit_worse(status, strcmp(vs_error_code(), VS_E_USAGE) ? VS_EXIT_FAILED : VS_EXIT_USAGE);
+				ret = 0;
+				continue;
+			}
+			if (r.json) {
+				json_t *rec = json_pack("{s:s,s:O}", "url", argv[i], "stream", s);
+
+				ret = vs_record_write(stdout, rec);
+				json_decref(rec);
+			} else if (printf("%s\n", vs_json_str(s, "url")) < 0) {
+				ret = VS_ERR;
+			}
+			json_decref(s);
+		}
+	} else {
+		ret = vs_record_loop(stdin, "stdin", sign_record, &r, &status);
+	}
+	if (ret < 0) {
+		vs_log_error("%s", vs_error_message());
+		status = VS_EXIT_FAILED;
+	}
+	EVP_PKEY_free(pkey);
+	free(secret);
+	if (vs_close_stdout() < 0)
+		status = VS_EXIT_FAILED;
+	return status;
+}

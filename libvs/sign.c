@@ -1,0 +1,593 @@
+#include <ctype.h>
+#include <math.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "error.h"
+#include "fsutil.h"
+#include "sign.h"
+
+int vs_sign_scheme_parse(const char *s, enum vs_sign_scheme *out)
+{
+	if (!strcmp(s, "hmac"))
+		*out = VS_SIGN_HMAC;
+	else if (!strcmp(s, "nginx"))
+		*out = VS_SIGN_NGINX;
+	else if (!strcmp(s, "cloudfront"))
+		*out = VS_SIGN_CLOUDFRONT;
+	else
+		return vs_fail(VS_ERR, VS_E_USAGE, "unknown scheme '%s': use hmac, nginx or cloudfront", s);
+	return 0;
+}
+
+int vs_sign_read_secret(const char *path, char **secret, size_t *len)
+{
+	int ret = vs_read_file(path, 4096, secret, len);
+
+	if (ret < 0)
+		return ret;
+	while (*len > 0 && ((*secret)[*len - 1] == '\n' || (*secret)[*len - 1] == '\r'))
+		(*secret)[--*len] = '\0';
+	if (*len == 0) {
+		free(*secret);
+		*secret = NULL;
+		return vs_fail(VS_ERR, VS_E_INVALID, "the signing key in '%s' is empty", path);
+	}
+	return 0;
+}
+
+/* URL pieces: origin "https://host:port", path "/a/b", rest "?q#f". */
+struct url {
+	char *origin, *path, *rest;
+};
+
+static void url_release(struct url *u)
+{
+	free(u->origin);
+	free(u->path);
+	free(u->rest);
+}
+
+static int url_split(const char *s, struct url *u)
+{
+	const char *p = strstr(s, "://"), *path, *rest;
+
+	memset(u, 0, sizeof(*u));
+	if (!p || p == s)
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not an absolute URL", s);
+	for (const char *c = s; c < p; c++)
+		if (!isalpha((unsigned char)*c))
+			return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not an absolute URL", s);
+	path = strchr(p + 3, '/');
+	if (!path)
+		path = p + 3 + strlen(p + 3);
+	rest = path + strcspn(path, "?#");
+	u->origin = strndup(s, (size_t)(path - s));
+	u->path = *path == '/' ? strndup(path, (size_t)(rest - path)) : strdup("/");
+	u->rest = strdup(rest);
+	if (!u->origin || !u->path || !u->rest) {
+		url_release(u);
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f) {
+			url_release(u);
+			return vs_fail(VS_ERR, VS_E_INVALID, "the URL holds spaces or control characters");
+		}
+	return 0;
+}
+
+char *vs_sign_scope(const char *url)
+{
+	struct url u;
+	char *slash, *scope;
+
+	if (url_split(url, &u) < 0)
+		return NULL;
+	slash = strrchr(u.path, '/');
+	scope = strndup(u.path, (size_t)(slash - u.path) + 1);
+	url_release(&u);
+	return scope;
+}
+
+static void b64(const unsigned char *in, int n, char *out, bool url_safe, bool pad)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, in, n);
+
+	if (!pad)
+		while (len > 0 && out[len - 1] == '=')
+			out[--len] = '\0';
+	if (url_safe)
+		for (char *c = out; *c; c++)
+			*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+}
+
+void vs_nginx_md5(const char *text, char out[32])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(text, strlen(text), md, &n, EVP_md5(), NULL);
+	b64(md, (int)n, out, true, false);
+}
+
+/* HMAC-SHA256 over "EXPIRES:ORIGIN SCOPE": the host and the package. */
+static void hmac_token(const struct vs_sign_opts *o, long long expires, const char *origin,
+                       const char *scope, char out[64])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *msg = NULL;
+
+	if (asprintf(&msg, "%lld:%s%s", expires, origin, scope) < 0) {
+		out[0] = '\0';
+		return;
+	}
+	HMAC(EVP_sha256(), o->secret, (int)o->secret_len, (unsigned char *)msg, strlen(msg), md, &n);
+	b64(md, (int)n, out, true, false);
+	free(msg);
+}
+
+/* Expands the nginx template: $secure_link_expires, $scope, $uri,
+ * $remote_addr, $secret; anything else is kept as written. */
+static char *nginx_text(const struct vs_sign_opts *o, long long expires, const char *scope,
+                        const char *uri)
+{
+	const char *t = o->nginx_template ? o->nginx_template : VS_NGINX_TEMPLATE_DEFAULT;
+	char *out = NULL, num[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	snprintf(num, sizeof(num), "%lld", expires);
+	while (*t) {
+		static const char *const names[] = {"$secure_link_expires", "$scope", "$uri",
+		                                    "$remote_addr", "$secret"};
+		bool done = false;
+
+		for (size_t i = 0; i < VS_ARRAY_SIZE(names) && !done; i++) {
+			size_t n = strlen(names[i]);
+
+			if (!strncmp(t, names[i], n) && !isalnum((unsigned char)t[n]) && t[n] != '_') {
+				const char *v = i == 0 ? num : i == 1 ? scope : i == 2 ? uri :
+				                i == 3 ? (o->remote_addr ? o->remote_addr : "") : NULL;
+
+				if (i == 4)
+					fwrite(o->secret ? o->secret : "", 1, o->secret ? o->secret_len : 0, f);
+				else
+					fputs(v, f);
+				t += n;
+				done = true;
+			}
+		}
+		if (!done)
+			fputc(*t++, f);
+	}
+	fclose(f);
+	return out;
+}
+
+static int need_secret(const struct vs_sign_opts *o)
+{
+	const char *t = o->nginx_template ? o->nginx_template : VS_NGINX_TEMPLATE_DEFAULT;
+
+	/* an nginx template may carry its secret literally, as nginx's own does */
+	if (o->scheme == VS_SIGN_NGINX && !strstr(t, "$secret"))
+		return 0;
+	if (!o->secret || o->secret_len == 0)
+		return vs_fail(VS_ERR, VS_E_USAGE, "no signing key: set VS_SIGNING_KEY_FILE or --key-file");
+	return 0;
+}
+
+/* ---- CloudFront ---- */
+
+static void cf_b64(const unsigned char *in, int n, char *out)
+{
+	b64(in, n, out, false, true);
+	for (char *c = out; *c; c++) /* CloudFront's URL-safe alphabet */
+		*c = *c == '+' ? '-' : *c == '=' ? '_' : *c == '/' ? '~' : *c;
+}
+
+static int cf_unb64(const char *in, unsigned char **out, int *n)
+{
+	size_t len = strlen(in);
+	char *s = strdup(in);
+	int k;
+
+	if (!s)
+		return -1;
+	for (char *c = s; *c; c++)
+		*c = *c == '-' ? '+' : *c == '_' ? '=' : *c == '~' ? '/' : *c;
+	*out = malloc(len + 4);
+	k = *out ? EVP_DecodeBlock(*out, (unsigned char *)s, (int)len) : -1;
+	if (k >= 0) /* EVP_DecodeBlock counts the padding as bytes */
+		for (const char *c = s + len; c > s && c[-1] == '='; c--)
+			k--;
+	free(s);
+	*n = k;
+	return k < 0 ? -1 : 0;
+}
+
+static char *cf_policy(const char *resource, long long expires)
+{
+	char *p = NULL;
+
+	/* The canned form, exactly: no white space (CloudFront's documentation). */
+	if (asprintf(&p, "{\"Statement\":[{\"Resource\":\"%s\",\"Condition\":{\"DateLessThan\":"
+	                 "{\"AWS:EpochTime\":%lld}}}]}", resource, expires) < 0)
+		return NULL;
+	return p;
+}
+
+static int cf_sign(const struct vs_sign_opts *o, const char *policy, char **sig)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned char *raw = NULL;
+	size_t n = 0;
+	int ret = VS_ERR;
+
+	*sig = NULL;
+	if (!o->private_key || !o->key_pair_id)
+		return vs_fail(VS_ERR, VS_E_USAGE, "cloudfront needs --key-pair-id and --private-key");
+	if (c && EVP_DigestSignInit(c, NULL, o->sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key) == 1 &&
+	    EVP_DigestSign(c, NULL, &n, (const unsigned char *)policy, strlen(policy)) == 1 &&
+	    (raw = malloc(n)) && EVP_DigestSign(c, raw, &n, (const unsigned char *)policy, strlen(policy)) == 1 &&
+	    (*sig = malloc(n * 2 + 8))) {
+		cf_b64(raw, (int)n, *sig);
+		ret = 0;
+	} else {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "cannot sign with the private key (is it RSA?)");
+	}
+	free(raw);
+	EVP_MD_CTX_free(c);
+	return ret;
+}
+
+/* Signs policy: *sig and *enc (the policy in CloudFront's base64), malloced. */
+static int cf_sign_policy(const struct vs_sign_opts *o, const char *policy, char **sig, char **enc)
+{
+	int ret = cf_sign(o, policy, sig);
+
+	*enc = NULL;
+	if (ret < 0)
+		return ret;
+	*enc = malloc(strlen(policy) * 2 + 8);
+	if (!*enc) {
+		free(*sig);
+		*sig = NULL;
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	cf_b64((const unsigned char *)policy, (int)strlen(policy), *enc);
+	return 0;
+}
+
+static int sign_cloudfront(const char *url, long long expires, const struct vs_sign_opts *o,
+                           char **signed_url, json_t **cookies)
+{
+	struct url u;
+	char *scope = NULL, *wildcard = NULL, *policy = NULL, *sig = NULL, *enc = NULL;
+	const char *sep = strchr(url, '?') ? "&" : "?";
+	const char *alg = o->sha256 ? "&Hash-Algorithm=SHA256" : "";
+	int ret = url_split(url, &u);
+
+	if (ret < 0)
+		return ret;
+	scope = vs_sign_scope(url);
+	/* custom policies and cookies cover the package's directory */
+	if (!scope || asprintf(&wildcard, "%s%s*", u.origin, scope) < 0) {
+		wildcard = NULL;
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	policy = cf_policy(o->custom_policy ? wildcard : url, expires);
+	if (!policy || (ret = cf_sign_policy(o, policy, &sig, &enc)) < 0) {
+		ret = policy ? ret : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (o->custom_policy)
+		ret = asprintf(signed_url, "%s%sPolicy=%s&Signature=%s&Key-Pair-Id=%s%s", url, sep, enc, sig,
+		               o->key_pair_id, alg);
+	else
+		ret = asprintf(signed_url, "%s%sExpires=%lld&Signature=%s&Key-Pair-Id=%s%s", url, sep,
+		               expires, sig, o->key_pair_id, alg);
+	if (ret < 0) {
+		*signed_url = NULL;
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	ret = 0;
+	if (cookies) {
+		free(policy);
+		free(sig);
+		free(enc);
+		sig = enc = NULL;
+		policy = cf_policy(wildcard, expires);
+		if (!policy || (ret = cf_sign_policy(o, policy, &sig, &enc)) < 0) {
+			ret = policy ? ret : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		*cookies = json_pack("{s:s,s:s,s:s}", "CloudFront-Policy", enc, "CloudFront-Signature",
+		                     sig, "CloudFront-Key-Pair-Id", o->key_pair_id);
+		if (o->sha256)
+			json_object_set_new(*cookies, "CloudFront-Hash-Algorithm", json_string("SHA256"));
+	}
+out:
+	if (ret < 0) {
+		free(*signed_url);
+		*signed_url = NULL;
+	}
+	free(enc);
+	free(sig);
+	free(policy);
+	free(wildcard);
+	free(scope);
+	url_release(&u);
+	return ret;
+}
+
+int vs_sign_url(const char *url, time_t expires_at, const struct vs_sign_opts *o, char **signed_url,
+                json_t **cookies)
+{
+	long long expires = (long long)expires_at;
+	struct url u;
+	char *scope, token[64];
+	int ret;
+
+	*signed_url = NULL;
+	if (cookies)
+		*cookies = NULL;
+	if (o->scheme == VS_SIGN_CLOUDFRONT)
+		return sign_cloudfront(url, expires, o, signed_url, cookies);
+	if ((ret = need_secret(o)) < 0 || (ret = url_split(url, &u)) < 0)
+		return ret;
+	scope = vs_sign_scope(url);
+	if (o->scheme == VS_SIGN_HMAC) {
+		hmac_token(o, expires, u.origin, scope, token);
+	} else {
+		char *text = nginx_text(o, expires, scope, u.path);
+
+		if (!text) {
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+			goto out;
+		}
+		vs_nginx_md5(text, token);
+		free(text);
+	}
+	if (o->scheme == VS_SIGN_NGINX && o->token_in_query)
+		ret = asprintf(signed_url, "%s%s%smd5=%s&expires=%lld", u.origin, u.path,
+		               *u.rest == '?' ? u.rest : "?", token, expires) < 0 ? -1 : 0;
+	else
+		ret = asprintf(signed_url, "%s/" VS_SIGN_TOKEN_PREFIX "/%lld/%s%s%s", u.origin, expires,
+		               token, u.path, u.rest) < 0 ? -1 : 0;
+	if (o->scheme == VS_SIGN_NGINX && o->token_in_query && *u.rest == '?' && *signed_url) {
+		/* keep "?a=b" and add "&md5=…" */
+		free(*signed_url);
+		ret = asprintf(signed_url, "%s%s%s&md5=%s&expires=%lld", u.origin, u.path, u.rest, token,
+		               expires) < 0 ? -1 : 0;
+	}
+	if (ret < 0) {
+		*signed_url = NULL;
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+out:
+	free(scope);
+	url_release(&u);
+	return ret;
+}
+
+/* ---- verification ---- */
+
+static bool same(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static const char *query_param(const char *rest, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	const char *p = rest;
+
+	while (p && *p) {
+		p += *p == '?' || *p == '&';
+		if (!strncmp(p, name, nl) && p[nl] == '=') {
+			size_t len = strcspn(p + nl + 1, "&#");
+
+			if (len >= n)
+				return NULL;
+			memcpy(out, p + nl + 1, len);
+			out[len] = '\0';
+			return out;
+		}
+		p = strchr(p, '&');
+	}
+	return NULL;
+}
+
+static bool digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int verify_path_token(const struct url *u, time_t now, const struct vs_sign_opts *o)
+{
+	const char *p = u->path;
+	char exp_s[32], tok[128], want[64];
+	const char *rest;
+	size_t n;
+	long long expires;
+	bool ok = false;
+
+	if (strncmp(p, "/" VS_SIGN_TOKEN_PREFIX "/", 3))
+		return vs_fail(VS_ERR, VS_E_INVALID, "no signature in the path");
+	p += 3;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof(exp_s))
+		return vs_fail(VS_ERR, VS_E_INVALID, "malformed signature");
+	memcpy(exp_s, p, n);
+	exp_s[n] = '\0';
+	p += n;
+	if (*p++ != '/' || !digits(exp_s))
+		return vs_fail(VS_ERR, VS_E_INVALID, "malformed signature");
+	n = strcspn(p, "/");
+	if (n == 0 || n >= sizeof(tok) || p[n] != '/')
+		return vs_fail(VS_ERR, VS_E_INVALID, "malformed signature");
+	memcpy(tok, p, n);
+	tok[n] = '\0';
+	rest = p + n;
+	expires = strtoll(exp_s, NULL, 10);
+	/* The signature covers one directory of the rest of the path: try each,
+	 * comparing every candidate in constant time. */
+	for (const char *s = rest; *s; s++) {
+		char *scope, *text;
+
+		if (*s != '/')
+			continue;
+		scope = strndup(rest, (size_t)(s - rest) + 1);
+		if (!scope)
+			break;
+		if (o->scheme == VS_SIGN_HMAC) {
+			hmac_token(o, expires, u->origin, scope, want);
+		} else {
+			text = nginx_text(o, expires, scope, rest);
+			if (text)
+				vs_nginx_md5(text, want);
+			else
+				want[0] = '\0';
+			free(text);
+		}
+		ok |= same(tok, want);
+		free(scope);
+	}
+	if (!ok)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the signature does not match");
+	if (expires <= (long long)now)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the signature expired");
+	return 0;
+}
+
+static int verify_cloudfront(const char *url, const struct url *u, time_t now,
+                             const struct vs_sign_opts *o)
+{
+	char exp_s[32], sig[2048], kp[256], pol[8192];
+	char *base = NULL, *policy = NULL;
+	unsigned char *raw = NULL, *praw = NULL;
+	int rawn = 0, pn = 0, ret = VS_ERR;
+	bool custom = query_param(u->rest, "Policy", pol, sizeof(pol)) != NULL;
+	long long expires = 0;
+	EVP_MD_CTX *c = NULL;
+	const char *cut;
+
+	if (!query_param(u->rest, "Signature", sig, sizeof(sig)) ||
+	    !query_param(u->rest, "Key-Pair-Id", kp, sizeof(kp)) ||
+	    (!custom && !query_param(u->rest, "Expires", exp_s, sizeof(exp_s))))
+		return vs_fail(VS_ERR, VS_E_INVALID, "no CloudFront signature in the URL");
+	if (o->key_pair_id && !same(kp, o->key_pair_id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "another key pair signed it");
+	cut = strstr(url, custom ? "Policy=" : "Expires=");
+	base = strndup(url, (size_t)(cut - url - 1)); /* without the ? or & before */
+	if (custom) {
+		json_t *j;
+		const char *res;
+
+		if (cf_unb64(pol, &praw, &pn) < 0) {
+			ret = vs_fail(VS_ERR, VS_E_INVALID, "malformed policy");
+			goto out;
+		}
+		policy = strndup((char *)praw, (size_t)pn);
+		j = policy ? json_loads(policy, 0, NULL) : NULL;
+		{
+			json_t *st = json_array_get(json_object_get(j, "Statement"), 0);
+
+			res = json_string_value(json_object_get(st, "Resource"));
+			expires = json_integer_value(json_object_get(
+				json_object_get(json_object_get(st, "Condition"), "DateLessThan"),
+				"AWS:EpochTime"));
+		}
+		if (!res || !*res || (res[strlen(res) - 1] == '*' ? strncmp(base, res, strlen(res) - 1) : strcmp(base, res))) {
+			json_decref(j);
+			ret = vs_fail(VS_ERR, VS_E_INVALID, "the policy does not cover this URL");
+			goto out;
+		}
+		json_decref(j);
+	} else {
+		if (!digits(exp_s)) {
+			ret = vs_fail(VS_ERR, VS_E_INVALID, "malformed Expires");
+			goto out;
+		}
+		expires = strtoll(exp_s, NULL, 10);
+		policy = cf_policy(base, expires);
+	}
+	if (!policy || cf_unb64(sig, &raw, &rawn) < 0 || !o->private_key) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "cannot check the signature (key missing?)");
+		goto out;
+	}
+	c = EVP_MD_CTX_new();
+	{
+		char alg[16];
+		bool sha256 = query_param(u->rest, "Hash-Algorithm", alg, sizeof(alg)) && !strcmp(alg, "SHA256");
+
+		if (!c || EVP_DigestVerifyInit(c, NULL, sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key) != 1 ||
+		    EVP_DigestVerify(c, raw, (size_t)rawn, (const unsigned char *)policy, strlen(policy)) != 1) {
+			ret = vs_fail(VS_ERR, VS_E_INVALID, "the signature does not match");
+			goto out;
+		}
+	}
+	if (expires <= (long long)now) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the signature expired");
+		goto out;
+	}
+	ret = 0;
+out:
+	EVP_MD_CTX_free(c);
+	free(raw);
+	free(praw);
+	free(policy);
+	free(base);
+	return ret;
+}
+
+int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
+{
+	struct url u;
+	int ret = url_split(url, &u);
+
+	if (ret < 0)
+		return ret;
+	if (o->scheme == VS_SIGN_CLOUDFRONT) {
+		ret = verify_cloudfront(url, &u, now, o);
+	} else if ((ret = need_secret(o)) == 0) {
+		if (o->scheme == VS_SIGN_NGINX && o->token_in_query) {
+			char md5[64], exp_s[32], want[32], *text;
+
+			if (!query_param(u.rest, "md5", md5, sizeof(md5)) ||
+			    !query_param(u.rest, "expires", exp_s, sizeof(exp_s)) || !digits(exp_s)) {
+				ret = vs_fail(VS_ERR, VS_E_INVALID, "no md5 and expires in the query");
+			} else {
+				char *scope = vs_sign_scope(url);
+
+				text = nginx_text(o, strtoll(exp_s, NULL, 10), scope ? scope : "/", u.path);
+				vs_nginx_md5(text ? text : "", want);
+				free(text);
+				free(scope);
+				if (!same(md5, want))
+					ret = vs_fail(VS_ERR, VS_E_INVALID, "the signature does not match");
+				else if (strtoll(exp_s, NULL, 10) <= (long long)now)
+					ret = vs_fail(VS_ERR, VS_E_INVALID, "the signature expired");
+			}
+		} else {
+			ret = verify_path_token(&u, now, o);
+		}
+	}
+	url_release(&u);
+	return ret;
+}
