@@ -1,0 +1,107 @@
+/*
+ * vs-publish: put packages on their origin and mark them published.
+ *
+ *   ... | vs-publish [--to URL] [--publish|--no-publish]
+ *   vs-publish --unpublish ID
+ *   vs-publish [--to URL] --delete ID
+ */
+#include "db.h"
+#include "error.h"
+#include "log.h"
+#include "opt.h"
+#include "publish.h"
+#include "record.h"
+
+enum {
+	OPT_TO = 0x100,
+	OPT_PUBLISH,
+	OPT_NO_PUBLISH,
+	OPT_UNPUBLISH,
+	OPT_DELETE,
+	OPT_BASE_URL,
+};
+
+static const struct vs_option options[] = {
+	{OPT_TO, 0, "to", "URL", "target: file:///path (default: $VS_PUBLISH_URL)"},
+	{OPT_PUBLISH, 0, "publish", NULL, "mark the video published (default)"},
+	{OPT_NO_PUBLISH, 0, "no-publish", NULL, "upload, but leave the video unpublished"},
+	{OPT_UNPUBLISH, 0, "unpublish", "ID", "hide a published video"},
+	{OPT_DELETE, 0, "delete", "ID", "remove a video's published objects and mark it deleted"},
+	{OPT_BASE_URL, 0, "base-url", "URL", "public URL of the target (default: $VS_PUBLIC_BASE_URL)"},
+	{0},
+};
+
+static const struct vs_command cmd = {
+	.name = "vs-publish",
+	.synopsis = "[options] < records\n--unpublish ID\n[--to URL] --delete ID",
+	.summary = "Put packages on their origin and mark the videos published",
+	.options = options,
+	.common = VS_COMMON_DATABASE,
+};
+
+static int publish_one(json_t *rec, void *ctx)
+{
+	return vs_publish(rec, ctx);
+}
+
+int main(int argc, char **argv)
+{
+	struct vs_publish_opts po = {.publish = true};
+	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const char *arg, *unpublish = NULL, *del = NULL, *url;
+	int c, status = VS_EXIT_OK, ret = 0;
+	PGconn *db = NULL;
+
+	vs_log_init(argv[0]);
+	po.target = getenv("VS_PUBLISH_URL");
+	po.base_url = getenv("VS_PUBLIC_BASE_URL");
+	while ((c = vs_opt_next(&opt, &arg)) > 0) {
+		switch (c) {
+		case OPT_TO: po.target = arg; break;
+		case OPT_PUBLISH: po.publish = true; break;
+		case OPT_NO_PUBLISH: po.publish = false; break;
+		case OPT_UNPUBLISH: unpublish = arg; break;
+		case OPT_DELETE: del = arg; break;
+		case OPT_BASE_URL: po.base_url = arg; break;
+		}
+	}
+	if (c < 0)
+		return vs_opt_exit(c);
+	vs_opt_release(&opt);
+	if (opt.optind < argc)
+		return vs_usage_error(&cmd, "unexpected argument '%s'", argv[opt.optind]);
+	if (unpublish && del)
+		return vs_usage_error(&cmd, "--unpublish and --delete do not go together");
+	url = vs_db_url(opt.common.database);
+	if ((unpublish || del) && !url)
+		return vs_usage_error(&cmd, "--%s needs a database: set VS_DATABASE_URL or --database",
+		                      unpublish ? "unpublish" : "delete");
+	if (!unpublish && (!po.target || !*po.target))
+		return vs_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
+	if (!unpublish && strncmp(po.target, "file:///", 8))
+		return vs_usage_error(&cmd, "target '%s': this version publishes to file:///path origins only",
+		                      po.target);
+	if (url && (ret = vs_db_connect(url, &db)) < 0) {
+		vs_log_error("%s", vs_error_message());
+		return vs_exit_for(ret);
+	}
+	po.db = db;
+	if (unpublish || del) {
+		ret = unpublish ? vs_publish_unpublish(db, unpublish) : vs_publish_delete(db, po.target, del);
+		if (ret < 0) {
+			vs_log_error("%s", vs_error_message());
+			status = vs_exit_for(ret);
+		}
+		ret = 0;
+	} else {
+		ret = vs_record_loop(stdin, "stdin", publish_one, &po, &status);
+	}
+	if (ret < 0) {
+		vs_log_error("%s", vs_error_message());
+		status = VS_EXIT_FAILED;
+	}
+	vs_db_close(db);
+	if (vs_close_stdout() < 0)
+		status = VS_EXIT_FAILED;
+	return status;
+}

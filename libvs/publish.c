@@ -1,0 +1,351 @@
+#include <dirent.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "db.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "publish.h"
+#include "record.h"
+
+#define MAX_OBJECT (1LL << 30)
+
+const char *vs_publish_content_type(const char *name)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{"m3u8", "application/vnd.apple.mpegurl"}, {"m4s", "video/iso.segment"},
+		{"mp4", "video/mp4"}, {"ts", "video/mp2t"}, {"vtt", "text/vtt"},
+		{"mpd", "application/dash+xml"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
+		{"png", "image/png"}, {"aac", "audio/aac"}, {"m4a", "audio/mp4"},
+	};
+	const char *dot = strrchr(name, '.');
+
+	for (size_t i = 0; dot && i < VS_ARRAY_SIZE(types); i++)
+		if (!strcasecmp(dot + 1, types[i].ext))
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+const char *vs_publish_cache_control(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (dot && (!strcasecmp(dot, ".m3u8") || !strcasecmp(dot, ".mpd")))
+		return VS_CACHE_PLAYLIST;
+	return VS_CACHE_IMMUTABLE;
+}
+
+/* Upload order: 0 segments, init segments, images, text tracks; 1 media
+ * playlists and manifests; 2 the master. */
+static int rank(const char *rel)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	const char *dot = strrchr(base, '.');
+
+	if (!strcmp(rel, "master.m3u8"))
+		return 2;
+	if (dot && (!strcasecmp(dot, ".m3u8") || !strcasecmp(dot, ".mpd")))
+		return 1;
+	return 0;
+}
+
+struct files {
+	char **rel;
+	int n, cap;
+};
+
+static int walk(const char *root, const char *sub, struct files *f)
+{
+	char *dir = *sub ? vs_path_join(root, sub) : strdup(root);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d) {
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot read the package '%s': %s", dir ? dir : root,
+		              strerror(errno));
+		free(dir);
+		return ret;
+	}
+	while (ret == 0 && (e = readdir(d))) {
+		char *rel, *full;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue; /* ., .., temporary files */
+		rel = *sub ? vs_path_join(sub, e->d_name) : strdup(e->d_name);
+		full = rel ? vs_path_join(root, rel) : NULL;
+		if (!full || lstat(full, &st) != 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s'", full ? full : e->d_name);
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = walk(root, rel, f);
+		} else if (S_ISREG(st.st_mode)) {
+			if (f->n == f->cap) {
+				char **nr = realloc(f->rel, sizeof(*nr) * (size_t)(f->cap = f->cap ? f->cap * 2 : 128));
+
+				if (!nr) {
+					ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+					free(rel);
+					free(full);
+					break;
+				}
+				f->rel = nr;
+			}
+			f->rel[f->n++] = rel;
+			rel = NULL;
+		}
+		free(rel);
+		free(full);
+	}
+	closedir(d);
+	free(dir);
+	return ret;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	int r = rank(x) - rank(y);
+
+	return r ? r : strcmp(x, y);
+}
+
+static int target_dir(const char *target, char **dir)
+{
+	*dir = NULL;
+	if (!target || !*target)
+		return vs_fail(VS_ERR, VS_E_USAGE, "no target: give --to or set VS_PUBLISH_URL");
+	if (strncmp(target, "file://", 7) || target[7] != '/')
+		return vs_fail(VS_ERR, VS_E_USAGE,
+		               "target '%s': this version publishes to file:///path origins only", target);
+	*dir = strdup(target + 7);
+	while (*dir && strlen(*dir) > 1 && (*dir)[strlen(*dir) - 1] == '/')
+		(*dir)[strlen(*dir) - 1] = '\0';
+	return *dir ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+}
+
+static bool same_content(const char *a, const char *b, long long size)
+{
+	struct stat st;
+	char *da = NULL, *db = NULL;
+	size_t la = 0, lb = 0;
+	bool same;
+
+	if (stat(b, &st) != 0 || st.st_size != size)
+		return false;
+	if (vs_read_file(a, MAX_OBJECT, &da, &la) < 0 || vs_read_file(b, MAX_OBJECT, &db, &lb) < 0) {
+		free(da);
+		return false;
+	}
+	same = la == lb && memcmp(da, db, la) == 0;
+	free(da);
+	free(db);
+	return same;
+}
+
+static int copy_object(const char *src, const char *dst, long long *bytes)
+{
+	char *data = NULL, *parent = strdup(dst);
+	size_t len = 0;
+	int ret;
+
+	if (!parent)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	*strrchr(parent, '/') = '\0';
+	ret = vs_mkdir_p(parent, 0755);
+	if (ret == 0)
+		ret = vs_read_file(src, MAX_OBJECT, &data, &len);
+	if (ret == 0)
+		ret = vs_write_file_atomic(dst, data, len);
+	*bytes += (long long)len;
+	free(data);
+	free(parent);
+	return ret;
+}
+
+static int db_published(PGconn *db, const char *id, const char *base, const json_t *rec,
+                        bool publish, bool have_poster)
+{
+	json_t *v;
+	size_t i;
+	char *poster = NULL;
+	int ret = vs_db_run(db, "BEGIN");
+
+	json_array_foreach(json_object_get(json_object_get(rec, "package"), "variants"), i, v) {
+		char *url = NULL;
+		const char *p[] = {id, vs_json_str(v, "label"), NULL};
+
+		if (ret < 0)
+			break;
+		if (asprintf(&url, "%s/%s", base, vs_json_str(v, "playlist")) < 0)
+			url = NULL;
+		p[2] = url;
+		ret = vs_db_exec(db, NULL, "UPDATE video_qualities SET file_url = $3, updated_at = now()"
+		                           " WHERE video_id = $1 AND quality = $2", 3, p);
+		free(url);
+	}
+	if (ret == 0) {
+		const char *p[] = {id, publish ? "t" : "f", NULL};
+
+		if (have_poster && asprintf(&poster, "%s/poster.jpg", base) < 0)
+			poster = NULL;
+		p[2] = poster;
+		ret = vs_db_exec(db, NULL,
+		                 "UPDATE videos SET upload_status = 'ready', is_published = $2,"
+		                 " published_at = CASE WHEN $2 THEN now() ELSE published_at END,"
+		                 " thumbnail_url = COALESCE($3, thumbnail_url), error = NULL,"
+		                 " updated_at = now() WHERE id = $1", 3, p);
+		if (ret == 0 && PQstatus(db) == CONNECTION_OK) {
+			PGresult *r = NULL;
+
+			ret = vs_db_exec(db, &r, "SELECT 1 FROM videos WHERE id = $1", 1, p);
+			if (ret == 0 && PQntuples(r) == 0)
+				ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
+			PQclear(r);
+		}
+	}
+	if (ret == 0)
+		ret = vs_db_run(db, "COMMIT");
+	if (ret < 0)
+		vs_db_rollback(db);
+	free(poster);
+	return ret;
+}
+
+int vs_publish(json_t *rec, const struct vs_publish_opts *o)
+{
+	const char *id = vs_json_str(rec, "id"), *pkg = vs_json_str(rec, "package.dir");
+	struct files f = {0};
+	char *dir = NULL, *vdir = NULL, *base = NULL, *master = NULL;
+	long long bytes = 0;
+	int skipped = 0, ret;
+	bool have_poster = false;
+	json_t *pub;
+
+	if (!id || !*id || strchr(id, '/') || id[0] == '.')
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no valid 'id'");
+	if (!pkg)
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no package: run vs-package first");
+	if ((ret = target_dir(o->target, &dir)) < 0)
+		return ret;
+	vdir = vs_path_join(dir, id);
+	if (!vdir) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((ret = walk(pkg, "", &f)) < 0)
+		goto out;
+	qsort(f.rel, (size_t)f.n, sizeof(*f.rel), by_rank);
+	if (f.n == 0 || strcmp(f.rel[f.n - 1], "master.m3u8")) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the package '%s' has no master.m3u8", pkg);
+		goto out;
+	}
+	for (int i = 0; i < f.n && ret == 0; i++) {
+		char *src = vs_path_join(pkg, f.rel[i]), *dst = vs_path_join(vdir, f.rel[i]);
+		struct stat st;
+
+		if (!src || !dst || stat(src, &st) != 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s'", src ? src : f.rel[i]);
+		else if (same_content(src, dst, st.st_size))
+			skipped++;
+		else
+			ret = copy_object(src, dst, &bytes);
+		have_poster |= !strcmp(f.rel[i], "poster.jpg");
+		free(src);
+		free(dst);
+	}
+	/* check every object before the video counts as published */
+	for (int i = 0; i < f.n && ret == 0; i++) {
+		char *src = vs_path_join(pkg, f.rel[i]), *dst = vs_path_join(vdir, f.rel[i]);
+		struct stat a, b;
+
+		if (!src || !dst || stat(src, &a) != 0 || stat(dst, &b) != 0 || a.st_size != b.st_size)
+			ret = vs_fail(VS_ERR, VS_E_IO, "'%s' did not arrive whole at the target", f.rel[i]);
+		free(src);
+		free(dst);
+	}
+	if (ret < 0)
+		goto out;
+	if (o->base_url && *o->base_url) {
+		size_t n = strlen(o->base_url);
+
+		while (n > 0 && o->base_url[n - 1] == '/')
+			n--;
+		ret = asprintf(&base, "%.*s/%s", (int)n, o->base_url, id);
+	} else {
+		ret = asprintf(&base, "file://%s", vdir);
+	}
+	if (ret < 0 || asprintf(&master, "%s/master.m3u8", base) < 0) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	ret = 0;
+	if (o->db && (ret = db_published(o->db, id, base, rec, o->publish, have_poster)) < 0)
+		goto out;
+	pub = json_object();
+	json_object_set_new(pub, "target", json_string(o->target));
+	json_object_set_new(pub, "base_url", json_string(base));
+	json_object_set_new(pub, "master_url", json_string(master));
+	json_object_set_new(pub, "objects", json_integer(f.n));
+	json_object_set_new(pub, "skipped", json_integer(skipped));
+	json_object_set_new(pub, "bytes", json_integer(bytes));
+	json_object_set_new(pub, "published", json_boolean(o->publish));
+	json_object_set_new(rec, "published", pub);
+out:
+	for (int i = 0; i < f.n; i++)
+		free(f.rel[i]);
+	free(f.rel);
+	free(master);
+	free(base);
+	free(vdir);
+	free(dir);
+	return ret;
+}
+
+static int set_hidden(PGconn *db, const char *id, bool deleted)
+{
+	const char *p[] = {id};
+	PGresult *r = NULL;
+	int ret;
+
+	if (!vs_is_uuid(id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
+	ret = vs_db_exec(db, &r,
+	                 deleted ? "UPDATE videos SET is_published = false, upload_status = 'deleted',"
+	                           " updated_at = now() WHERE id = $1::uuid RETURNING id"
+	                         : "UPDATE videos SET is_published = false, updated_at = now()"
+	                           " WHERE id = $1::uuid RETURNING id", 1, p);
+	if (ret == 0 && PQntuples(r) == 0)
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video %s in the database", id);
+	PQclear(r);
+	return ret;
+}
+
+int vs_publish_unpublish(PGconn *db, const char *id)
+{
+	return set_hidden(db, id, false);
+}
+
+int vs_publish_delete(PGconn *db, const char *target, const char *id)
+{
+	char *dir = NULL, *vdir = NULL;
+	int ret;
+
+	if (!vs_is_uuid(id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
+	if ((ret = target_dir(target, &dir)) < 0)
+		return ret;
+	vdir = vs_path_join(dir, id);
+	/* hidden first, so that no one is sent to objects about to go */
+	ret = vdir ? set_hidden(db, id, true) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (ret == 0)
+		ret = vs_remove_tree(vdir);
+	free(vdir);
+	free(dir);
+	return ret;
+}

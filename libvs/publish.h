@@ -1,0 +1,49 @@
+#ifndef VS_PUBLISH_H
+#define VS_PUBLISH_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "vs.h"
+
+/*
+ * Publishing a package to its origin: a local directory any web server can
+ * serve (file:///srv/vod). Objects go in a fixed order — segments, init
+ * segments and images first, then media playlists, the master last — so
+ * that a visible master never points at a missing file; objects already
+ * there with the same content are skipped and counted; every object is
+ * checked after the copy before the video is marked published.
+ *
+ * Layout at the target: TARGET/<id>/<path in the package>.
+ */
+
+/* Cache-Control for segments, init segments and images (never change). */
+#define VS_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+/* Cache-Control for playlists and manifests (may be re-published). */
+#define VS_CACHE_PLAYLIST "public, max-age=60"
+
+struct vs_publish_opts {
+	const char *target;       /* file:///path (s3:// is refused for now) */
+	const char *base_url;     /* public base URL of the target, or NULL */
+	PGconn *db;
+	bool publish;             /* is_published after a successful publish */
+};
+
+/* Content-Type for a package file by its name. Never NULL. */
+const char *vs_publish_content_type(const char *name);
+
+/* Cache-Control for a package file by its name. */
+const char *vs_publish_cache_control(const char *name);
+
+/*
+ * Publishes rec's package (borrowed; "published" added: target, base_url,
+ * master_url, objects, skipped, bytes). Returns 0, VS_ERR or VS_ETEMP.
+ */
+int vs_publish(json_t *rec, const struct vs_publish_opts *opts);
+
+/* --unpublish: is_published = false. --delete: the video's objects removed
+ * from the target, upload_status 'deleted'. Both need the database. */
+int vs_publish_unpublish(PGconn *db, const char *id);
+int vs_publish_delete(PGconn *db, const char *target, const char *id);
+
+#endif
