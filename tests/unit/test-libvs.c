@@ -9,6 +9,7 @@
 #include "hls.h"
 #include "ingest.h"
 #include "ladder.h"
+#include "sigv4.h"
 #include "transcode.h"
 
 static int failures;
@@ -163,8 +164,124 @@ static void codecs(void)
 	CHECK("codecs of nothing is empty", !strcmp(out, ""));
 }
 
+static void tohex(const unsigned char *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* RFC 4231 4.2-4.8 (test case 5, truncated output, left out). */
+static void hmac(void)
+{
+	static const struct {
+		int key_byte, key_len;
+		const char *data;
+		int data_byte, data_len;
+		const char *want;
+	} v[] = {
+		{0x0b, 20, "Hi There", 0, 0, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+		{-1, 0, "what do ya want for nothing?", 0, 0, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+		{0xaa, 20, NULL, 0xdd, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+		{-2, 25, NULL, 0xcd, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+		{0xaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 0, 0,
+		 "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+		{0xaa, 131, "This is a test using a larger than block-size key and a larger than block-size data. "
+		            "The key needs to be hashed before being used by the HMAC algorithm.", 0, 0,
+		 "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+	};
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(v); i++) {
+		unsigned char key[131], data[64], md[32];
+		const void *k = key, *d = v[i].data ? (const void *)v[i].data : data;
+		size_t kl = (size_t)v[i].key_len, dl = v[i].data ? strlen(v[i].data) : (size_t)v[i].data_len;
+		char h[65], name[64];
+
+		if (v[i].key_byte == -1) {
+			k = "Jefe";
+			kl = 4;
+		} else if (v[i].key_byte == -2) {
+			for (int j = 0; j < 25; j++)
+				key[j] = (unsigned char)(j + 1);
+		} else {
+			memset(key, v[i].key_byte, kl);
+		}
+		memset(data, v[i].data_byte, sizeof(data));
+		vs_hmac_sha256(k, kl, d, dl, md);
+		tohex(md, 32, h);
+		snprintf(name, sizeof(name), "RFC 4231 HMAC-SHA256 test case %zu", i < 4 ? i + 1 : i + 2);
+		CHECK(name, !strcmp(h, v[i].want));
+	}
+}
+
+/* The AWS Signature Version 4 test suite (get-vanilla family), and the S3
+ * GET object example of the S3 API reference. */
+static void sigv4(void)
+{
+	static const char *const vanilla[] = {"Host:example.amazonaws.com", "X-Amz-Date:20150830T123600Z"};
+	struct vs_sigv4 r = {
+		.method = "GET", .path = "/", .headers = vanilla, .n_headers = 2, .region = "us-east-1",
+		.service = "service", .amz_date = "20150830T123600Z", .access_key = "AKIDEXAMPLE",
+		.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	};
+	const char *scope = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+	                    "SignedHeaders=host;x-amz-date, Signature=";
+	char *auth = NULL, *creq = NULL, *sts = NULL, want[256];
+
+	vs_sigv4_authorization(&r, &auth, &creq, &sts);
+	CHECK("SigV4 get-vanilla canonical request",
+	      !strcmp(creq, "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
+	                    "host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	CHECK("SigV4 get-vanilla string to sign",
+	      !strcmp(sts, "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+	                   "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63"));
+	snprintf(want, sizeof(want), "%s%s", scope, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+	CHECK("SigV4 get-vanilla authorization", !strcmp(auth, want));
+	free(auth);
+	free(creq);
+	free(sts);
+
+	r.query = "Param2=value2&Param1=value1";
+	vs_sigv4_authorization(&r, &auth, NULL, NULL);
+	snprintf(want, sizeof(want), "%s%s", scope, "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500");
+	CHECK("SigV4 get-vanilla-query-order-key-case", !strcmp(auth, want));
+	free(auth);
+
+	r.query = NULL;
+	r.path = "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	vs_sigv4_authorization(&r, &auth, NULL, NULL);
+	snprintf(want, sizeof(want), "%s%s", scope, "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f");
+	CHECK("SigV4 get-unreserved", !strcmp(auth, want));
+	free(auth);
+
+	r.path = "/";
+	r.method = "POST";
+	vs_sigv4_authorization(&r, &auth, NULL, NULL);
+	snprintf(want, sizeof(want), "%s%s", scope, "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b");
+	CHECK("SigV4 post-vanilla", !strcmp(auth, want));
+	free(auth);
+
+	{
+		static const char *const h[] = {
+			"Host: examplebucket.s3.amazonaws.com", "Range: bytes=0-9",
+			"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+			"x-amz-date: 20130524T000000Z"};
+		struct vs_sigv4 s3 = {
+			.method = "GET", .path = "/test.txt", .headers = h, .n_headers = 4,
+			.region = "us-east-1", .service = "s3", .amz_date = "20130524T000000Z",
+			.access_key = "AKIAIOSFODNN7EXAMPLE", .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		};
+
+		vs_sigv4_authorization(&s3, &auth, NULL, NULL);
+		CHECK("SigV4 S3 GET object example",
+		      strstr(auth, "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41") != NULL);
+		free(auth);
+	}
+}
+
 int main(void)
 {
+	hmac();
+	sigv4();
 	ladder();
 	fps();
 	names();
