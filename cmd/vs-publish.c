@@ -19,15 +19,19 @@ enum {
 	OPT_UNPUBLISH,
 	OPT_DELETE,
 	OPT_BASE_URL,
+	OPT_MULTIPART,
+	OPT_PLAYLIST_CACHE,
 };
 
 static const struct vs_option options[] = {
-	{OPT_TO, 0, "to", "URL", "target: file:///path (default: $VS_PUBLISH_URL)"},
+	{OPT_TO, 0, "to", "URL", "target: file:///path or s3://bucket/prefix (default: $VS_PUBLISH_URL)"},
 	{OPT_PUBLISH, 0, "publish", NULL, "mark the video published (default)"},
 	{OPT_NO_PUBLISH, 0, "no-publish", NULL, "upload, but leave the video unpublished"},
 	{OPT_UNPUBLISH, 0, "unpublish", "ID", "hide a published video"},
 	{OPT_DELETE, 0, "delete", "ID", "remove a video's published objects and mark it deleted"},
 	{OPT_BASE_URL, 0, "base-url", "URL", "public URL of the target (default: $VS_PUBLIC_BASE_URL)"},
+	{OPT_MULTIPART, 0, "multipart-threshold", "BYTES", "S3: upload larger files in parts of this size (default: 64 MiB)"},
+	{OPT_PLAYLIST_CACHE, 0, "playlist-cache-control", "VALUE", "S3: Cache-Control of playlists (default: public, max-age=60)"},
 	{0},
 };
 
@@ -63,6 +67,11 @@ int main(int argc, char **argv)
 		case OPT_UNPUBLISH: unpublish = arg; break;
 		case OPT_DELETE: del = arg; break;
 		case OPT_BASE_URL: po.base_url = arg; break;
+		case OPT_MULTIPART:
+			if (vs_opt_long(&cmd, "multipart-threshold", arg, 5LL << 20, 5LL << 30, &po.multipart_threshold) < 0)
+				return VS_EXIT_USAGE;
+			break;
+		case OPT_PLAYLIST_CACHE: po.playlist_cache_control = arg; break;
 		}
 	}
 	if (c < 0)
@@ -78,9 +87,8 @@ int main(int argc, char **argv)
 		                      unpublish ? "unpublish" : "delete");
 	if (!unpublish && (!po.target || !*po.target))
 		return vs_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
-	if (!unpublish && strncmp(po.target, "file:///", 8))
-		return vs_usage_error(&cmd, "target '%s': this version publishes to file:///path origins only",
-		                      po.target);
+	if (!unpublish && strncmp(po.target, "file:///", 8) && strncmp(po.target, "s3://", 5))
+		return vs_usage_error(&cmd, "target '%s': use file:///path or s3://bucket/prefix", po.target);
 	if (url && (ret = vs_db_connect(url, &db)) < 0) {
 		vs_log_error("%s", vs_error_message());
 		return vs_exit_for(ret);

@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "publish.h"
 #include "record.h"
+#include "s3.h"
 
 #define MAX_OBJECT (1LL << 30)
 
@@ -115,6 +116,29 @@ static int by_rank(const void *a, const void *b)
 	return r ? r : strcmp(x, y);
 }
 
+/* s3://bucket/prefix → bucket, prefix ("" or "a/b/"), both malloced. */
+static int target_s3(const char *target, char **bucket, char **prefix)
+{
+	const char *b = target + 5, *slash = strchr(b, '/');
+	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
+	const char *p = slash ? slash + 1 : "";
+	size_t pl = strlen(p);
+
+	while (pl > 0 && p[pl - 1] == '/')
+		pl--;
+	if (bl == 0)
+		return vs_fail(VS_ERR, VS_E_USAGE, "target '%s' names no bucket", target);
+	*bucket = strndup(b, bl);
+	if (asprintf(prefix, "%.*s%s", (int)pl, p, pl ? "/" : "") < 0)
+		*prefix = NULL;
+	return *bucket && *prefix ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+}
+
+static bool is_s3(const char *target)
+{
+	return target && !strncmp(target, "s3://", 5);
+}
+
 static int target_dir(const char *target, char **dir)
 {
 	*dir = NULL;
@@ -122,7 +146,7 @@ static int target_dir(const char *target, char **dir)
 		return vs_fail(VS_ERR, VS_E_USAGE, "no target: give --to or set VS_PUBLISH_URL");
 	if (strncmp(target, "file://", 7) || target[7] != '/')
 		return vs_fail(VS_ERR, VS_E_USAGE,
-		               "target '%s': this version publishes to file:///path origins only", target);
+		               "target '%s': use file:///path or s3://bucket/prefix", target);
 	*dir = strdup(target + 7);
 	while (*dir && strlen(*dir) > 1 && (*dir)[strlen(*dir) - 1] == '/')
 		(*dir)[strlen(*dir) - 1] = '\0';
@@ -217,6 +241,97 @@ static int db_published(PGconn *db, const char *id, const char *base, const json
 	return ret;
 }
 
+static int publish_s3(const struct vs_publish_opts *o, const char *id, const char *pkg,
+                      const struct files *f, char **base, int *skipped, long long *bytes,
+                      bool *have_poster)
+{
+	struct vs_s3 *s3 = NULL;
+	struct vs_s3_object *objs = calloc((size_t)f->n, sizeof(*objs));
+	int *stage = calloc((size_t)f->n, sizeof(int));
+	char *bucket = NULL, *prefix = NULL, *vprefix = NULL;
+	int ret;
+
+	*base = NULL;
+	if (!objs || !stage) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((ret = target_s3(o->target, &bucket, &prefix)) < 0 || (ret = vs_s3_open(&s3)) < 0)
+		goto out;
+	if (o->multipart_threshold > 0)
+		vs_s3_set_multipart_threshold(s3, o->multipart_threshold);
+	if (asprintf(&vprefix, "%s%s/", prefix, id) < 0) {
+		vprefix = NULL;
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < f->n; i++) {
+		char *key = NULL;
+
+		if (asprintf(&key, "%s%s", vprefix, f->rel[i]) < 0)
+			key = NULL;
+		objs[i].key = key;
+		objs[i].path = vs_path_join(pkg, f->rel[i]);
+		objs[i].content_type = vs_publish_content_type(f->rel[i]);
+		objs[i].cache_control = !strcmp(vs_publish_cache_control(f->rel[i]), VS_CACHE_PLAYLIST) &&
+		                        o->playlist_cache_control ? o->playlist_cache_control :
+		                        vs_publish_cache_control(f->rel[i]);
+		stage[i] = rank(f->rel[i]);
+		*have_poster |= !strcmp(f->rel[i], "poster.jpg");
+		if (!objs[i].key || !objs[i].path) {
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	ret = vs_s3_upload(s3, bucket, objs, stage, f->n);
+	/* every object checked (HEAD: size and type) before the video counts
+	 * as published */
+	for (int i = 0; i < f->n && ret == 0; i++) {
+		char ctype[128];
+		long long size = 0;
+		bool exists = false;
+
+		ret = vs_s3_head(s3, bucket, objs[i].key, &exists, &size, NULL, 0, ctype, sizeof(ctype));
+		if (ret == 0 && (!exists || size != objs[i].size || strcmp(ctype, objs[i].content_type)))
+			ret = vs_fail(VS_ERR, VS_E_IO, "'%s' is not as uploaded at the target (size %lld, type '%s')",
+			              objs[i].key, size, ctype);
+		*skipped += objs[i].skipped;
+		*bytes += objs[i].skipped ? 0 : objs[i].size;
+	}
+	if (ret == 0) {
+		if (o->base_url && *o->base_url) {
+			size_t n = strlen(o->base_url);
+
+			while (n > 0 && o->base_url[n - 1] == '/')
+				n--;
+			ret = asprintf(base, "%.*s/%s", (int)n, o->base_url, id) < 0 ? -1 : 0;
+		} else {
+			char *u = vs_s3_url(s3, bucket, vprefix);
+
+			if (u && u[strlen(u) - 1] == '/')
+				u[strlen(u) - 1] = '\0';
+			*base = u;
+			ret = u ? 0 : -1;
+		}
+		if (ret < 0) {
+			*base = NULL;
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		}
+	}
+out:
+	for (int i = 0; objs && i < f->n; i++) {
+		free((char *)objs[i].key);
+		free((char *)objs[i].path);
+	}
+	free(objs);
+	free(stage);
+	free(vprefix);
+	free(prefix);
+	free(bucket);
+	vs_s3_close(s3);
+	return ret;
+}
+
 int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 {
 	const char *id = vs_json_str(rec, "id"), *pkg = vs_json_str(rec, "package.dir");
@@ -231,18 +346,24 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no valid 'id'");
 	if (!pkg)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no package: run vs-package first");
-	if ((ret = target_dir(o->target, &dir)) < 0)
-		return ret;
-	vdir = vs_path_join(dir, id);
-	if (!vdir) {
-		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		goto out;
-	}
 	if ((ret = walk(pkg, "", &f)) < 0)
 		goto out;
 	qsort(f.rel, (size_t)f.n, sizeof(*f.rel), by_rank);
 	if (f.n == 0 || strcmp(f.rel[f.n - 1], "master.m3u8")) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the package '%s' has no master.m3u8", pkg);
+		goto out;
+	}
+	if (is_s3(o->target)) {
+		ret = publish_s3(o, id, pkg, &f, &base, &skipped, &bytes, &have_poster);
+		if (ret < 0)
+			goto out;
+		goto done;
+	}
+	if ((ret = target_dir(o->target, &dir)) < 0)
+		goto out;
+	vdir = vs_path_join(dir, id);
+	if (!vdir) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < f.n && ret == 0; i++) {
@@ -280,6 +401,7 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 	} else {
 		ret = asprintf(&base, "file://%s", vdir);
 	}
+done:
 	if (ret < 0 || asprintf(&master, "%s/master.m3u8", base) < 0) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
@@ -338,6 +460,26 @@ int vs_publish_delete(PGconn *db, const char *target, const char *id)
 
 	if (!vs_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
+	if (is_s3(target)) {
+		char *bucket = NULL, *prefix = NULL, *vprefix = NULL;
+		struct vs_s3 *s3 = NULL;
+		int count = 0;
+
+		ret = target_s3(target, &bucket, &prefix);
+		if (ret == 0 && asprintf(&vprefix, "%s%s/", prefix, id) < 0)
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		if (ret == 0)
+			ret = vs_s3_open(&s3);
+		if (ret == 0)
+			ret = set_hidden(db, id, true);
+		if (ret == 0)
+			ret = vs_s3_delete_prefix(s3, bucket, vprefix, &count);
+		vs_s3_close(s3);
+		free(vprefix);
+		free(prefix);
+		free(bucket);
+		return ret;
+	}
 	if ((ret = target_dir(target, &dir)) < 0)
 		return ret;
 	vdir = vs_path_join(dir, id);

@@ -8,7 +8,8 @@
 
 /*
  * Publishing a package to its origin: a local directory any web server can
- * serve (file:///srv/vod). Objects go in a fixed order — segments, init
+ * serve (file:///srv/vod), or S3 or an S3-compatible store
+ * (s3://bucket/prefix, see s3.h). Objects go in a fixed order — segments, init
  * segments and images first, then media playlists, the master last — so
  * that a visible master never points at a missing file; objects already
  * there with the same content are skipped and counted; every object is
@@ -23,10 +24,12 @@
 #define VS_CACHE_PLAYLIST "public, max-age=60"
 
 struct vs_publish_opts {
-	const char *target;       /* file:///path (s3:// is refused for now) */
+	const char *target;       /* file:///path or s3://bucket/prefix */
 	const char *base_url;     /* public base URL of the target, or NULL */
 	PGconn *db;
 	bool publish;             /* is_published after a successful publish */
+	long long multipart_threshold; /* S3: bytes; 0 for the default */
+	const char *playlist_cache_control; /* NULL: VS_CACHE_PLAYLIST */
 };
 
 /* Content-Type for a package file by its name. Never NULL. */

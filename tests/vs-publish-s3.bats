@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# vs-publish to S3, against an S3-compatible server that checks Signature V4
+# (@20minutes/s3rver), read back with the AWS CLI.
+
+load helper
+
+setup_file() {
+	use_db
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	VS_DATABASE_URL=$VS_TEST_DB_URL vs-ingest "$(fixture hd.mp4)" |
+		VS_DATABASE_URL=$VS_TEST_DB_URL vs-encode --preset ultrafast --ladder 180p,360p --gop-seconds 1 >"$BATS_FILE_TMPDIR/enc.json"
+	vs-package --segment-seconds 2 <"$BATS_FILE_TMPDIR/enc.json" >"$BATS_FILE_TMPDIR/pkg.json"
+	vs-package --segment-seconds 2 --segment-type ts --out "$BATS_FILE_TMPDIR/ts" <"$BATS_FILE_TMPDIR/enc.json" >"$BATS_FILE_TMPDIR/pkg-ts.json"
+	S3_PORT=$(free_port)
+	export S3_PORT
+	node "$VS_TOP/tests/s3-server.js" "$S3_PORT" "$BATS_FILE_TMPDIR/s3" vod AKIDVSTEST "test secret 123" \
+		>"$BATS_FILE_TMPDIR/s3.log" 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/s3.pid"
+	wait_port "$S3_PORT"
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/s3.pid")" 2>/dev/null || true
+}
+
+setup() {
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	export AWS_ACCESS_KEY_ID=AKIDVSTEST AWS_SECRET_ACCESS_KEY="test secret 123" AWS_REGION=us-east-1
+	export AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
+	unset AWS_ENDPOINT_URL_S3 AWS_SESSION_TOKEN AWS_PROFILE
+	cd "$BATS_TEST_TMPDIR"
+	cp "$BATS_FILE_TMPDIR/pkg.json" pkg.json
+	id=$(jqr pkg.json .id)
+}
+
+aws() { /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
+
+head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
+
+@test "vs-publish uploads a package to S3 that the AWS CLI reads back" {
+	run -0 --separate-stderr vs-publish --to s3://vod/lessons <pkg.json
+	echo "$output" >out.json
+	[ "$(jqr out.json .published.master_url)" = "$AWS_ENDPOINT_URL/vod/lessons/$id/master.m3u8" ]
+	dir=$(jqr pkg.json .package.dir)
+	aws s3 cp "s3://vod/lessons/$id/master.m3u8" master.m3u8 >/dev/null
+	cmp master.m3u8 "$dir/master.m3u8"
+	aws s3 cp "s3://vod/lessons/$id/360p/seg-00002.m4s" seg.m4s >/dev/null
+	cmp seg.m4s "$dir/360p/seg-00002.m4s"
+	[ "$(aws s3 ls --recursive "s3://vod/lessons/$id/" | wc -l)" -eq "$(find "$dir" -type f | wc -l)" ]
+}
+
+@test "vs-publish sets Content-Type and Cache-Control by file kind" {
+	vs-publish --to s3://vod/lessons <pkg.json >/dev/null
+	for f in master.m3u8:application/vnd.apple.mpegurl:max-age=60 360p/seg-00001.m4s:video/iso.segment:immutable \
+		360p/init.mp4:video/mp4:immutable chapters.vtt:text/vtt:immutable poster.jpg:image/jpeg:immutable; do
+		IFS=: read -r key type cache <<<"$f"
+		head_object "lessons/$id/$key"
+		[ "$(jqr head.json .ContentType)" = "$type" ]
+		[[ $(jqr head.json .CacheControl) == *"$cache"* ]]
+	done
+	cp "$BATS_FILE_TMPDIR/pkg-ts.json" ts.json
+	vs-publish --to s3://vod/ts <ts.json >/dev/null
+	head_object "ts/$id/360p/seg-00001.ts"
+	[ "$(jqr head.json .ContentType)" = "video/mp2t" ]
+}
+
+@test "vs-publish skips objects already there and unchanged" {
+	vs-publish --to s3://vod/again <pkg.json >/dev/null
+	run -0 --separate-stderr vs-publish --to s3://vod/again <pkg.json
+	echo "$output" >out.json
+	[ "$(jqr out.json .published.skipped)" = "$(jqr out.json .published.objects)" ]
+	[ "$(jqr out.json .published.bytes)" = "0" ]
+}
+
+@test "vs-publish uploads a large object in parts" {
+	dir=$(jqr pkg.json .package.dir)
+	cp -r "$dir" big
+	head -c 7000000 /dev/urandom >big/360p/extra.m4s
+	jq -c --arg d "$PWD/big" '.package.dir = $d' pkg.json >big.json
+	run -0 --separate-stderr env VS_DEBUG=1 vs-publish --to s3://vod/big --multipart-threshold 5242880 <big.json
+	[[ $stderr == *"?uploads="* ]]
+	[[ $stderr == *"partNumber=2"* ]]
+	aws s3 cp "s3://vod/big/$id/360p/extra.m4s" extra.m4s >/dev/null
+	cmp extra.m4s big/360p/extra.m4s
+}
+
+@test "vs-publish with a wrong secret fails clearly, exit 1, and publishes nothing" {
+	with_db
+	sql "UPDATE videos SET is_published = false, upload_status = 'processing' WHERE id = '$id'"
+	run -1 --separate-stderr env AWS_SECRET_ACCESS_KEY=wrong vs-publish --to s3://vod/wrong <pkg.json
+	[[ $stderr == *"HTTP 403"* ]]
+	echo "$output" >out.json
+	[ "$(jqr out.json .error.tool)" = "vs-publish" ]
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "processing|f" ]
+	[ "$(aws s3 ls --recursive s3://vod/wrong/ | wc -l)" -eq 0 ]
+}
+
+@test "vs-publish exits 75 when the store cannot be reached" {
+	run -75 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$(free_port)" vs-publish --to s3://vod/x <pkg.json
+	[[ $stderr == *"connect"* ]]
+}
+
+@test "vs-publish without credentials exits 1 and says which variables" {
+	run -1 --separate-stderr env -u AWS_ACCESS_KEY_ID vs-publish --to s3://vod/x <pkg.json
+	[[ $stderr == *"AWS_ACCESS_KEY_ID"* ]]
+}
+
+@test "vs-publish to S3 records the URLs, and --delete removes the objects" {
+	with_db
+	run -0 --separate-stderr vs-publish --to s3://vod/db --base-url https://cdn.example.com/vod <pkg.json
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality = '180p'")" = "https://cdn.example.com/vod/$id/180p/index.m3u8" ]
+	[ "$(aws s3 ls --recursive "s3://vod/db/$id/" | wc -l)" -gt 5 ]
+	run -0 --separate-stderr vs-publish --to s3://vod/db --delete "$id"
+	[ "$(aws s3 ls --recursive "s3://vod/db/$id/" | wc -l)" -eq 0 ]
+	[ "$(sql "SELECT upload_status FROM videos WHERE id = '$id'")" = "deleted" ]
+}
