@@ -115,3 +115,29 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	[ "$(aws s3 ls --recursive "s3://vod/db/$id/" | wc -l)" -eq 0 ]
 	[ "$(sql "SELECT upload_status FROM videos WHERE id = '$id'")" = "deleted" ]
 }
+
+@test "vs-publish retries 5xx with backoff, and not other 4xx" {
+	port=$(free_port)
+	node "$VS_TOP/tests/flaky-s3.js" "$port" 2 counts.json >flaky.log 2>&1 &
+	flaky=$!
+	wait_port "$port"
+	run -0 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to s3://vod/retry <pkg.json
+	[ "$(jq -r --arg k "PUT /vod/retry/$id/master.m3u8" '.[$k]' counts.json)" = "3" ]
+	[ "$(jq -r --arg k "PUT /vod/retry/$id/360p/seg-00001.m4s" '.[$k]' counts.json)" = "3" ]
+	# a refusal other than 5xx or 429 is not retried
+	dir=$(jqr pkg.json .package.dir)
+	cp -r "$dir" forbidden
+	echo x >forbidden/forbidden.vtt
+	jq -c --arg d "$PWD/forbidden" '.package.dir = $d' pkg.json >f.json
+	run -1 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to s3://vod/f <f.json
+	kill "$flaky"
+	[ "$(jq -r --arg k "PUT /vod/f/$id/forbidden.vtt" '.[$k]' counts.json)" = "1" ]
+	[[ $stderr == *"HTTP 400"* ]]
+}
+
+@test "vs-publish never uploads the key of an encrypted package" {
+	vs-package --encrypt aes-128 --out enc <"$BATS_FILE_TMPDIR/enc.json" >encpkg.json
+	run -0 --separate-stderr vs-publish --to s3://vod/enc <encpkg.json
+	[ "$(aws s3 ls --recursive "s3://vod/enc/$id/" | grep -c -i 'key')" -eq 0 ]
+	[ -f "$VS_MEDIA_ROOT/$id/keys/aes-128.key" ]
+}

@@ -1,0 +1,37 @@
+// A deliberately unreliable object store for the retry tests: it keeps
+// objects in memory, answers the first FAILS PUTs of every key with 503
+// (or, for keys containing "forbidden", always 400), and counts requests.
+// Signatures are not checked here (s3rver's tests do that).
+// Usage: node tests/flaky-s3.js PORT FAILS COUNTS_FILE
+'use strict';
+const http = require('http');
+const fs = require('fs');
+const [port, fails, countsFile] = process.argv.slice(2);
+const objects = new Map();
+const counts = {};
+
+http.createServer((req, res) => {
+	const key = decodeURIComponent(req.url.split('?')[0]);
+	const body = [];
+	req.on('data', (c) => body.push(c));
+	req.on('end', () => {
+		const id = `${req.method} ${key}`;
+		counts[id] = (counts[id] || 0) + 1;
+		fs.writeFileSync(countsFile, JSON.stringify(counts));
+		if (req.method === 'PUT') {
+			if (key.includes('forbidden')) { res.writeHead(400); res.end('<Error><Code>InvalidRequest</Code></Error>'); return; }
+			if (counts[id] <= Number(fails)) { res.writeHead(503); res.end('<Error><Code>SlowDown</Code></Error>'); return; }
+			objects.set(key, { data: Buffer.concat(body), type: req.headers['content-type'] });
+			res.writeHead(200, { ETag: '"x"' });
+			res.end();
+		} else if (req.method === 'HEAD') {
+			const o = objects.get(key);
+			if (!o) { res.writeHead(404); res.end(); return; }
+			res.writeHead(200, { 'Content-Length': o.data.length, 'Content-Type': o.type, ETag: '"x"' });
+			res.end();
+		} else {
+			res.writeHead(405);
+			res.end();
+		}
+	});
+}).listen(Number(port), '127.0.0.1', () => console.log('ready'));
