@@ -348,7 +348,8 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no package: run vs-package first");
 	if ((ret = walk(pkg, "", &f)) < 0)
 		goto out;
-	qsort(f.rel, (size_t)f.n, sizeof(*f.rel), by_rank);
+	if (f.n > 1)
+		qsort(f.rel, (size_t)f.n, sizeof(*f.rel), by_rank);
 	if (f.n == 0 || strcmp(f.rel[f.n - 1], "master.m3u8")) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the package '%s' has no master.m3u8", pkg);
 		goto out;

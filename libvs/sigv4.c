@@ -88,7 +88,8 @@ static char *canonical_query(const char *q)
 		p += l;
 		p += *p == '&';
 	}
-	qsort(items, n, sizeof(*items), by_str);
+	if (n > 1)
+		qsort(items, n, sizeof(*items), by_str);
 	f = open_memstream(&out, &len);
 	for (size_t i = 0; f && i < n; i++)
 		fprintf(f, "%s%s", i ? "&" : "", items[i]);
