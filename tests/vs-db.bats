@@ -9,6 +9,7 @@ setup_file() {
 
 setup() {
 	with_db
+	cd "$BATS_TEST_TMPDIR"
 }
 
 @test "vs-db --help prints usage and exits 0" {
