@@ -1,0 +1,84 @@
+#ifndef VS_PROGRESS_H
+#define VS_PROGRESS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <time.h>
+
+#include "vs.h"
+
+/*
+ * Viewers' progress: the one implementation of its rules, used by
+ * vs-progress and vs-cgi.
+ *
+ *  - A position is clamped to [0, duration]; NaN, infinite or negative
+ *    positions, and unknown videos, are errors.
+ *  - The resume position is the latest position, by event time: an event
+ *    older than the last one applied (a late heartbeat from a second
+ *    device, a duplicate) changes nothing.
+ *  - completed_percentage is the furthest point reached (a high-water mark),
+ *    kept apart from the resume position.
+ *  - Completed when the furthest point reaches complete_share of the
+ *    duration or the last complete_tail_s seconds, whichever comes first
+ *    (the tail counts for videos longer than twice the tail); once
+ *    completed, it stays completed. Finishing resets the resume
+ *    position to the start.
+ *  - watch_count counts viewing sessions: the first event, the first event
+ *    back in the video after it was finished, or one after idle_s without
+ *    events, starts one.
+ */
+
+#define VS_PROGRESS_COMPLETE_SHARE 0.90
+#define VS_PROGRESS_COMPLETE_TAIL_S 30.0
+#define VS_PROGRESS_IDLE_S (30 * 60)
+
+struct vs_progress_rules {
+	double complete_share;  /* 0.90 */
+	double complete_tail_s; /* 30 */
+	double idle_s;          /* 1800 */
+};
+
+#define VS_PROGRESS_RULES_INIT \
+	{VS_PROGRESS_COMPLETE_SHARE, VS_PROGRESS_COMPLETE_TAIL_S, VS_PROGRESS_IDLE_S}
+
+struct vs_progress {
+	bool exists;                 /* false: no row yet */
+	double position_s;           /* resume position */
+	double completed_percentage; /* furthest point, 0..100 */
+	bool completed;
+	bool finished_last;          /* the last event ended the video (resume reset) */
+	int watch_count;
+	double last_event;           /* seconds since the epoch, of the last applied event */
+	double completed_at;         /* 0 if not completed */
+};
+
+struct vs_progress_event {
+	double position_s;
+	double duration_s;           /* > 0 */
+	double at;                   /* event time, seconds since the epoch */
+};
+
+/*
+ * Applies ev to old under rules. Returns 1 when *out differs from *old and
+ * should be stored, 0 when the event changes nothing (older than the last
+ * applied one, or a duplicate), VS_ERR for a bad event (message set).
+ */
+int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
+                      const struct vs_progress_rules *rules, struct vs_progress *out);
+
+/*
+ * Records an event for user and video (uuid or slug) in the database, in
+ * the caller's transaction if one is open: locks the row, applies the
+ * rules, writes it back. duration_s <= 0 takes the video's own duration.
+ * *row (new reference, may be NULL) gets the stored progress as JSON.
+ * Returns 0, VS_ERR (bad event, unknown video) or VS_ETEMP.
+ */
+int vs_progress_record(PGconn *db, const char *user, const char *video, double position_s,
+                       double duration_s, double at, const struct vs_progress_rules *rules,
+                       json_t **row);
+
+/* The progress rows of user (and video, if not NULL) as JSON objects
+ * appended to out. */
+int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out);
+
+#endif

@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# vs-progress: the progress rules, through the CLI and psql.
+
+load helper
+
+setup_file() {
+	use_db
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	# a 4 s video, and a long one registered by hand (600 s)
+	VS_DATABASE_URL=$VS_TEST_DB_URL vs-ingest "$(fixture lecture.mp4)" --slug short-video >/dev/null
+	VS_DATABASE_URL=$VS_TEST_DB_URL psql -X -q "$VS_TEST_DB_URL" -c \
+		"INSERT INTO videos (id, slug, title, source_sha256, duration_seconds) VALUES ('aaaaaaaa-0000-5000-8000-000000000001', 'long-video', 'Long', repeat('b', 64), 600)"
+}
+
+setup() {
+	with_db
+	cd "$BATS_TEST_TMPDIR"
+	U=$(printf '%08x-1111-4111-8111-111111111111' "$BATS_TEST_NUMBER")
+}
+
+set_() { # POSITION AT → out.json
+	run --separate-stderr vs-progress set --user "$U" --video long-video --position "$1" --at "$2"
+	echo "$output" >out.json
+}
+
+state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_percentage::numeric, 1), completed, watch_count FROM video_progress WHERE user_id = '$U'"; }
+
+@test "vs-progress --help prints usage and exits 0" {
+	run -0 --separate-stderr vs-progress --help
+	[[ $output == "usage: vs-progress "* ]]
+}
+
+@test "vs-progress needs a database and a command, exit 2" {
+	run -2 --separate-stderr env -u VS_DATABASE_URL vs-progress get --user "$U"
+	[[ $stderr == *"needs a database"* ]]
+	run -2 --separate-stderr vs-progress
+	run -2 --separate-stderr vs-progress frob
+	run -2 --separate-stderr vs-progress set --user "$U" --video long-video
+	run -2 --separate-stderr vs-progress set --user "$U" --video long-video --position abc
+	run -2 --separate-stderr vs-progress set --user "$U" --video long-video --position 1 --at yesterday
+}
+
+@test "vs-progress set records the position and the furthest point" {
+	set_ 120 1000
+	[ "$status" -eq 0 ]
+	[ "$(jqr out.json .position)" = "120" ]
+	[ "$(jqr out.json .completed_percentage)" = "20" ]
+	[ "$(jqr out.json .completed)" = "false" ]
+	set_ 60 1010
+	[ "$(state)" = "60.0|20.0|f|1" ]
+}
+
+@test "vs-progress ignores late and duplicate events: last write wins by event time" {
+	set_ 300 2000
+	set_ 100 1500   # a second device, older
+	set_ 300 2000   # a duplicate
+	[ "$(state)" = "300.0|50.0|f|1" ]
+}
+
+@test "vs-progress completes at 90% or in the last 30 s, stays completed, resets the resume point" {
+	set_ 539 1000
+	[ "$(jqr out.json .completed)" = "false" ]
+	set_ 571 1010   # within the last 30 s (and over 90%)
+	[ "$(jqr out.json .completed)" = "true" ]
+	[ "$(jqr out.json .position)" = "0" ]
+	set_ 10 1020    # watching again: a new session, still completed
+	[ "$(state)" = "10.0|95.2|t|2" ]
+}
+
+@test "vs-progress starts a new session after 30 minutes idle" {
+	set_ 10 1000
+	set_ 20 1100
+	set_ 30 $((1100 + 1801))
+	[ "$(jqr out.json .watch_count)" = "2" ]
+}
+
+@test "vs-progress clamps positions to the duration and refuses negative ones" {
+	set_ 9999 1000
+	[ "$(jqr out.json .completed_percentage)" = "100" ]
+	run -1 --separate-stderr vs-progress set --user "$U" --video long-video --position -1
+	[[ $stderr == *"at least 0"* ]]
+	run -1 --separate-stderr vs-progress set --user "$U" --video long-video --position nan
+	run -1 --separate-stderr vs-progress set --user not-a-uuid --video long-video --position 1
+	[[ $stderr == *"UUID"* ]]
+	run -1 --separate-stderr vs-progress set --user "$U" --video "x'; DROP TABLE videos; --" --position 1
+	[[ $stderr == *"no video"* ]]
+	[ "$(sql "SELECT count(*) > 0 FROM videos")" = "t" ]
+}
+
+@test "vs-progress uses the video's own duration, or --duration" {
+	run -0 --separate-stderr vs-progress set --user "$U" --video short-video --position 2 --at 1000
+	echo "$output" >out.json
+	[ "$(jqr out.json .completed_percentage)" = "50" ]
+	run -0 --separate-stderr vs-progress set --user "$U" --video short-video --position 2 --duration 8 --at 1001
+	echo "$output" >out.json
+	[ "$(jqr out.json .completed_percentage)" = "50" ]
+}
+
+@test "vs-progress get lists a user's progress" {
+	set_ 60 1000
+	run -0 --separate-stderr vs-progress get --user "$U"
+	[ "$(echo "$output" | jq -r .video)" = "aaaaaaaa-0000-5000-8000-000000000001" ]
+	run -0 --separate-stderr vs-progress get --user "$U" --video long-video
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+}
+
+@test "vs-progress import applies events in batches and reports bad lines" {
+	{
+		for i in $(seq 1 1200); do
+			printf '{"user":"%s","video":"long-video","position":%d,"at":%d}\n' "$U" $((i % 600)) $((1000 + i))
+		done
+		echo 'not json'
+		printf '{"user":"%s","video":"long-video","position":-5}\n' "$U"
+		printf '{"user":"%s","video":"long-video","position":"x"}\n' "$U"
+	} >events.ndjson
+	run -1 --separate-stderr vs-progress import <events.ndjson
+	echo "$output" >out.json
+	[ "$(tail -1 out.json | jq -c .import)" = '{"imported":1200,"rejected":3}' ]
+	[ "$(sed -n 1p out.json | jq -r .line)" = "1201" ]
+	[[ $stderr == *"stdin:1202: position must be"* ]]
+	# two passes through the video: three sessions (the last pass restarts at 0)
+	[ "$(state)" = "0.0|99.8|t|3" ]
+}
+
+@test "two devices updating one user's progress concurrently keep the newest" {
+	for d in 1 2; do
+		(for i in $(seq 1 40); do
+			vs-progress set --user "$U" --video long-video --position $((d * 100 + i)) --at $((1000 + i * 2 + d)) >/dev/null
+		done) &
+	done
+	wait
+	[ "$(sql "SELECT round(position_seconds::numeric), extract(epoch FROM last_event_at)::int FROM video_progress WHERE user_id = '$U'")" = "240|1082" ]
+}
+
+@test "vs-progress export writes every row" {
+	set_ 60 1000
+	run -0 --separate-stderr vs-progress export
+	[ "$(echo "$output" | wc -l)" -eq "$(sql "SELECT count(*) FROM video_progress WHERE last_event_at IS NOT NULL")" ]
+}
+
+@test "vs-progress exits 75 when the database is down" {
+	run -75 --separate-stderr env VS_DATABASE_URL="postgresql:///x?host=$BATS_TEST_TMPDIR" vs-progress get --user "$U"
+}
