@@ -12,7 +12,7 @@ DESTDIR ?=
 
 CC      ?= gcc
 PKGS    := libavformat libavcodec libavfilter libswscale libswresample libavutil \
-           libcurl libpq openssl jansson
+           libcurl libpq openssl jansson fcgi
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -30,7 +30,7 @@ else
 BUILD   := build/default
 endif
 
-PROGRAMS := vs vs-db vs-ingest vs-encode vs-package vs-progress vs-publish vs-sign
+PROGRAMS := vs vs-cgi vs-db vs-ingest vs-encode vs-package vs-progress vs-publish vs-sign
 LIB_SRC  := $(wildcard libvs/*.c)
 LIB_OBJ  := $(patsubst libvs/%.c,$(BUILD)/libvs/%.o,$(LIB_SRC)) $(BUILD)/libvs/migrations.o
 LIB      := $(BUILD)/libvs.a

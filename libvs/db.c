@@ -24,6 +24,11 @@ static void first_line(const char *msg, char *out, size_t n)
 
 int vs_db_connect(const char *url, PGconn **db)
 {
+	return vs_db_connect_timeout(url, VS_DB_CONNECT_TIMEOUT_S, db);
+}
+
+int vs_db_connect_timeout(const char *url, int timeout_s, PGconn **db)
+{
 	char timeout[16];
 	/* dbname last: settings in the URL override these defaults. */
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -32,7 +37,7 @@ int vs_db_connect(const char *url, PGconn **db)
 	PGconn *c;
 
 	*db = NULL;
-	snprintf(timeout, sizeof(timeout), "%d", VS_DB_CONNECT_TIMEOUT_S);
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
 	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)
 		return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "cannot connect to the database: out of memory");

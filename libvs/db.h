@@ -24,6 +24,9 @@ const char *vs_db_url(const char *flag);
 
 /* Connects (new connection in *db, caller vs_db_close()s it). */
 int vs_db_connect(const char *url, PGconn **db);
+
+/* The same, waiting at most timeout_s for the server. */
+int vs_db_connect_timeout(const char *url, int timeout_s, PGconn **db);
 void vs_db_close(PGconn *db);
 
 /*

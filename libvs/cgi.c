@@ -1,0 +1,827 @@
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <math.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include <openssl/evp.h>
+
+#include "cgi.h"
+#include "db.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "ingest.h"
+#include "jwt.h"
+#include "record.h"
+
+struct req {
+	const struct vs_cgi_config *cfg;
+	const struct vs_cgi_io *io;
+	PGconn **db;
+	const char *method;      /* GET, HEAD, POST, OPTIONS, … */
+	bool head;
+	char seg[4][256];        /* path segments */
+	int nseg;
+	char user[VS_UUID_LEN + 1]; /* the viewer, or "" */
+	const char *origin;      /* an allowed Origin, or NULL */
+};
+
+static const char *param(const struct req *r, const char *name)
+{
+	return r->io->param(r->io->ctx, name);
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+/* Writes a whole answer. extra: more header lines, each ending in \r\n. */
+static void respond(struct req *r, int status, const char *ctype, const char *cache,
+                    const char *extra, const char *body, size_t len)
+{
+	char *head = NULL;
+	size_t hl = 0;
+	FILE *f = open_memstream(&head, &hl);
+
+	if (!f)
+		return;
+	fprintf(f, "Status: %d %s\r\n", status, reason(status));
+	if (ctype)
+		fprintf(f, "Content-Type: %s\r\n", ctype);
+	fprintf(f, "X-Content-Type-Options: nosniff\r\n");
+	if (cache)
+		fprintf(f, "Cache-Control: %s\r\n", cache);
+	if (r->origin)
+		fprintf(f, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", r->origin);
+	if (extra)
+		fputs(extra, f);
+	if (status != 304 && status != 204)
+		fprintf(f, "Content-Length: %zu\r\n", len);
+	fputs("\r\n", f);
+	fclose(f);
+	r->io->write(r->io->ctx, head, (int)hl);
+	if (body && len && !r->head && status != 304 && status != 204)
+		r->io->write(r->io->ctx, body, (int)len);
+	free(head);
+}
+
+static void problem(struct req *r, int status, const char *detail, const char *extra)
+{
+	json_t *p = json_pack("{s:s,s:s,s:i,s:s}", "type", "about:blank", "title", reason(status),
+	                      "status", status, "detail", detail);
+	char *body = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	respond(r, status, "application/problem+json", "no-store", extra, body, body ? strlen(body) : 0);
+	free(body);
+	json_decref(p);
+}
+
+/* 5xx: the details to the server's log, a plain answer to the client. */
+static void server_error(struct req *r, int status, const char *what)
+{
+	fprintf(stderr, "vs-cgi: %s %s: %s: %s\n", r->method, param(r, "PATH_INFO") ? param(r, "PATH_INFO") : "",
+	        what, vs_error_message());
+	problem(r, status, status == 503 ? "the service is unavailable; try again shortly"
+	                                 : "the server failed to answer", status == 503 ? "Retry-After: 5\r\n" : NULL);
+}
+
+static void send_json(struct req *r, int status, json_t *body, const char *cache, const char *extra)
+{
+	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (!s) {
+		vs_fail(VS_ERR, VS_E_INTERNAL, "cannot serialise");
+		server_error(r, 500, "json");
+		return;
+	}
+	respond(r, status, "application/json", cache, extra, s, strlen(s));
+	free(s);
+}
+
+/* ---- configuration ---- */
+
+static char *read_secret(const char *var, size_t *len)
+{
+	const char *path = getenv(var);
+	char *s = NULL;
+
+	*len = 0;
+	if (!path || !*path)
+		return NULL;
+	if (vs_sign_read_secret(path, &s, len) < 0) {
+		fprintf(stderr, "vs-cgi: %s: %s\n", var, vs_error_message());
+		return NULL;
+	}
+	return s;
+}
+
+int vs_cgi_config_load(struct vs_cgi_config *c)
+{
+	const char *scheme = getenv("VS_SIGN_SCHEME"), *ttl = getenv("VS_STREAM_TTL");
+	const char *cors = getenv("VS_CORS_ORIGINS");
+
+	memset(c, 0, sizeof(*c));
+	c->database_url = vs_db_url(NULL);
+	c->jwt_secret = read_secret("VS_JWT_SECRET_FILE", &c->jwt_secret_len);
+	c->sign_secret = read_secret("VS_SIGNING_KEY_FILE", &c->sign.secret_len);
+	c->sign.secret = c->sign_secret;
+	c->sign.nginx_template = getenv("VS_NGINX_TEMPLATE");
+	if (scheme && *scheme && vs_sign_scheme_parse(scheme, &c->sign.scheme) < 0)
+		return VS_ERR;
+	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
+	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
+	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
+	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
+	return 0;
+}
+
+void vs_cgi_config_release(struct vs_cgi_config *c)
+{
+	free(c->jwt_secret);
+	free(c->sign_secret);
+	free(c->cors_origins);
+}
+
+/* ---- pieces ---- */
+
+static bool allowed_origin(const struct vs_cgi_config *c, const char *origin)
+{
+	if (!origin || !c->cors_origins)
+		return false;
+	for (const char *p = c->cors_origins; *p;) {
+		size_t n = strcspn(p, ",");
+
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if ((n == 1 && *p == '*') || (strlen(origin) == n && !strncmp(p, origin, n)))
+			return true;
+		p += strcspn(p, ",");
+		p += *p == ',';
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* The viewer: a valid HS256 bearer token's "sub", or REMOTE_USER. Returns
+ * 0 (maybe anonymous), or VS_ERR for a bad token (answered already). */
+static int identify(struct req *r)
+{
+	const char *auth = param(r, "HTTP_AUTHORIZATION"), *ru = param(r, "REMOTE_USER");
+
+	r->user[0] = '\0';
+	if (auth && *auth) {
+		json_t *claims = NULL;
+		const char *sub;
+
+		if (strncasecmp(auth, "Bearer ", 7) || !r->cfg->jwt_secret ||
+		    vs_jwt_verify(auth + 7, r->cfg->jwt_secret, r->cfg->jwt_secret_len, time(NULL), &claims) < 0) {
+			problem(r, 401, r->cfg->jwt_secret ? "the bearer token is not valid"
+			                                   : "bearer tokens are not accepted here",
+			        "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+			return VS_ERR;
+		}
+		sub = json_string_value(json_object_get(claims, "sub"));
+		if (!sub || !vs_is_uuid(sub)) {
+			json_decref(claims);
+			problem(r, 401, "the token's subject is not a user id",
+			        "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+			return VS_ERR;
+		}
+		snprintf(r->user, sizeof(r->user), "%s", sub);
+		json_decref(claims);
+	} else if (ru && vs_is_uuid(ru)) {
+		snprintf(r->user, sizeof(r->user), "%s", ru);
+	}
+	return 0;
+}
+
+static int need_db(struct req *r)
+{
+	if (!r->cfg->database_url)
+		return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "no database configured (VS_DATABASE_URL)");
+	if (*r->db && PQstatus(*r->db) != CONNECTION_OK) {
+		PQreset(*r->db);
+		if (PQstatus(*r->db) == CONNECTION_OK)
+			return 0;
+		PQfinish(*r->db);
+		*r->db = NULL;
+	}
+	if (!*r->db)
+		return vs_db_connect_timeout(r->cfg->database_url, VS_CGI_DB_TIMEOUT_S, r->db);
+	return 0;
+}
+
+/* Reads the JSON body (at most VS_CGI_MAX_BODY). Answers and returns
+ * VS_ERR when it is too large, not JSON, or not an object. */
+static int read_body(struct req *r, json_t **out)
+{
+	const char *cl = param(r, "CONTENT_LENGTH"), *ct = param(r, "CONTENT_TYPE");
+	long len = cl && *cl ? strtol(cl, NULL, 10) : 0;
+	char *buf;
+	int got = 0;
+	json_error_t e;
+
+	*out = NULL;
+	if (len > VS_CGI_MAX_BODY) {
+		problem(r, 413, "the body is larger than 64 KiB", NULL);
+		return VS_ERR;
+	}
+	if (len <= 0) {
+		problem(r, 400, "a JSON body is required", NULL);
+		return VS_ERR;
+	}
+	if (ct && *ct && strncasecmp(ct, "application/json", 16) && strncasecmp(ct, "text/plain", 10)) {
+		problem(r, 415, "the body must be application/json", NULL);
+		return VS_ERR;
+	}
+	buf = malloc((size_t)len + 1);
+	if (!buf) {
+		vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		server_error(r, 500, "body");
+		return VS_ERR;
+	}
+	/* read exactly CONTENT_LENGTH bytes, never more (RFC 3875 4.2) */
+	while (got < len) {
+		int n = r->io->read(r->io->ctx, buf + got, (int)(len - got));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	if (got < len) {
+		free(buf);
+		problem(r, 400, "the body is shorter than its Content-Length", NULL);
+		return VS_ERR;
+	}
+	*out = json_loadb(buf, (size_t)got, JSON_REJECT_DUPLICATES, &e);
+	free(buf);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		problem(r, 400, "the body is not a JSON object", NULL);
+		return VS_ERR;
+	}
+	return 0;
+}
+
+/* ---- the video ---- */
+
+struct video {
+	char id[VS_UUID_LEN + 1];
+	json_t *row; /* id, slug, title, description, duration, thumbnail_url */
+	double duration;
+};
+
+/* Finds a published video by id or slug; answers 400/404/503 itself. */
+static int find_video(struct req *r, const char *key, struct video *v)
+{
+	const char *p[] = {key};
+	PGresult *res = NULL;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	if (!vs_is_uuid(key) && !vs_is_slug(key)) {
+		problem(r, 400, "a video id is a UUID or a slug", NULL);
+		return VS_ERR;
+	}
+	if ((ret = need_db(r)) < 0) {
+		server_error(r, 503, "database");
+		return ret;
+	}
+	ret = vs_db_exec(*r->db, &res,
+	                 vs_is_uuid(key)
+	                 ? "SELECT id, json_build_object('id', id, 'slug', slug, 'title', title, 'description', description,"
+	                   " 'duration', duration_seconds, 'thumbnail_url', thumbnail_url)::text, coalesce(duration_seconds, 0)"
+	                   " FROM videos WHERE id = $1::uuid AND is_published AND upload_status = 'ready'"
+	                 : "SELECT id, json_build_object('id', id, 'slug', slug, 'title', title, 'description', description,"
+	                   " 'duration', duration_seconds, 'thumbnail_url', thumbnail_url)::text, coalesce(duration_seconds, 0)"
+	                   " FROM videos WHERE slug = $1 AND is_published AND upload_status = 'ready'",
+	                 1, p);
+	if (ret < 0) {
+		server_error(r, ret == VS_ETEMP ? 503 : 500, "video");
+		return ret;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		problem(r, 404, "no such video", NULL);
+		return VS_ERR;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", PQgetvalue(res, 0, 0));
+	v->row = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	v->duration = atof(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 0;
+}
+
+static int query_array(struct req *r, const char *sql, const char *id, json_t **out)
+{
+	const char *p[] = {id};
+	PGresult *res = NULL;
+	int ret = vs_db_exec(*r->db, &res, sql, 1, p);
+
+	*out = NULL;
+	if (ret < 0)
+		return ret;
+	*out = json_loads(PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "[]", 0, NULL);
+	PQclear(res);
+	return 0;
+}
+
+static const char q_qualities[] =
+	"SELECT json_agg(json_build_object('label', quality, 'width', width, 'height', height,"
+	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY height)::text"
+	" FROM video_qualities WHERE video_id = $1 AND status = 'completed'";
+static const char q_chapters[] =
+	"SELECT json_agg(json_build_object('title', title, 'start', start_seconds, 'end', end_seconds)"
+	" ORDER BY position)::text FROM video_chapters WHERE video_id = $1";
+
+static void etag_of(const char *body, char out[48])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(body, strlen(body), md, &n, EVP_sha256(), NULL);
+	snprintf(out, 48, "\"");
+	for (int i = 0; i < 12; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
+	strncat(out, "\"", 48 - strlen(out) - 1);
+}
+
+/* A cacheable answer with an ETag, 304 when If-None-Match has it. */
+static void send_cacheable(struct req *r, json_t *body)
+{
+	char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER), tag[48], extra[96], cache[64];
+	const char *inm = param(r, "HTTP_IF_NONE_MATCH");
+
+	if (!s) {
+		server_error(r, 500, "json");
+		return;
+	}
+	etag_of(s, tag);
+	snprintf(extra, sizeof(extra), "ETag: %s\r\n", tag);
+	/* with the viewer's progress inside, only the viewer's cache may keep it */
+	snprintf(cache, sizeof(cache), "%s, max-age=%d", r->user[0] ? "private" : "public",
+	         VS_CGI_METADATA_MAX_AGE);
+	if (inm && (strstr(inm, tag) || !strcmp(inm, "*")))
+		respond(r, 304, NULL, cache, extra, NULL, 0);
+	else
+		respond(r, 200, "application/json", cache, extra, s, strlen(s));
+	free(s);
+}
+
+static json_t *progress_of(struct req *r, const char *video_id)
+{
+	json_t *rows = json_array(), *one;
+
+	if (!r->user[0] || vs_progress_get(*r->db, r->user, video_id, rows) < 0 || json_array_size(rows) == 0) {
+		json_decref(rows);
+		return json_null();
+	}
+	one = json_incref(json_array_get(rows, 0));
+	json_decref(rows);
+	return one;
+}
+
+/* ---- handlers ---- */
+
+static void h_video(struct req *r, struct video *v, const char *sub)
+{
+	json_t *q = NULL, *c = NULL;
+
+	if (!strcmp(sub, "") || !strcmp(sub, "qualities")) {
+		if (query_array(r, q_qualities, v->id, &q) < 0) {
+			server_error(r, 503, "qualities");
+			return;
+		}
+	}
+	if (!strcmp(sub, "") || !strcmp(sub, "chapters")) {
+		if (query_array(r, q_chapters, v->id, &c) < 0) {
+			json_decref(q);
+			server_error(r, 503, "chapters");
+			return;
+		}
+	}
+	if (!strcmp(sub, "qualities")) {
+		send_cacheable(r, q);
+	} else if (!strcmp(sub, "chapters")) {
+		send_cacheable(r, c);
+	} else {
+		json_object_set_new(v->row, "qualities", q);
+		json_object_set_new(v->row, "chapters", c);
+		json_object_set_new(v->row, "progress", progress_of(r, v->id));
+		q = c = NULL;
+		send_cacheable(r, v->row);
+	}
+	json_decref(q);
+	json_decref(c);
+}
+
+static void h_stream(struct req *r, struct video *v)
+{
+	const struct vs_cgi_config *cfg = r->cfg;
+	char *master = NULL, *signed_url = NULL, when[32], token[160] = "";
+	json_t *q = NULL, *out, *list, *it;
+	time_t exp;
+	struct tm tm;
+	size_t i;
+
+	if (!cfg->public_base_url) {
+		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set");
+		server_error(r, 500, "stream");
+		return;
+	}
+	exp = ((time(NULL) + cfg->stream_ttl_s + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) *
+	      VS_SIGN_EXPIRY_STEP_S;
+	if (asprintf(&master, "%s/%s/master.m3u8", cfg->public_base_url, v->id) < 0 ||
+	    vs_sign_url(master, exp, &cfg->sign, &signed_url, NULL) < 0) {
+		free(master);
+		server_error(r, 500, "signing");
+		return;
+	}
+	if (query_array(r, q_qualities, v->id, &q) < 0) {
+		free(master);
+		free(signed_url);
+		server_error(r, 503, "qualities");
+		return;
+	}
+	{
+		/* the path token "EXPIRES/SIG", for the key endpoint */
+		const char *t = strstr(signed_url, "/" VS_SIGN_TOKEN_PREFIX "/");
+
+		if (t && cfg->sign.scheme != VS_SIGN_CLOUDFRONT) {
+			t += 3;
+			snprintf(token, sizeof(token), "%.*s", (int)(strchr(strchr(t, '/') + 1, '/') - t), t);
+		}
+	}
+	list = json_array();
+	json_array_foreach(q, i, it) {
+		char *u = NULL, *su = NULL;
+		const char *label = vs_json_str(it, "label");
+
+		if (!label)
+			continue;
+		if (cfg->sign.scheme == VS_SIGN_CLOUDFRONT) {
+			if (asprintf(&u, "%s/%s/%s/index.m3u8", cfg->public_base_url, v->id, label) >= 0)
+				vs_sign_url(u, exp, &cfg->sign, &su, NULL);
+		} else if (asprintf(&su, "%.*s%s/index.m3u8", (int)(strlen(signed_url) - strlen("master.m3u8")),
+		                    signed_url, label) < 0) {
+			su = NULL;
+		}
+		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s?}", "label", label,
+		                                      "width", json_object_get(it, "width"),
+		                                      "height", json_object_get(it, "height"),
+		                                      "bitrate", json_object_get(it, "bitrate"), "url", su));
+		free(u);
+		free(su);
+	}
+	gmtime_r(&exp, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	out = json_pack("{s:s,s:s,s:s,s:o}", "stream_url", signed_url, "token", token, "expires_at", when,
+	                "qualities", list);
+	send_json(r, 200, out, "private, no-store", NULL);
+	json_decref(out);
+	json_decref(q);
+	free(master);
+	free(signed_url);
+}
+
+static void h_key(struct req *r, struct video *v)
+{
+	const char *qs = param(r, "QUERY_STRING");
+	char token[256] = "", *url = NULL, *master = NULL;
+	const char *t = qs ? strstr(qs, "token=") : NULL;
+	const char *p[] = {v->id};
+	PGresult *res = NULL;
+
+	if (t && (t == qs || t[-1] == '&')) {
+		size_t n = strcspn(t + 6, "&");
+
+		if (n < sizeof(token)) {
+			memcpy(token, t + 6, n);
+			token[n] = '\0';
+		}
+	}
+	/* %2F from a URL-encoding client */
+	for (char *c = token; (c = strstr(c, "%2F")) || (c = strstr(token, "%2f"));) {
+		*c = '/';
+		memmove(c + 1, c + 3, strlen(c + 3) + 1);
+	}
+	if (!token[0] || !r->cfg->public_base_url ||
+	    asprintf(&master, "%s/%s/master.m3u8", r->cfg->public_base_url, v->id) < 0) {
+		problem(r, 403, "a valid token for this video is required", NULL);
+		return;
+	}
+	{
+		const char *h = strstr(master, "://"), *path = h ? strchr(h + 3, '/') : NULL;
+
+		if (!path || asprintf(&url, "%.*s/" VS_SIGN_TOKEN_PREFIX "/%s%s", (int)(path - master), master,
+		                      token, path) < 0)
+			url = NULL;
+	}
+	if (!url || vs_verify_url(url, time(NULL), &r->cfg->sign) < 0) {
+		problem(r, 403, "a valid token for this video is required", NULL);
+		free(url);
+		free(master);
+		return;
+	}
+	free(url);
+	free(master);
+	if (vs_db_exec(*r->db, &res, "SELECT key FROM video_keys WHERE video_id = $1", 1, p) < 0) {
+		server_error(r, 503, "key");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		problem(r, 404, "this video is not encrypted", NULL);
+		return;
+	}
+	{
+		size_t n = 0;
+		unsigned char *key = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
+
+		respond(r, 200, "application/octet-stream", "private, no-store", NULL, (char *)key, key ? n : 0);
+		PQfreemem(key);
+	}
+	PQclear(res);
+}
+
+static void h_progress(struct req *r, struct video *v, bool post)
+{
+	json_t *row = NULL, *body = NULL, *ct;
+	struct timeval tv;
+	int ret;
+
+	if (!r->user[0]) {
+		problem(r, 401, "sign in to keep your progress", "WWW-Authenticate: Bearer\r\n");
+		return;
+	}
+	if (!post) {
+		row = progress_of(r, v->id);
+		if (json_is_null(row)) {
+			json_decref(row);
+			row = json_pack("{s:s,s:s,s:i,s:i,s:b,s:i}", "user", r->user, "video", v->id, "position", 0,
+			                "completed_percentage", 0, "completed", 0, "watch_count", 0);
+		}
+		send_json(r, 200, row, "private, no-store", NULL);
+		json_decref(row);
+		return;
+	}
+	if (read_body(r, &body) < 0)
+		return;
+	ct = json_object_get(body, "current_time");
+	if (!json_is_number(ct) || !isfinite(json_number_value(ct)) || json_number_value(ct) < 0 ||
+	    (v->duration > 0 && json_number_value(ct) > v->duration + 1)) {
+		json_decref(body);
+		problem(r, 422, "current_time must be a number of seconds from 0 to the video's duration", NULL);
+		return;
+	}
+	if (json_object_get(body, "completed_percentage") && !json_is_number(json_object_get(body, "completed_percentage"))) {
+		json_decref(body);
+		problem(r, 422, "completed_percentage must be a number", NULL);
+		return;
+	}
+	gettimeofday(&tv, NULL);
+	ret = vs_progress_record(*r->db, r->user, v->id, json_number_value(ct), v->duration,
+	                         (double)tv.tv_sec + tv.tv_usec / 1e6, &r->cfg->rules, &row);
+	json_decref(body);
+	if (ret < 0) {
+		if (ret == VS_ETEMP || !strcmp(vs_error_code(), VS_E_DATABASE))
+			server_error(r, ret == VS_ETEMP ? 503 : 500, "progress");
+		else
+			problem(r, 422, vs_error_message(), NULL);
+		return;
+	}
+	send_json(r, 200, row, "private, no-store", NULL);
+	json_decref(row);
+}
+
+/* The client address, truncated to its /24 (IPv4) or /48 (IPv6). */
+static void truncated_ip(const char *addr, char *out, size_t n)
+{
+	unsigned char b[16];
+
+	out[0] = '\0';
+	if (!addr)
+		return;
+	if (inet_pton(AF_INET, addr, b) == 1) {
+		b[3] = 0;
+		inet_ntop(AF_INET, b, out, (socklen_t)n);
+	} else if (inet_pton(AF_INET6, addr, b) == 1) {
+		memset(b + 6, 0, 10);
+		inet_ntop(AF_INET6, b, out, (socklen_t)n);
+	}
+}
+
+static void h_analytics_post(struct req *r, struct video *v)
+{
+	json_t *b = NULL;
+	const char *sid;
+	char nums[6][32], ip[64];
+	int ret;
+	static const char *const counters[] = {"watch_time_seconds", "load_time_ms", "buffering_events",
+	                                       "buffering_time_ms", "quality_changes"};
+
+	if (read_body(r, &b) < 0)
+		return;
+	sid = vs_json_str(b, "session_id");
+	if (!sid || !*sid || strlen(sid) > 128) {
+		json_decref(b);
+		problem(r, 422, "session_id must be a string of 1 to 128 characters", NULL);
+		return;
+	}
+	for (size_t i = 0; i < VS_ARRAY_SIZE(counters); i++) {
+		json_t *x = json_object_get(b, counters[i]);
+
+		if (x && !json_is_null(x) && (!json_is_number(x) || !isfinite(json_number_value(x)) || json_number_value(x) < 0)) {
+			json_decref(b);
+			problem(r, 422, "metrics must be non-negative numbers", NULL);
+			return;
+		}
+		snprintf(nums[i], sizeof(nums[i]), "%.3f", x && json_is_number(x) ? json_number_value(x) : 0);
+	}
+	truncated_ip(param(r, "REMOTE_ADDR"), ip, sizeof(ip));
+	{
+		const char *p[] = {v->id, r->user[0] ? r->user : NULL, sid, nums[0], nums[1], nums[2], nums[3], nums[4],
+		                   vs_json_str(b, "quality"), vs_json_str(b, "device_type"), vs_json_str(b, "browser"),
+		                   vs_json_str(b, "os"), param(r, "HTTP_USER_AGENT"), ip[0] ? ip : NULL};
+
+		/* beacons carry running totals: a repeated one updates its session */
+		ret = vs_db_exec(*r->db, NULL,
+		                 "INSERT INTO video_analytics (video_id, user_id, session_id, watch_time_seconds,"
+		                 " load_time_ms, buffering_events, buffering_time_ms, quality_changes, quality,"
+		                 " device_type, browser, os, user_agent, ip_address)"
+		                 " VALUES ($1, $2, $3, $4::float8, round($5::float8), round($6::float8), round($7::float8),"
+		                 " round($8::float8), $9, $10, $11, $12, left($13, 512), $14::inet)"
+		                 " ON CONFLICT (session_id) DO UPDATE SET"
+		                 " watch_time_seconds = GREATEST(video_analytics.watch_time_seconds, EXCLUDED.watch_time_seconds),"
+		                 " load_time_ms = COALESCE(video_analytics.load_time_ms, EXCLUDED.load_time_ms),"
+		                 " buffering_events = GREATEST(video_analytics.buffering_events, EXCLUDED.buffering_events),"
+		                 " buffering_time_ms = GREATEST(video_analytics.buffering_time_ms, EXCLUDED.buffering_time_ms),"
+		                 " quality_changes = GREATEST(video_analytics.quality_changes, EXCLUDED.quality_changes),"
+		                 " quality = COALESCE(EXCLUDED.quality, video_analytics.quality),"
+		                 " ended_at = now(), updated_at = now()"
+		                 " WHERE video_analytics.video_id = EXCLUDED.video_id",
+		                 14, p);
+	}
+	json_decref(b);
+	if (ret < 0) {
+		server_error(r, ret == VS_ETEMP ? 503 : 500, "analytics");
+		return;
+	}
+	respond(r, 204, NULL, "no-store", NULL, NULL, 0);
+}
+
+static void h_analytics_get(struct req *r, struct video *v)
+{
+	const char *p[] = {v->id};
+	PGresult *res = NULL;
+	json_t *j;
+
+	if (vs_db_exec(*r->db, &res,
+	               "SELECT json_build_object('views', count(*), 'unique_viewers', count(DISTINCT user_id),"
+	               " 'watch_time_seconds', coalesce(round(sum(watch_time_seconds)::numeric, 1), 0),"
+	               " 'average_watch_time_seconds', coalesce(round(avg(watch_time_seconds)::numeric, 1), 0),"
+	               " 'startup_time_ms_p50', percentile_cont(0.5) WITHIN GROUP (ORDER BY load_time_ms),"
+	               " 'rebuffer_percentage', CASE WHEN sum(watch_time_seconds) > 0 THEN"
+	               "   round((sum(buffering_time_ms) / 1000.0 / sum(watch_time_seconds) * 100)::numeric, 2) END)::text"
+	               " FROM video_analytics WHERE video_id = $1", 1, p) < 0) {
+		server_error(r, 503, "analytics");
+		return;
+	}
+	j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	send_json(r, 200, j, "private, max-age=60", NULL);
+	json_decref(j);
+}
+
+static void h_health(struct req *r)
+{
+	json_t *ok;
+
+	if (need_db(r) < 0 || vs_db_run(*r->db, "SELECT 1") < 0) {
+		server_error(r, 503, "health");
+		return;
+	}
+	ok = json_pack("{s:s}", "status", "ok");
+	send_json(r, 200, ok, "no-store", NULL);
+	json_decref(ok);
+}
+
+/* ---- routing ---- */
+
+static bool method_in(const char *m, const char *allow)
+{
+	size_t n = strlen(m);
+
+	for (const char *p = allow; (p = strstr(p, m)); p += n)
+		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs_cgi_io *io)
+{
+	struct req r = {.cfg = cfg, .io = io, .db = db};
+	const char *path = io->param(io->ctx, "PATH_INFO"), *allow;
+	const char *sub = "";
+	struct video v = {0};
+	char allow_hdr[128];
+
+	vs_error_clear();
+	r.method = io->param(io->ctx, "REQUEST_METHOD");
+	if (!r.method)
+		r.method = "GET";
+	r.head = !strcmp(r.method, "HEAD");
+	if (allowed_origin(cfg, io->param(io->ctx, "HTTP_ORIGIN")))
+		r.origin = io->param(io->ctx, "HTTP_ORIGIN");
+	/* split the path into at most 4 segments of at most 255 bytes */
+	for (const char *p = path ? path : ""; *p;) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (r.nseg == 4 || n >= sizeof(r.seg[0])) {
+			problem(&r, 404, "no such resource", NULL);
+			return;
+		}
+		memcpy(r.seg[r.nseg], p, n);
+		r.seg[r.nseg++][n] = '\0';
+		p += n;
+	}
+	if (r.nseg == 1 && !strcmp(r.seg[0], "health"))
+		allow = "GET, HEAD, OPTIONS";
+	else if (r.nseg >= 2 && r.nseg <= 3 && !strcmp(r.seg[0], "videos")) {
+		sub = r.nseg == 3 ? r.seg[2] : "";
+		if (!strcmp(sub, "") || !strcmp(sub, "qualities") || !strcmp(sub, "chapters") ||
+		    !strcmp(sub, "stream") || !strcmp(sub, "key"))
+			allow = "GET, HEAD, OPTIONS";
+		else if (!strcmp(sub, "progress") || !strcmp(sub, "analytics"))
+			allow = "GET, HEAD, POST, OPTIONS";
+		else {
+			problem(&r, 404, "no such resource", NULL);
+			return;
+		}
+	} else {
+		problem(&r, 404, "no such resource", NULL);
+		return;
+	}
+	snprintf(allow_hdr, sizeof(allow_hdr), "Allow: %s\r\n", allow);
+	if (!strcmp(r.method, "OPTIONS")) {
+		char extra[512];
+
+		snprintf(extra, sizeof(extra), "%s%s", allow_hdr,
+		         r.origin ? "Access-Control-Allow-Headers: Authorization, Content-Type, If-None-Match\r\n"
+		                    "Access-Control-Max-Age: 600\r\n" : "");
+		if (r.origin)
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+			         "Access-Control-Allow-Methods: %s\r\n", allow);
+		respond(&r, 204, NULL, NULL, extra, NULL, 0);
+		return;
+	}
+	if (!method_in(r.method, allow)) {
+		problem(&r, 405, "method not allowed here", allow_hdr);
+		return;
+	}
+	if (identify(&r) < 0)
+		return;
+	if (r.nseg == 1) {
+		h_health(&r);
+		return;
+	}
+	if (find_video(&r, r.seg[1], &v) < 0)
+		return;
+	if (!strcmp(sub, "stream"))
+		h_stream(&r, &v);
+	else if (!strcmp(sub, "key"))
+		h_key(&r, &v);
+	else if (!strcmp(sub, "progress"))
+		h_progress(&r, &v, !strcmp(r.method, "POST"));
+	else if (!strcmp(sub, "analytics") && !strcmp(r.method, "POST"))
+		h_analytics_post(&r, &v);
+	else if (!strcmp(sub, "analytics"))
+		h_analytics_get(&r, &v);
+	else
+		h_video(&r, &v, sub);
+	json_decref(v.row);
+}
