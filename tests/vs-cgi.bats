@@ -1,0 +1,309 @@
+#!/usr/bin/env bats
+# vs-cgi: every endpoint through real servers (lighttpd mod_cgi, lighttpd
+# FastCGI, nginx + fcgiwrap), plus the CGI contract without a server.
+
+load helper
+
+setup_file() {
+	use_db
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	export VS_DATABASE_URL=$VS_TEST_DB_URL
+	vs-ingest "$(fixture hd.mp4)" --slug lesson-one --title "Lesson one" | vs-encode --preset ultrafast --ladder 180p,360p |
+		vs-package --segment-seconds 2 | vs-publish --to "file://$BATS_FILE_TMPDIR/www/vod" --base-url http://127.0.0.1/vod \
+		>"$BATS_FILE_TMPDIR/pub.json"
+	vs-ingest "$(fixture noaudio.mp4)" --slug hidden-one >/dev/null # ingested, never published
+	printf 'jwt secret for tests' >"$BATS_FILE_TMPDIR/jwt.key"
+	printf 'signing secret for tests' >"$BATS_FILE_TMPDIR/sign.key"
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/file" "$BATS_FILE_TMPDIR" 2>/dev/null || true
+}
+
+setup() {
+	export VS_DATABASE_URL=$VS_TEST_DB_URL
+	export VS_JWT_SECRET_FILE="$BATS_FILE_TMPDIR/jwt.key" VS_SIGNING_KEY_FILE="$BATS_FILE_TMPDIR/sign.key"
+	export VS_SIGN_SCHEME=nginx VS_PUBLIC_BASE_URL=http://127.0.0.1/vod VS_CORS_ORIGINS=https://learn.example.com
+	cd "$BATS_TEST_TMPDIR"
+	ID=$(jqr "$BATS_FILE_TMPDIR/pub.json" .id)
+	USER1=5b1c0000-0000-4000-8000-$(printf '%012d' "$BATS_TEST_NUMBER")
+}
+
+teardown() {
+	[ -f run/lighttpd.pid ] && kill "$(cat run/lighttpd.pid)" 2>/dev/null
+	[ -f run/nginx.pid ] && kill "$(cat run/nginx.pid)" 2>/dev/null
+	[ -n "${FCGIWRAP:-}" ] && kill "$FCGIWRAP" 2>/dev/null
+	pkill -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
+	return 0
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# jwt HEADER_JSON PAYLOAD_JSON [SECRET]: an HS256 token made with openssl
+jwt() {
+	local h p s
+	h=$(printf '%s' "$1" | b64url)
+	p=$(printf '%s' "$2" | b64url)
+	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "${3:-jwt secret for tests}" -binary | b64url)
+	printf '%s.%s.%s' "$h" "$p" "$s"
+}
+
+token_for() { jwt '{"alg":"HS256","typ":"JWT"}' "{\"sub\":\"$1\",\"exp\":$(($(date +%s) + 600))}"; }
+
+# ---- the CGI contract, without a server ----
+
+# cgi_raw METHOD PATH [BODY]: vs-cgi's answer with CRLF made LF, and its status
+cgi_raw() {
+	local body=${3:-} s
+	env REQUEST_METHOD="$1" PATH_INFO="$2" CONTENT_LENGTH=${#body} CONTENT_TYPE=application/json \
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$body" >answer.raw
+	s=$?
+	tr -d '\r' <answer.raw
+	return $s
+}
+
+cgi() { # METHOD PATH [BODY] → $output, $lines (status line first), $stderr
+	run --separate-stderr cgi_raw "$@"
+}
+
+@test "vs-cgi answers /health with 200 and a database that answers" {
+	cgi GET /health
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "Status: 200 OK" ]
+	[[ $output == *'{"status":"ok"}'* ]]
+}
+
+@test "vs-cgi answers 503 problem+json within seconds when the database is down" {
+	export VS_DATABASE_URL="postgresql:///x?host=$BATS_TEST_TMPDIR"
+	start=$(date +%s)
+	cgi GET /videos/lesson-one
+	[ "${lines[0]}" = "Status: 503 Service Unavailable" ]
+	[[ $output == *"Content-Type: application/problem+json"* ]]
+	[[ $output != *"$BATS_TEST_TMPDIR"* ]] # no internals to the client
+	[[ $stderr == *"vs-cgi:"* ]]
+	[ $(($(date +%s) - start)) -le 3 ]
+}
+
+@test "vs-cgi refuses hostile ids with 400 and unknown paths with 404" {
+	cgi GET "/videos/x';DROP TABLE videos;--"
+	[ "${lines[0]}" = "Status: 400 Bad Request" ]
+	cgi GET /videos/hidden-one
+	[ "${lines[0]}" = "Status: 404 Not Found" ]
+	cgi GET /nothing
+	[ "${lines[0]}" = "Status: 404 Not Found" ]
+	[ "$(sql "SELECT count(*) > 0 FROM videos")" = "t" ]
+}
+
+@test "vs-cgi without a web server exits 2" {
+	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
+	[[ $stderr == *"not run by a web server"* ]]
+	run -0 --separate-stderr vs-cgi --help
+}
+
+# ---- lighttpd + mod_cgi ----
+
+esc() { printf '%s' "$1" | sed 's/[&|\\]/\\&/g'; }
+
+config() { # TEMPLATE PORT → a working copy
+	mkdir -p run
+	sed -e "s|@PORT@|$2|g" -e "s|@ROOT@|$(esc "$BATS_FILE_TMPDIR/www")|g" -e "s|@RUN@|$PWD/run|g" \
+		-e "s|@BIN@|$VS_TOP/bin|g" -e "s|@DATABASE_URL@|$(esc "$VS_DATABASE_URL")|g" \
+		-e "s|@JWT_SECRET_FILE@|$VS_JWT_SECRET_FILE|g" -e "s|@SIGNING_KEY_FILE@|$VS_SIGNING_KEY_FILE|g" \
+		-e "s|@PUBLIC_BASE_URL@|$VS_PUBLIC_BASE_URL|g" -e "s|@CORS_ORIGINS@|$VS_CORS_ORIGINS|g" \
+		"$VS_TOP/examples/$1"
+}
+
+start_lighttpd() { # TEMPLATE
+	PORT=$(free_port)
+	config "$1" "$PORT" >lighttpd.conf
+	lighttpd -f lighttpd.conf -D &
+	echo $! >run/lighttpd.pid
+	wait_port "$PORT"
+	API="http://127.0.0.1:$PORT/api/v1"
+}
+
+req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
+	code=$(curl -s -o body.json -D headers.txt -w '%{http_code}' "$@")
+}
+
+@test "through lighttpd mod_cgi: video metadata, ETag and 304, HEAD, nosniff" {
+	start_lighttpd lighttpd-cgi.conf
+	req "$API/videos/lesson-one"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .title)" = "Lesson one" ]
+	[ "$(jqr body.json '.qualities | length')" = 2 ]
+	[ "$(jqr body.json '.progress')" = null ]
+	grep -qi '^x-content-type-options: nosniff' headers.txt
+	grep -qi '^cache-control: public, max-age=60' headers.txt
+	etag=$(grep -i '^etag:' headers.txt | cut -d' ' -f2 | tr -d '\r')
+	req -H "If-None-Match: $etag" "$API/videos/lesson-one"
+	[ "$code" = 304 ]
+	req -I "$API/videos/$ID/qualities"
+	[ "$code" = 200 ]
+	! grep -q '"label"' body.json # curl -I writes the headers there, never a body
+	req "$API/videos/$ID/chapters"
+	[ "$code" = 200 ]
+}
+
+@test "through lighttpd mod_cgi: a signed stream URL that opens the published package" {
+	start_lighttpd lighttpd-cgi.conf
+	req "$API/videos/$ID/stream"
+	[ "$code" = 200 ]
+	url=$(jqr body.json .stream_url)
+	[[ $url == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]
+	run -0 --separate-stderr vs-sign --scheme nginx --verify "$url"
+	[ "$(jqr body.json '.qualities[0].url')" = "${url%master.m3u8}180p/index.m3u8" ]
+	grep -qi '^cache-control: private, no-store' headers.txt
+	req "$API/videos/hidden-one/stream"
+	[ "$code" = 404 ]
+}
+
+@test "through lighttpd mod_cgi: progress needs identity, takes a valid token, refuses forged ones" {
+	start_lighttpd lighttpd-cgi.conf
+	req -X POST -H 'Content-Type: application/json' -d '{"current_time": 1.5}' "$API/videos/$ID/progress"
+	[ "$code" = 401 ]
+	grep -qi '^www-authenticate: Bearer' headers.txt
+	[ "$(jqr body.json .status)" = 401 ]
+	t=$(token_for "$USER1")
+	req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d '{"current_time": 1.5}' "$API/videos/$ID/progress"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .position)" = 1.5 ]
+	grep -qi '^cache-control: private, no-store' headers.txt
+	req -H "Authorization: Bearer $t" "$API/videos/$ID/progress"
+	[ "$(jqr body.json .position)" = 1.5 ]
+	req -H "Authorization: Bearer $t" "$API/videos/$ID"
+	[ "$(jqr body.json .progress.position)" = 1.5 ]
+	[ "$(sql "SELECT round(position_seconds::numeric, 1) FROM video_progress WHERE user_id = '$USER1'")" = 1.5 ]
+	# forged, expired, not yet valid, and alg none
+	forged=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\"}" "another secret")
+	expired=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"exp\":1000}")
+	early=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"nbf\":$(($(date +%s) + 3600))}")
+	none="$(printf '{"alg":"none"}' | b64url).$(printf '{"sub":"%s"}' "$USER1" | b64url)."
+	hs512=$(jwt '{"alg":"HS512"}' "{\"sub\":\"$USER1\"}")
+	for bad in "$forged" "$expired" "$early" "$none" "$hs512" "garbage" "a.b.c"; do
+		req -H "Authorization: Bearer $bad" "$API/videos/$ID/progress"
+		[ "$code" = 401 ]
+	done
+}
+
+@test "through lighttpd mod_cgi: bad bodies get 400, 413, 415 and 422" {
+	start_lighttpd lighttpd-cgi.conf
+	t=$(token_for "$USER1")
+	auth=(-H "Authorization: Bearer $t" -H 'Content-Type: application/json')
+	req -X POST "${auth[@]}" -d 'not json' "$API/videos/$ID/progress"
+	[ "$code" = 400 ]
+	req -X POST "${auth[@]}" -d '[1,2]' "$API/videos/$ID/progress"
+	[ "$code" = 400 ]
+	for body in '{"current_time": -1}' '{"current_time": "12"}' '{"current_time": 1e9}' '{}' '{"current_time": 1, "completed_percentage": "x"}'; do
+		req -X POST "${auth[@]}" -d "$body" "$API/videos/$ID/progress"
+		[ "$code" = 422 ]
+	done
+	head -c 70000 /dev/zero | tr '\0' ' ' >big.json
+	req -X POST "${auth[@]}" --data-binary @big.json "$API/videos/$ID/progress"
+	[ "$code" = 413 ]
+	req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/xml' -d '<a/>' "$API/videos/$ID/progress"
+	[ "$code" = 415 ]
+	req -X DELETE "$API/videos/$ID/progress"
+	[ "$code" = 405 ]
+	grep -qi '^allow: GET, HEAD, POST, OPTIONS' headers.txt
+	[ "$(jqr body.json .title)" = "Method Not Allowed" ]
+}
+
+@test "through lighttpd mod_cgi: analytics beacons update one session, hostile strings stored as text" {
+	start_lighttpd lighttpd-cgi.conf
+	for w in 10 25; do
+		req -X POST -H 'Content-Type: application/json' -A "Mozilla/5.0 (X11; Linux x86_64) Chrome/120" \
+			-d "{\"session_id\":\"s-$BATS_TEST_NUMBER\",\"watch_time_seconds\":$w,\"load_time_ms\":800,\"buffering_events\":1,\"buffering_time_ms\":300,\"quality\":\"720p'); DROP TABLE videos;--\"}" \
+			"$API/videos/$ID/analytics"
+		[ "$code" = 204 ]
+	done
+	[ "$(sql "SELECT count(*), max(watch_time_seconds), max(host(ip_address)) FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "1|25|127.0.0.0" ]
+	[ "$(sql "SELECT quality FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "720p'); DROP TABLE videos;--" ]
+	req "$API/videos/$ID/analytics"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .views)" -ge 1 ]
+	req -X POST -H 'Content-Type: application/json' -d '{"watch_time_seconds": 3}' "$API/videos/$ID/analytics"
+	[ "$code" = 422 ]
+}
+
+@test "through lighttpd mod_cgi: CORS for allowed origins, with preflight" {
+	start_lighttpd lighttpd-cgi.conf
+	req -X OPTIONS -H 'Origin: https://learn.example.com' -H 'Access-Control-Request-Method: POST' "$API/videos/$ID/progress"
+	[ "$code" = 204 ]
+	grep -qi '^access-control-allow-origin: https://learn.example.com' headers.txt
+	grep -qi '^access-control-allow-methods: GET, HEAD, POST, OPTIONS' headers.txt
+	grep -qi '^access-control-allow-headers: Authorization' headers.txt
+	req -H 'Origin: https://evil.example.net' "$API/videos/$ID"
+	! grep -qi '^access-control-allow-origin' headers.txt
+}
+
+@test "through lighttpd mod_cgi: the key endpoint needs a valid token for that video" {
+	vs-package --encrypt aes-128 --out enc <<<"$(jq -c 'del(.published)' "$BATS_FILE_TMPDIR/pub.json")" >/dev/null
+	start_lighttpd lighttpd-cgi.conf
+	req "$API/videos/$ID/stream"
+	token=$(jqr body.json .token)
+	req "$API/videos/$ID/key?token=$token"
+	[ "$code" = 200 ]
+	cmp body.json <(head -c 16 "$VS_MEDIA_ROOT/$ID/keys/aes-128.key")
+	req "$API/videos/$ID/key?token=${token%?}x"
+	[ "$code" = 403 ]
+	req "$API/videos/$ID/key"
+	[ "$code" = 403 ]
+}
+
+# ---- FastCGI ----
+
+@test "through lighttpd FastCGI: one process serves many requests, and survives the database's restart" {
+	start_lighttpd lighttpd-fastcgi.conf
+	t=$(token_for "$USER1")
+	for i in 0.5 1 1.5 2 2.5; do # the video is 4 s long
+		req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "{\"current_time\": $i}" "$API/videos/$ID/progress"
+		[ "$code" = 200 ]
+	done
+	[ "$(jqr body.json .position)" = 2.5 ]
+	# the database goes away: 503 fast; comes back: 200 again
+	VS_PG_DIR=$VS_TEST_PG_DIR "$VS_TOP/scripts/pg" stop
+	start=$(date +%s)
+	req "$API/health"
+	[ "$code" = 503 ]
+	[ $(($(date +%s) - start)) -le 3 ]
+	VS_PG_DIR=$VS_TEST_PG_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start >/dev/null
+	req "$API/health"
+	[ "$code" = 200 ]
+	req "$API/videos/lesson-one"
+	[ "$code" = 200 ]
+}
+
+@test "two devices posting one user's progress at once leave a consistent row" {
+	start_lighttpd lighttpd-fastcgi.conf
+	t=$(token_for "$USER1")
+	pids=()
+	for d in 1 2; do
+		(for i in $(seq 1 20); do
+			curl -s -o /dev/null -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
+				-d "{\"current_time\": $((d + i % 3))}" "$API/videos/$ID/progress"
+		done) &
+		pids+=($!)
+	done
+	wait "${pids[@]}" # not lighttpd, also a child of this shell
+	[ "$(sql "SELECT count(*), bool_and(position_seconds BETWEEN 0 AND 4) FROM video_progress WHERE user_id = '$USER1'")" = "1|t" ]
+}
+
+@test "through nginx and fcgiwrap: the same endpoints" {
+	PORT=$(free_port)
+	config nginx-fcgiwrap.conf "$PORT" >nginx.conf
+	fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock" &
+	FCGIWRAP=$!
+	for _ in $(seq 50); do [ -S run/fcgiwrap.sock ] && break; sleep 0.1; done
+	chmod 666 run/fcgiwrap.sock
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$PWD/run"
+	nginx -c "$PWD/nginx.conf" -e "$PWD/run/error.log"
+	wait_port "$PORT"
+	API="http://127.0.0.1:$PORT/api/v1"
+	req "$API/health"
+	[ "$code" = 200 ]
+	req "$API/videos/lesson-one"
+	[ "$code" = 200 ]
+	t=$(token_for "$USER1")
+	req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d '{"current_time": 2}' "$API/videos/$ID/progress"
+	[ "$code" = 200 ]
+	req -X PUT "$API/videos/$ID"
+	[ "$code" = 405 ]
+}
