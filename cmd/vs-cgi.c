@@ -86,16 +86,16 @@ int main(int argc, char **argv)
 		vs_opt_release(&opt);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* configuration before the first FCGX_Accept: it replaces environ */
-	if (vs_cgi_config_load(&cfg) < 0) {
+	/* configuration before the first FCGX_Accept: it replaces environ;
+	 * a bad one is answered with 500 and logged on every request */
+	if (vs_cgi_config_load(&cfg) < 0)
 		vs_log_error("%s", vs_error_message());
-		return VS_EXIT_USAGE;
-	}
 	if (FCGX_Init() != 0)
 		return VS_EXIT_FAILED;
 	if (fastcgi || !FCGX_IsCGI()) {
 		FCGX_Request req;
 
+		cfg.persistent = true;
 		FCGX_InitRequest(&req, 0, 0);
 		while (FCGX_Accept_r(&req) >= 0) {
 			struct vs_cgi_io io = {fcgi_param, fcgi_read, fcgi_write, &req};

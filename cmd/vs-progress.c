@@ -139,6 +139,7 @@ static int import(PGconn *db, const struct vs_progress_rules *rules, int *status
 
 	if (!r)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	vs_db_prepare_statements(db); /* the same few statements, thousands of times */
 	while ((got = vs_record_read(r, &ev)) > 0) {
 		if (got == VS_RECORD_BAD) {
 			im.rejected++;

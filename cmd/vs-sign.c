@@ -5,7 +5,6 @@
  *   ... | vs-sign [options]          sign published.master_url into "stream"
  *   vs-sign [options] --verify URL   exit 0 if valid and unexpired, else 1
  */
-#include <openssl/pem.h>
 
 #include "error.h"
 #include "log.h"
@@ -122,21 +121,6 @@ static int sign_record(json_t *rec, void *ctx)
 	return 0;
 }
 
-static int load_private_key(const char *path, EVP_PKEY **key)
-{
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
-	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	if (!*key) {
-		rewind(f);
-		*key = PEM_read_PUBKEY(f, NULL, NULL, NULL); /* enough to verify */
-	}
-	fclose(f);
-	return *key ? 0 : vs_fail(VS_ERR, VS_E_INVALID, "'%s' holds no PEM key", path);
-}
-
 int main(int argc, char **argv)
 {
 	struct run r = {0};
@@ -199,7 +183,7 @@ int main(int argc, char **argv)
 	if (r.so.scheme == VS_SIGN_CLOUDFRONT) {
 		if (!pkey_file || !*pkey_file || (!verify && !r.so.key_pair_id))
 			return vs_usage_error(&cmd, "cloudfront needs --key-pair-id and --private-key");
-		if (load_private_key(pkey_file, &pkey) < 0) {
+		if (vs_sign_load_key(pkey_file, &pkey) < 0) {
 			vs_log_error("%s", vs_error_message());
 			return VS_EXIT_FAILED;
 		}

@@ -11,7 +11,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "hash.h"
-#include "ingest.h"
+#include "hash.h"
 #include "jwt.h"
 #include "record.h"
 
@@ -117,38 +117,65 @@ static void send_json(struct req *r, int status, json_t *body, const char *cache
 
 /* ---- configuration ---- */
 
-static char *read_secret(const char *var, size_t *len)
+/* A secret file named by var, or NULL when var is unset. */
+static int read_secret(const char *var, char **s, size_t *len)
 {
 	const char *path = getenv(var);
-	char *s = NULL;
 
+	*s = NULL;
 	*len = 0;
 	if (!path || !*path)
-		return NULL;
-	if (vs_sign_read_secret(path, &s, len) < 0) {
-		fprintf(stderr, "vs-cgi: %s: %s\n", var, vs_error_message());
-		return NULL;
+		return 0;
+	if (vs_sign_read_secret(path, s, len) < 0) {
+		vs_error_prefix("%s", var);
+		return VS_ERR;
 	}
-	return s;
+	return 0;
 }
+
+static int config_load(struct vs_cgi_config *c);
 
 int vs_cgi_config_load(struct vs_cgi_config *c)
 {
+	int ret = config_load(c);
+
+	if (ret < 0)
+		c->broken = strdup(vs_error_message());
+	return ret;
+}
+
+static int config_load(struct vs_cgi_config *c)
+{
 	const char *scheme = getenv("VS_SIGN_SCHEME"), *ttl = getenv("VS_STREAM_TTL");
-	const char *cors = getenv("VS_CORS_ORIGINS");
+	const char *cors = getenv("VS_CORS_ORIGINS"), *pkey = getenv("VS_CLOUDFRONT_PRIVATE_KEY_FILE");
 
 	memset(c, 0, sizeof(*c));
 	c->database_url = vs_db_url(NULL);
-	c->jwt_secret = read_secret("VS_JWT_SECRET_FILE", &c->jwt_secret_len);
-	c->sign_secret = read_secret("VS_SIGNING_KEY_FILE", &c->sign.secret_len);
-	c->sign.secret = c->sign_secret;
-	c->sign.nginx_template = getenv("VS_NGINX_TEMPLATE");
-	if (scheme && *scheme && vs_sign_scheme_parse(scheme, &c->sign.scheme) < 0)
-		return VS_ERR;
 	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
 	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
 	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
+	c->sign.nginx_template = getenv("VS_NGINX_TEMPLATE");
+	if (read_secret("VS_JWT_SECRET_FILE", &c->jwt_secret, &c->jwt_secret_len) < 0 ||
+	    read_secret("VS_SIGNING_KEY_FILE", &c->sign_secret, &c->sign.secret_len) < 0)
+		return VS_ERR;
+	c->sign.secret = c->sign_secret;
+	if (scheme && *scheme && vs_sign_scheme_parse(scheme, &c->sign.scheme) < 0) {
+		vs_error_prefix("VS_SIGN_SCHEME");
+		return VS_ERR;
+	}
+	if (c->sign.scheme == VS_SIGN_CLOUDFRONT) {
+		/* a custom policy on the package's directory: the cookies it
+		 * comes with cover every playlist and segment */
+		c->sign.key_pair_id = getenv("VS_CLOUDFRONT_KEY_PAIR_ID");
+		c->sign.custom_policy = true;
+		if (!c->sign.key_pair_id || !*c->sign.key_pair_id || !pkey || !*pkey)
+			return vs_fail(VS_ERR, VS_E_USAGE, "VS_SIGN_SCHEME=cloudfront needs VS_CLOUDFRONT_KEY_PAIR_ID"
+			                                   " and VS_CLOUDFRONT_PRIVATE_KEY_FILE");
+		if (vs_sign_load_key(pkey, &c->cloudfront_key) < 0)
+			return VS_ERR;
+		c->sign.private_key = c->cloudfront_key;
+	}
 	return 0;
 }
 
@@ -157,6 +184,9 @@ void vs_cgi_config_release(struct vs_cgi_config *c)
 	free(c->jwt_secret);
 	free(c->sign_secret);
 	free(c->cors_origins);
+	EVP_PKEY_free(c->cloudfront_key);
+	free(c->broken);
+	memset(c, 0, sizeof(*c));
 }
 
 /* ---- pieces ---- */
@@ -224,8 +254,14 @@ static int need_db(struct req *r)
 		PQfinish(*r->db);
 		*r->db = NULL;
 	}
-	if (!*r->db)
-		return vs_db_connect_timeout(r->cfg->database_url, VS_CGI_DB_TIMEOUT_S, r->db);
+	if (!*r->db) {
+		int ret = vs_db_connect_timeout(r->cfg->database_url, VS_CGI_DB_TIMEOUT_S, r->db);
+
+		if (ret < 0)
+			return ret;
+		if (r->cfg->persistent)
+			vs_db_prepare_statements(*r->db);
+	}
 	return 0;
 }
 
@@ -286,14 +322,44 @@ static int read_body(struct req *r, json_t **out)
 
 struct video {
 	char id[VS_UUID_LEN + 1];
-	json_t *row; /* id, slug, title, description, duration, thumbnail_url */
+	json_t *row; /* id, slug, title, description, duration, thumbnail_url[, qualities, chapters, progress] */
 	double duration;
 };
 
-/* Finds a published video by id or slug; answers 400/404/503 itself. */
-static int find_video(struct req *r, const char *key, struct video *v)
+#define Q_QUALITIES(v) \
+	"SELECT json_agg(json_build_object('label', quality, 'width', width, 'height', height," \
+	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY height)" \
+	" FROM video_qualities WHERE video_id = " v " AND status = 'completed'"
+#define Q_CHAPTERS(v) \
+	"SELECT json_agg(json_build_object('title', title, 'start', start_seconds, 'end', end_seconds)" \
+	" ORDER BY position) FROM video_chapters WHERE video_id = " v
+
+/* $1 the id or slug: a published video, and with VIDEO_FULL ($2 the viewer
+ * or NULL) its qualities, chapters and the viewer's progress, in one round
+ * trip. */
+#define VIDEO_FIELDS \
+	"SELECT v.id, coalesce(v.duration_seconds, 0), json_build_object('id', v.id, 'slug', v.slug," \
+	" 'title', v.title, 'description', v.description, 'duration', v.duration_seconds," \
+	" 'thumbnail_url', v.thumbnail_url"
+#define VIDEO_FULL \
+	", 'qualities', coalesce((" Q_QUALITIES("v.id") "), '[]'::json)," \
+	" 'chapters', coalesce((" Q_CHAPTERS("v.id") "), '[]'::json)," \
+	" 'progress', (SELECT " VS_PROGRESS_ROW_JSON "::json FROM video_progress p" \
+	"   WHERE p.video_id = v.id AND p.user_id = $2::uuid AND p.last_event_at IS NOT NULL)"
+#define VIDEO_FROM \
+	")::text FROM videos v WHERE v.is_published AND v.upload_status = 'ready' AND "
+
+static const char *const q_video[2][2] = {
+	/* [full][by slug] */
+	{VIDEO_FIELDS VIDEO_FROM "v.id = $1::uuid", VIDEO_FIELDS VIDEO_FROM "v.slug = $1"},
+	{VIDEO_FIELDS VIDEO_FULL VIDEO_FROM "v.id = $1::uuid", VIDEO_FIELDS VIDEO_FULL VIDEO_FROM "v.slug = $1"},
+};
+
+/* Finds a published video by id or slug, with (full) everything GET
+ * /videos/:id shows; answers 400/404/503 itself. */
+static int find_video(struct req *r, const char *key, bool full, struct video *v)
 {
-	const char *p[] = {key};
+	const char *p[] = {key, r->user[0] ? r->user : NULL};
 	PGresult *res = NULL;
 	int ret;
 
@@ -306,15 +372,7 @@ static int find_video(struct req *r, const char *key, struct video *v)
 		server_error(r, 503, "database");
 		return ret;
 	}
-	ret = vs_db_exec(*r->db, &res,
-	                 vs_is_uuid(key)
-	                 ? "SELECT id, json_build_object('id', id, 'slug', slug, 'title', title, 'description', description,"
-	                   " 'duration', duration_seconds, 'thumbnail_url', thumbnail_url)::text, coalesce(duration_seconds, 0)"
-	                   " FROM videos WHERE id = $1::uuid AND is_published AND upload_status = 'ready'"
-	                 : "SELECT id, json_build_object('id', id, 'slug', slug, 'title', title, 'description', description,"
-	                   " 'duration', duration_seconds, 'thumbnail_url', thumbnail_url)::text, coalesce(duration_seconds, 0)"
-	                   " FROM videos WHERE slug = $1 AND is_published AND upload_status = 'ready'",
-	                 1, p);
+	ret = vs_db_exec(*r->db, &res, q_video[full][!vs_is_uuid(key)], full ? 2 : 1, p);
 	if (ret < 0) {
 		server_error(r, ret == VS_ETEMP ? 503 : 500, "video");
 		return ret;
@@ -325,9 +383,14 @@ static int find_video(struct req *r, const char *key, struct video *v)
 		return VS_ERR;
 	}
 	snprintf(v->id, sizeof(v->id), "%s", PQgetvalue(res, 0, 0));
-	v->row = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
-	v->duration = atof(PQgetvalue(res, 0, 2));
+	v->duration = atof(PQgetvalue(res, 0, 1));
+	v->row = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
 	PQclear(res);
+	if (!v->row) {
+		vs_fail(VS_ERR, VS_E_INTERNAL, "the video's row is not JSON");
+		server_error(r, 500, "video");
+		return VS_ERR;
+	}
 	return 0;
 }
 
@@ -345,13 +408,8 @@ static int query_array(struct req *r, const char *sql, const char *id, json_t **
 	return 0;
 }
 
-static const char q_qualities[] =
-	"SELECT json_agg(json_build_object('label', quality, 'width', width, 'height', height,"
-	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY height)::text"
-	" FROM video_qualities WHERE video_id = $1 AND status = 'completed'";
-static const char q_chapters[] =
-	"SELECT json_agg(json_build_object('title', title, 'start', start_seconds, 'end', end_seconds)"
-	" ORDER BY position)::text FROM video_chapters WHERE video_id = $1";
+static const char q_qualities[] = Q_QUALITIES("$1");
+static const char q_chapters[] = Q_CHAPTERS("$1");
 
 static void etag_of(const char *body, char out[48])
 {
@@ -404,41 +462,41 @@ static json_t *progress_of(struct req *r, const char *video_id)
 
 static void h_video(struct req *r, struct video *v, const char *sub)
 {
-	json_t *q = NULL, *c = NULL;
+	json_t *list = NULL;
 
-	if (!strcmp(sub, "") || !strcmp(sub, "qualities")) {
-		if (query_array(r, q_qualities, v->id, &q) < 0) {
-			server_error(r, 503, "qualities");
-			return;
-		}
+	if (!*sub) {
+		send_cacheable(r, v->row); /* found whole by find_video */
+		return;
 	}
-	if (!strcmp(sub, "") || !strcmp(sub, "chapters")) {
-		if (query_array(r, q_chapters, v->id, &c) < 0) {
-			json_decref(q);
-			server_error(r, 503, "chapters");
-			return;
-		}
+	if (query_array(r, !strcmp(sub, "qualities") ? q_qualities : q_chapters, v->id, &list) < 0) {
+		server_error(r, 503, sub);
+		return;
 	}
-	if (!strcmp(sub, "qualities")) {
-		send_cacheable(r, q);
-	} else if (!strcmp(sub, "chapters")) {
-		send_cacheable(r, c);
-	} else {
-		json_object_set_new(v->row, "qualities", q);
-		json_object_set_new(v->row, "chapters", c);
-		json_object_set_new(v->row, "progress", progress_of(r, v->id));
-		q = c = NULL;
-		send_cacheable(r, v->row);
-	}
-	json_decref(q);
-	json_decref(c);
+	send_cacheable(r, list);
+	json_decref(list);
+}
+
+/* The path token "EXPIRES/SIG" of a URL signed by the hmac or nginx
+ * scheme ("" for others): what the key endpoint takes as ?token=. */
+static void path_token(const char *signed_url, char *out, size_t n)
+{
+	const char *t = strstr(signed_url, "/" VS_SIGN_TOKEN_PREFIX "/"), *sig;
+
+	out[0] = '\0';
+	if (!t)
+		return;
+	t += strlen("/" VS_SIGN_TOKEN_PREFIX "/");
+	sig = strchr(t, '/');
+	if (sig && strchr(sig + 1, '/'))
+		snprintf(out, n, "%.*s", (int)(strchr(sig + 1, '/') - t), t);
 }
 
 static void h_stream(struct req *r, struct video *v)
 {
 	const struct vs_cgi_config *cfg = r->cfg;
-	char *master = NULL, *signed_url = NULL, when[32], token[160] = "";
-	json_t *q = NULL, *out, *list, *it;
+	bool cloudfront = cfg->sign.scheme == VS_SIGN_CLOUDFRONT;
+	char *master = NULL, *signed_url = NULL, when[32], token[160];
+	json_t *q = NULL, *cookies = NULL, *out = NULL, *list, *it;
 	time_t exp;
 	struct tm tm;
 	size_t i;
@@ -450,39 +508,37 @@ static void h_stream(struct req *r, struct video *v)
 	}
 	exp = ((time(NULL) + cfg->stream_ttl_s + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) *
 	      VS_SIGN_EXPIRY_STEP_S;
-	if (asprintf(&master, "%s/%s/master.m3u8", cfg->public_base_url, v->id) < 0 ||
-	    vs_sign_url(master, exp, &cfg->sign, &signed_url, NULL) < 0) {
-		free(master);
+	if (asprintf(&master, "%s/%s/master.m3u8", cfg->public_base_url, v->id) < 0) {
+		master = NULL;
+		vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		server_error(r, 500, "stream");
+		goto out;
+	}
+	if (vs_sign_url(master, exp, &cfg->sign, &signed_url, cloudfront ? &cookies : NULL) < 0) {
 		server_error(r, 500, "signing");
-		return;
+		goto out;
 	}
 	if (query_array(r, q_qualities, v->id, &q) < 0) {
-		free(master);
-		free(signed_url);
 		server_error(r, 503, "qualities");
-		return;
+		goto out;
 	}
-	{
-		/* the path token "EXPIRES/SIG", for the key endpoint */
-		const char *t = strstr(signed_url, "/" VS_SIGN_TOKEN_PREFIX "/");
-
-		if (t && cfg->sign.scheme != VS_SIGN_CLOUDFRONT) {
-			t += 3;
-			snprintf(token, sizeof(token), "%.*s", (int)(strchr(strchr(t, '/') + 1, '/') - t), t);
-		}
-	}
+	path_token(signed_url, token, sizeof(token));
 	list = json_array();
 	json_array_foreach(q, i, it) {
-		char *u = NULL, *su = NULL;
 		const char *label = vs_json_str(it, "label");
+		char *u = NULL, *su = NULL;
 
 		if (!label)
 			continue;
-		if (cfg->sign.scheme == VS_SIGN_CLOUDFRONT) {
-			if (asprintf(&u, "%s/%s/%s/index.m3u8", cfg->public_base_url, v->id, label) >= 0)
-				vs_sign_url(u, exp, &cfg->sign, &su, NULL);
+		if (cloudfront) {
+			/* the same custom policy: signed on its own URL */
+			if (asprintf(&u, "%s/%s/%s/index.m3u8", cfg->public_base_url, v->id, label) < 0)
+				u = NULL;
+			else if (vs_sign_url(u, exp, &cfg->sign, &su, NULL) < 0)
+				su = NULL;
 		} else if (asprintf(&su, "%.*s%s/index.m3u8", (int)(strlen(signed_url) - strlen("master.m3u8")),
 		                    signed_url, label) < 0) {
+			/* the token is in the path: the rendition's playlist sits beside the master */
 			su = NULL;
 		}
 		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s?}", "label", label,
@@ -496,8 +552,12 @@ static void h_stream(struct req *r, struct video *v)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	out = json_pack("{s:s,s:s,s:s,s:o}", "stream_url", signed_url, "token", token, "expires_at", when,
 	                "qualities", list);
+	if (cookies)
+		json_object_set(out, "cookies", cookies);
 	send_json(r, 200, out, "private, no-store", NULL);
+out:
 	json_decref(out);
+	json_decref(cookies);
 	json_decref(q);
 	free(master);
 	free(signed_url);
@@ -749,6 +809,11 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 	r.method = io->param(io->ctx, "REQUEST_METHOD");
 	if (!r.method)
 		r.method = "GET";
+	if (cfg->broken) {
+		vs_fail(VS_ERR, VS_E_USAGE, "configuration: %s", cfg->broken);
+		server_error(&r, 500, "vs-cgi");
+		return;
+	}
 	r.head = !strcmp(r.method, "HEAD");
 	if (allowed_origin(cfg, io->param(io->ctx, "HTTP_ORIGIN")))
 		r.origin = io->param(io->ctx, "HTTP_ORIGIN");
@@ -809,7 +874,7 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		h_health(&r);
 		return;
 	}
-	if (find_video(&r, r.seg[1], &v) < 0)
+	if (find_video(&r, r.seg[1], !*sub && strcmp(r.method, "POST"), &v) < 0)
 		return;
 	if (!strcmp(sub, "stream"))
 		h_stream(&r, &v);

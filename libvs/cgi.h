@@ -35,13 +35,24 @@ struct vs_cgi_config {
 	size_t jwt_secret_len;
 	struct vs_sign_opts sign;   /* VS_SIGN_SCHEME, VS_SIGNING_KEY_FILE, … */
 	char *sign_secret;
+	EVP_PKEY *cloudfront_key;   /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
 	const char *public_base_url;/* VS_PUBLIC_BASE_URL */
 	long stream_ttl_s;          /* VS_STREAM_TTL, default VS_SIGN_TTL_DEFAULT */
 	char *cors_origins;         /* VS_CORS_ORIGINS, comma-separated, or NULL */
 	struct vs_progress_rules rules;
+	char *broken;               /* why the configuration is unusable, or NULL */
+	bool persistent;            /* set by the program: one process serves many
+	                             * requests (FastCGI), so statements are prepared */
 };
 
-/* Fills cfg from the environment; returns 0 or VS_ERR (message set). */
+/*
+ * Fills cfg from the environment; returns 0 or VS_ERR (message set) when a
+ * setting is unusable: an unknown VS_SIGN_SCHEME, a secret file that cannot
+ * be read, cloudfront without VS_CLOUDFRONT_KEY_PAIR_ID and
+ * VS_CLOUDFRONT_PRIVATE_KEY_FILE. Release cfg in either case. A program
+ * may go on with a broken configuration: vs_cgi_handle() then answers 500
+ * and logs cfg->broken, so the reason lands in the web server's log.
+ */
 int vs_cgi_config_load(struct vs_cgi_config *cfg);
 void vs_cgi_config_release(struct vs_cgi_config *cfg);
 

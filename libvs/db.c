@@ -4,6 +4,16 @@
 
 static _Thread_local char last_sqlstate[6];
 
+/* The connection whose statements this thread prepares, and those it
+ * prepared in the current server session (a reset connection is a new
+ * session: its backend pid tells). */
+static _Thread_local struct {
+	const PGconn *conn;
+	int pid;
+	int n;
+	uint64_t names[VS_DB_PREPARED_MAX];
+} prepared;
+
 const char *vs_db_url(const char *flag)
 {
 	const char *env;
@@ -55,6 +65,8 @@ int vs_db_connect_timeout(const char *url, int timeout_s, PGconn **db)
 
 void vs_db_close(PGconn *db)
 {
+	if (db == prepared.conn)
+		prepared.conn = NULL;
 	if (db)
 		PQfinish(db);
 }
@@ -65,9 +77,55 @@ static bool transient(const char *state)
 	       !strncmp(state, "57P", 3) || !strcmp(state, "40001") || !strcmp(state, "40P01");
 }
 
+
+void vs_db_prepare_statements(PGconn *db)
+{
+	prepared.conn = db;
+	prepared.pid = 0;
+	prepared.n = 0;
+}
+
+/* FNV-1a: the statement's name is a function of its text. */
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 0x100000001b3ULL;
+	return h;
+}
+
+static PGresult *exec_prepared(PGconn *db, const char *sql, int n, const char *const *params)
+{
+	uint64_t h = sql_hash(sql);
+	char name[24];
+	int i;
+
+	if (prepared.pid != PQbackendPID(db)) {
+		prepared.pid = PQbackendPID(db);
+		prepared.n = 0;
+	}
+	snprintf(name, sizeof(name), "vs_%016llx", (unsigned long long)h);
+	for (i = 0; i < prepared.n && prepared.names[i] != h; i++)
+		;
+	if (i == prepared.n) {
+		PGresult *r;
+
+		if (prepared.n == VS_DB_PREPARED_MAX)
+			return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+		r = PQprepare(db, name, sql, n, NULL);
+		if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r; /* its error is the statement's */
+		PQclear(r);
+		prepared.names[prepared.n++] = h;
+	}
+	return PQexecPrepared(db, name, n, params, NULL, NULL, 0);
+}
+
 int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *const *params)
 {
-	PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+	PGresult *r = db == prepared.conn && n > 0 ? exec_prepared(db, sql, n, params)
+	                                           : PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	const char *state;
 	char msg[512];

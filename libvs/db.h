@@ -36,6 +36,18 @@ void vs_db_close(PGconn *db);
  */
 int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *const *params);
 
+/*
+ * From now on, statements with parameters that this thread runs on db are
+ * prepared once per server session and then executed by name: parsing and
+ * planning are paid once, not per call. For long-lived processes that run
+ * the same statements again and again (vs-cgi under FastCGI, imports); one
+ * connection per thread, up to VS_DB_PREPARED_MAX statements (others run
+ * unprepared). Costs a round trip per new statement, so one-shot programs
+ * do without.
+ */
+#define VS_DB_PREPARED_MAX 32
+void vs_db_prepare_statements(PGconn *db);
+
 /* Runs a statement without parameters or rows (BEGIN, COMMIT, DDL). */
 int vs_db_run(PGconn *db, const char *sql);
 

@@ -96,3 +96,17 @@ bool vs_is_uuid(const char *s)
 	}
 	return s[VS_UUID_LEN] == '\0';
 }
+
+bool vs_is_slug(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VS_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-' ? s[i + 1] == '-' : !(isdigit((unsigned char)s[i]) ||
+		                                       (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	}
+	return true;
+}

@@ -29,4 +29,9 @@ void vs_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1]);
 /* True for the canonical 8-4-4-4-12 hex form (either case). */
 bool vs_is_uuid(const char *s);
 
+#define VS_SLUG_MAX 200
+
+/* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, at most VS_SLUG_MAX. */
+bool vs_is_slug(const char *s);
+
 #endif

@@ -73,20 +73,6 @@ void vs_slugify(const char *title, char *out, size_t n)
 	out[k] = '\0';
 }
 
-bool vs_is_slug(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > VS_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '-' ? s[i + 1] == '-' : !(isdigit((unsigned char)s[i]) ||
-		                                       (s[i] >= 'a' && s[i] <= 'z')))
-			return false;
-	}
-	return true;
-}
-
 static size_t utf8_chars(const char *s)
 {
 	size_t n = 0;

@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 
 #include "fetch.h"
+#include "hash.h"
 #include "vs.h"
 
 /*
@@ -22,7 +23,6 @@
 #define VS_MEDIA_ROOT_DEFAULT "./vs-media"
 #define VS_TITLE_MAX 500           /* characters, as the schema checks */
 #define VS_DESCRIPTION_MAX 20000
-#define VS_SLUG_MAX 200
 #define VS_TAGS_MAX 50
 #define VS_TAG_MAX 64
 
@@ -62,7 +62,5 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *opts, bool *existing);
  * May be empty. */
 void vs_slugify(const char *title, char *out, size_t n);
 
-/* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, at most VS_SLUG_MAX. */
-bool vs_is_slug(const char *s);
 
 #endif

@@ -71,111 +71,130 @@ static int resolve_video(PGconn *db, const char *video, char id[VS_UUID_LEN + 1]
 	return 0;
 }
 
-static const char row_json[] =
-	"json_build_object('user', user_id, 'video', video_id,"
-	" 'position', round(position_seconds::numeric, 3),"
-	" 'completed_percentage', round(completed_percentage::numeric, 2), 'completed', completed,"
-	" 'completed_at', to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-	" 'watch_count', watch_count,"
-	" 'last_event_at', to_char(last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-	" 'updated_at', to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text";
+/* The video and the viewer's row in one read. Columns: 0 id, 1 duration,
+ * 2 position, 3 completed_percentage, 4 completed, 5 completed_at (epoch),
+ * 6 watch_count, 7 last_event_at (epoch), 8 finished_last, 9 last_event_at
+ * as text (the version the write compares), 10 the row as JSON. */
+#define CURRENT_SELECT \
+	"SELECT v.id, v.duration_seconds, p.position_seconds, p.completed_percentage, p.completed," \
+	" extract(epoch FROM p.completed_at), p.watch_count, extract(epoch FROM p.last_event_at)," \
+	" p.finished_last, p.last_event_at::text, CASE WHEN p.user_id IS NOT NULL THEN " VS_PROGRESS_ROW_JSON " END" \
+	" FROM videos v LEFT JOIN video_progress p ON p.video_id = v.id AND p.user_id = $1::uuid"
 
+static const char q_current_by_id[] = CURRENT_SELECT " WHERE v.id = $2::uuid";
+static const char q_current_by_slug[] = CURRENT_SELECT " WHERE v.slug = $2";
+
+/* Writes "now" if the row still has version (NULL: there is no row yet),
+ * returning the row's JSON; no row back means another writer came first. */
+static const char q_insert[] =
+	"INSERT INTO video_progress AS p (user_id, video_id, position_seconds, completed_percentage, completed,"
+	" completed_at, watch_count, last_event_at, finished_last)"
+	" VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN to_timestamp($6) END, $7, to_timestamp($8), $9)"
+	" ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds,"
+	" completed_percentage = EXCLUDED.completed_percentage, completed = EXCLUDED.completed,"
+	" completed_at = EXCLUDED.completed_at, watch_count = EXCLUDED.watch_count,"
+	" last_event_at = EXCLUDED.last_event_at, finished_last = EXCLUDED.finished_last, updated_at = now()"
+	" WHERE p.last_event_at IS NULL" /* a row made before its first event (vs-progress import) */
+	" RETURNING " VS_PROGRESS_ROW_JSON;
+static const char q_update[] =
+	"UPDATE video_progress AS p SET position_seconds = $3, completed_percentage = $4,"
+	" completed = $5, completed_at = CASE WHEN $5 THEN to_timestamp($6) END,"
+	" watch_count = $7, last_event_at = to_timestamp($8), finished_last = $9, updated_at = now()"
+	" WHERE user_id = $1 AND video_id = $2 AND last_event_at IS NOT DISTINCT FROM $10::timestamptz"
+	" RETURNING " VS_PROGRESS_ROW_JSON;
+
+/* Attempts before giving up on a row that other writers keep changing. */
+#define PROGRESS_WRITE_ATTEMPTS 16
+
+/*
+ * Two statements, no explicit transaction: read the video and the row,
+ * apply the rules, then write only if the row's version (its last event
+ * time) is still the one read — a compare-and-set. A writer that lost the
+ * race reads again and re-applies, so concurrent devices are serialised by
+ * event time without holding a lock across round trips.
+ */
 int vs_progress_record(PGconn *db, const char *user, const char *video, double position_s,
                        double duration_s, double at, const struct vs_progress_rules *rules,
                        json_t **row)
 {
-	char id[VS_UUID_LEN + 1], n[6][48];
-	struct vs_progress old = {0}, now;
-	struct vs_progress_event ev = {position_s, duration_s, at};
-	bool own_tx = PQtransactionStatus(db) == PQTRANS_IDLE;
+	struct vs_progress old, now;
+	struct vs_progress_event ev;
 	PGresult *r = NULL;
-	double vdur = 0;
-	int ret, changed;
+	char n[6][48], id[VS_UUID_LEN + 1], version[64];
+	int ret = 0, changed;
 
 	if (row)
 		*row = NULL;
 	if (!user || !vs_is_uuid(user))
 		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
-	if ((ret = resolve_video(db, video, id, &vdur)) < 0)
-		return ret;
-	if (!(ev.duration_s > 0))
-		ev.duration_s = vdur;
-	if (own_tx && (ret = vs_db_run(db, "BEGIN")) < 0)
-		return ret;
-	{
-		const char *p[] = {user, id};
+	for (int attempt = 0;; attempt++) {
+		const char *pc[] = {user, video};
+		bool have_row;
 
-		/* the row exists, then is locked: concurrent devices queue here */
-		ret = vs_db_exec(db, NULL,
-		                 "INSERT INTO video_progress (user_id, video_id) VALUES ($1, $2)"
-		                 " ON CONFLICT DO NOTHING", 2, p);
-		if (ret == 0)
-			ret = vs_db_exec(db, &r,
-			                 "SELECT position_seconds, completed_percentage, completed,"
-			                 " extract(epoch FROM completed_at), watch_count,"
-			                 " extract(epoch FROM last_event_at), finished_last"
-			                 " FROM video_progress WHERE user_id = $1 AND video_id = $2 FOR UPDATE",
-			                 2, p);
-	}
-	if (ret < 0)
-		goto out;
-	old.exists = !PQgetisnull(r, 0, 5);
-	old.position_s = atof(PQgetvalue(r, 0, 0));
-	old.completed_percentage = atof(PQgetvalue(r, 0, 1));
-	old.completed = !strcmp(PQgetvalue(r, 0, 2), "t");
-	old.completed_at = PQgetisnull(r, 0, 3) ? 0 : atof(PQgetvalue(r, 0, 3));
-	old.watch_count = atoi(PQgetvalue(r, 0, 4));
-	old.last_event = old.exists ? atof(PQgetvalue(r, 0, 5)) : 0;
-	old.finished_last = !strcmp(PQgetvalue(r, 0, 6), "t");
-	PQclear(r);
-	r = NULL;
-	changed = vs_progress_apply(&old, &ev, rules, &now);
-	if (changed < 0) {
-		ret = changed;
-		goto out;
-	}
-	if (changed) {
-		const char *p[] = {user, id, n[0], n[1], now.completed ? "t" : "f", n[2], n[3], n[4],
-		                   now.finished_last ? "t" : "f"};
-
+		if (attempt == PROGRESS_WRITE_ATTEMPTS)
+			return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "progress of '%s' on '%s' keeps changing: try again",
+			               user, video);
+		ret = vs_db_exec(db, &r, vs_is_uuid(video) ? q_current_by_id : q_current_by_slug, 2, pc);
+		if (ret < 0)
+			return ret;
+		if (PQntuples(r) != 1) {
+			PQclear(r);
+			return vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", video);
+		}
+		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+		ev = (struct vs_progress_event){position_s, duration_s, at};
+		if (!(ev.duration_s > 0))
+			ev.duration_s = PQgetisnull(r, 0, 1) ? 0 : atof(PQgetvalue(r, 0, 1));
+		have_row = !PQgetisnull(r, 0, 10);
+		memset(&old, 0, sizeof(old));
+		old.exists = !PQgetisnull(r, 0, 7);
+		if (have_row) {
+			old.position_s = atof(PQgetvalue(r, 0, 2));
+			old.completed_percentage = atof(PQgetvalue(r, 0, 3));
+			old.completed = !strcmp(PQgetvalue(r, 0, 4), "t");
+			old.completed_at = PQgetisnull(r, 0, 5) ? 0 : atof(PQgetvalue(r, 0, 5));
+			old.watch_count = atoi(PQgetvalue(r, 0, 6));
+			old.last_event = old.exists ? atof(PQgetvalue(r, 0, 7)) : 0;
+			old.finished_last = !strcmp(PQgetvalue(r, 0, 8), "t");
+		}
+		snprintf(version, sizeof(version), "%s", old.exists ? PQgetvalue(r, 0, 9) : "");
+		changed = vs_progress_apply(&old, &ev, rules, &now);
+		if (changed <= 0) {
+			/* a bad event, or an old one: the row stays as it is */
+			if (changed == 0 && row && have_row)
+				*row = json_loads(PQgetvalue(r, 0, 10), 0, NULL);
+			PQclear(r);
+			return changed;
+		}
+		PQclear(r);
+		r = NULL;
 		snprintf(n[0], sizeof(n[0]), "%.3f", now.position_s);
 		snprintf(n[1], sizeof(n[1]), "%.2f", now.completed_percentage);
 		snprintf(n[2], sizeof(n[2]), "%.6f", now.completed_at);
 		snprintf(n[3], sizeof(n[3]), "%d", now.watch_count);
 		snprintf(n[4], sizeof(n[4]), "%.6f", now.last_event);
-		ret = vs_db_exec(db, NULL,
-		                 "UPDATE video_progress SET position_seconds = $3, completed_percentage = $4,"
-		                 " completed = $5, completed_at = CASE WHEN $5 THEN to_timestamp($6) END,"
-		                 " watch_count = $7, last_event_at = to_timestamp($8), finished_last = $9,"
-		                 " updated_at = now() WHERE user_id = $1 AND video_id = $2", 9, p);
-		if (ret < 0)
-			goto out;
-	}
-	if (row) {
-		const char *p[] = {user, id};
-		char *sql = NULL;
+		{
+			const char *pw[] = {user, id, n[0], n[1], now.completed ? "t" : "f", n[2], n[3], n[4],
+			                    now.finished_last ? "t" : "f", old.exists ? version : NULL};
 
-		if (asprintf(&sql, "SELECT %s FROM video_progress WHERE user_id = $1 AND video_id = $2", row_json) >= 0) {
-			ret = vs_db_exec(db, &r, sql, 2, p);
-			if (ret == 0 && PQntuples(r) == 1)
-				*row = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+			ret = vs_db_exec(db, &r, old.exists ? q_update : q_insert, old.exists ? 10 : 9, pw);
 		}
-		free(sql);
+		if (ret < 0)
+			return ret;
+		if (PQntuples(r) == 1)
+			break;
+		PQclear(r); /* another writer came first: read again */
+		r = NULL;
 	}
-out:
+	if (row)
+		*row = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
 	PQclear(r);
-	if (own_tx) {
-		if (ret == 0)
-			ret = vs_db_run(db, "COMMIT");
-		else
-			vs_db_rollback(db);
-	}
-	return ret;
+	return 0;
 }
 
 int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out)
 {
-	char *sql = NULL, id[VS_UUID_LEN + 1];
+	char id[VS_UUID_LEN + 1];
 	PGresult *r = NULL;
 	double d;
 	int ret;
@@ -184,17 +203,15 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
 	if (video && (ret = resolve_video(db, video, id, &d)) < 0)
 		return ret;
-	if (asprintf(&sql, "SELECT %s FROM video_progress WHERE last_event_at IS NOT NULL"
-	                   " AND ($1::uuid IS NULL OR user_id = $1::uuid)"
-	                   " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
-	             row_json) < 0)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	{
 		const char *p[] = {user, video ? id : NULL};
 
-		ret = vs_db_exec(db, &r, sql, 2, p);
+		ret = vs_db_exec(db, &r,
+		                 "SELECT " VS_PROGRESS_ROW_JSON " FROM video_progress p WHERE last_event_at IS NOT NULL"
+		                 " AND ($1::uuid IS NULL OR user_id = $1::uuid)"
+		                 " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
+		                 2, p);
 	}
-	free(sql);
 	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
 		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
 	PQclear(r);

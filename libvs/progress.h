@@ -66,10 +66,23 @@ struct vs_progress_event {
 int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
                       const struct vs_progress_rules *rules, struct vs_progress *out);
 
+/* The SQL expression that renders a video_progress row aliased "p" as the
+ * JSON text every tool and vs-cgi answer with. */
+#define VS_PROGRESS_ROW_JSON \
+	"json_build_object('user', p.user_id, 'video', p.video_id," \
+	" 'position', round(p.position_seconds::numeric, 3)," \
+	" 'completed_percentage', round(p.completed_percentage::numeric, 2), 'completed', p.completed," \
+	" 'completed_at', to_char(p.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'watch_count', p.watch_count," \
+	" 'last_event_at', to_char(p.last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'updated_at', to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text"
+
 /*
  * Records an event for user and video (uuid or slug) in the database, in
- * the caller's transaction if one is open: locks the row, applies the
- * rules, writes it back. duration_s <= 0 takes the video's own duration.
+ * the caller's transaction if one is open: reads the row, applies the
+ * rules, and writes it back only if no other writer changed it meanwhile
+ * (compare-and-set on its last event time; the loser reads again), so
+ * concurrent devices never overwrite a newer position. duration_s <= 0 takes the video's own duration.
  * *row (new reference, may be NULL) gets the stored progress as JSON.
  * Returns 0, VS_ERR (bad event, unknown video) or VS_ETEMP.
  */

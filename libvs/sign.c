@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -36,6 +37,22 @@ int vs_sign_read_secret(const char *path, char **secret, size_t *len)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the signing key in '%s' is empty", path);
 	}
 	return 0;
+}
+
+int vs_sign_load_key(const char *path, EVP_PKEY **key)
+{
+	FILE *f = fopen(path, "r");
+
+	*key = NULL;
+	if (!f)
+		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
+	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (!*key) {
+		rewind(f);
+		*key = PEM_read_PUBKEY(f, NULL, NULL, NULL); /* enough to verify */
+	}
+	fclose(f);
+	return *key ? 0 : vs_fail(VS_ERR, VS_E_INVALID, "'%s' holds no PEM key", path);
 }
 
 /* URL pieces: origin "https://host:port", path "/a/b", rest "?q#f". */

@@ -81,4 +81,8 @@ void vs_nginx_md5(const char *text, char out[32]);
 /* Reads a secret from a file, trailing newlines removed (malloced). */
 int vs_sign_read_secret(const char *path, char **secret, size_t *len);
 
+/* Reads a PEM private key (or, enough to verify, a public key) for the
+ * cloudfront scheme; *key is the caller's to EVP_PKEY_free(). */
+int vs_sign_load_key(const char *path, EVP_PKEY **key);
+
 #endif
