@@ -785,6 +785,42 @@ static void h_health(struct req *r)
 	json_decref(ok);
 }
 
+/*
+ * The FastCGI authorizer role (lighttpd's "mode" => "authorizer"): may the
+ * origin serve this path? Yes (200, no body) when REQUEST_URI, the path as
+ * the client sent it, is a valid and unexpired signed path
+ * (/t/EXPIRES/SIGNATURE/vod/ID/...) under VS_PUBLIC_BASE_URL's origin; the
+ * server then serves the file itself. Otherwise the refusal goes to the
+ * client. So a plain web server checks vs-sign's URLs, as nginx's
+ * secure_link does.
+ */
+static void h_authorize(struct req *r)
+{
+	const char *uri = param(r, "REQUEST_URI"), *base = r->cfg->public_base_url, *host;
+	char *url = NULL;
+
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+		problem(r, 405, "method not allowed here", "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if (!base || !(host = strstr(base, "://"))) {
+		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set: cannot check signed paths");
+		server_error(r, 500, "authorizer");
+		return;
+	}
+	host += 3;
+	if (!uri || uri[0] != '/' ||
+	    asprintf(&url, "%.*s%.*s", (int)(host + strcspn(host, "/") - base), base, (int)strcspn(uri, "?#"), uri) < 0) {
+		problem(r, 403, "this link is not valid", NULL);
+		return;
+	}
+	if (vs_verify_url(url, time(NULL), &r->cfg->sign) < 0)
+		problem(r, 403, "this link is not valid or has expired", NULL);
+	else
+		respond(r, 200, NULL, NULL, NULL, NULL, 0);
+	free(url);
+}
+
 /* ---- routing ---- */
 
 static bool method_in(const char *m, const char *allow)
@@ -812,6 +848,10 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 	if (cfg->broken) {
 		vs_fail(VS_ERR, VS_E_USAGE, "configuration: %s", cfg->broken);
 		server_error(&r, 500, "vs-cgi");
+		return;
+	}
+	if (io->param(io->ctx, "FCGI_ROLE") && !strcmp(io->param(io->ctx, "FCGI_ROLE"), "AUTHORIZER")) {
+		h_authorize(&r);
 		return;
 	}
 	r.head = !strcmp(r.method, "HEAD");

@@ -27,9 +27,12 @@ setup() {
 }
 
 teardown() {
-	[ -f run/lighttpd.pid ] && kill "$(cat run/lighttpd.pid)" 2>/dev/null
+	# stops lighttpd and the FastCGI processes it spawned
+	[ -f run/lighttpd.pid ] && "$VS_TOP/scripts/serve" stop --run "$PWD/run"
 	[ -f run/nginx.pid ] && kill "$(cat run/nginx.pid)" 2>/dev/null
 	[ -n "${FCGIWRAP:-}" ] && kill "$FCGIWRAP" 2>/dev/null
+	# shellcheck disable=SC2046
+	[ -f run/spawn-fcgi.pid ] && kill $(cat run/spawn-fcgi.pid) 2>/dev/null
 	pkill -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
 	return 0
 }
@@ -306,4 +309,98 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	[ "$code" = 200 ]
 	req -X PUT "$API/videos/$ID"
 	[ "$code" = 405 ]
+}
+
+@test "through nginx and spawn-fcgi: FastCGI processes with their configuration in the environment" {
+	PORT=$(free_port)
+	config nginx-fastcgi.conf "$PORT" >nginx.conf
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$PWD/run"
+	run -0 spawn-fcgi -s "$PWD/run/vs-cgi.sock" -M 0666 -F 2 -P "$PWD/run/spawn-fcgi.pid" -- "$VS_TOP/bin/vs-cgi"
+	nginx -c "$PWD/nginx.conf" -e "$PWD/run/error.log"
+	wait_port "$PORT"
+	API="http://127.0.0.1:$PORT/api/v1"
+	req "$API/videos/lesson-one"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .title)" = "Lesson one" ]
+	t=$(token_for "$USER1")
+	for i in 0.5 1 1.5; do
+		req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "{\"current_time\": $i}" "$API/videos/$ID/progress"
+		[ "$code" = 200 ]
+	done
+	[ "$(jqr body.json .position)" = 1.5 ]
+	req "$API/videos/$ID/stream"
+	[ "$code" = 200 ]
+	[[ $(jqr body.json .stream_url) == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]
+}
+
+@test "vs-cgi answers 400 to a body shorter than its Content-Length" {
+	run --separate-stderr env REQUEST_METHOD=POST PATH_INFO="/videos/lesson-one/analytics" CONTENT_LENGTH=500 \
+		CONTENT_TYPE=application/json GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<'{"session_id": "short"}'
+	[[ ${lines[0]} == "Status: 400 Bad Request"* ]]
+	[[ $output == *"shorter than its Content-Length"* ]]
+	[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = 'short'")" = 0 ]
+}
+
+@test "vs-cgi with an unusable configuration answers 500 and says why in the log only" {
+	export VS_SIGN_SCHEME=cloudfront
+	cgi GET /health
+	[ "${lines[0]}" = "Status: 500 Internal Server Error" ]
+	[[ $output != *CLOUDFRONT* ]]
+	[[ $stderr == *"VS_CLOUDFRONT_KEY_PAIR_ID"* ]]
+	export VS_SIGN_SCHEME=hmac VS_SIGNING_KEY_FILE=/nonexistent/key
+	cgi GET /health
+	[ "${lines[0]}" = "Status: 500 Internal Server Error" ]
+	[[ $stderr == *"/nonexistent/key"* ]]
+	[[ $output != *nonexistent* ]]
+}
+
+@test "vs-cgi signs stream URLs for CloudFront with a custom policy and cookies" {
+	openssl genrsa -out cf.pem 2048 2>/dev/null
+	export VS_SIGN_SCHEME=cloudfront VS_CLOUDFRONT_KEY_PAIR_ID=K2JCJMDEHXQW5F VS_CLOUDFRONT_PRIVATE_KEY_FILE=$PWD/cf.pem
+	export VS_PUBLIC_BASE_URL=https://d111111abcdef8.cloudfront.net/vod
+	cgi GET "/videos/$ID/stream"
+	[ "${lines[0]}" = "Status: 200 OK" ]
+	printf '%s\n' "${lines[-1]}" >stream.json
+	url=$(jqr stream.json .stream_url)
+	[[ $url == https://d111111abcdef8.cloudfront.net/vod/$ID/master.m3u8\?Policy=*Key-Pair-Id=K2JCJMDEHXQW5F* ]]
+	[ "$(jqr stream.json '.cookies["CloudFront-Key-Pair-Id"]')" = K2JCJMDEHXQW5F ]
+	run -0 --separate-stderr vs-sign --scheme cloudfront --private-key cf.pem --verify "$url"
+	run -0 --separate-stderr vs-sign --scheme cloudfront --private-key cf.pem --verify "$(jqr stream.json '.qualities[0].url')"
+}
+
+@test "every endpoint answers HEAD like GET, without a body" {
+	for path in /health "/videos/$ID" "/videos/$ID/qualities" "/videos/$ID/chapters" "/videos/$ID/stream" "/videos/$ID/analytics"; do
+		cgi HEAD "$path"
+		[ "${lines[0]}" = "Status: 200 OK" ]
+		[[ $output == *"Content-Length: "* ]]
+		[ "${output: -1}" != "}" ]
+	done
+}
+
+@test "the site (scripts/serve): the origin serves signed paths only, vs-cgi authorizing them" {
+	export VS_SIGN_SCHEME=hmac
+	PORT=$(free_port)
+	export VS_PUBLIC_BASE_URL=http://127.0.0.1:$PORT/vod
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR"
+	run -0 "$VS_TOP/scripts/serve" --port "$PORT" --root "$BATS_FILE_TMPDIR/www" --run "$PWD/run" --background
+	req "http://127.0.0.1:$PORT/api/v1/videos/$ID/stream"
+	[ "$code" = 200 ]
+	url=$(jqr body.json .stream_url)
+	[[ $url == "http://127.0.0.1:$PORT/t/"*"/vod/$ID/master.m3u8" ]]
+	req "$url"
+	[ "$code" = 200 ]
+	grep -qi '^content-type: application/vnd.apple.mpegurl' headers.txt
+	# everything the master points at is reachable below the same token
+	run -0 ffprobe -v error -show_entries format=duration -of csv=p=0 "$url"
+	[[ $output == 4.* || $output == 3.9* ]]
+	req "http://127.0.0.1:$PORT/vod/$ID/master.m3u8" # no token
+	[ "$code" = 403 ]
+	req "$(sed 's|/t/\([0-9]*\)/[^/]|/t/\1/A|' <<<"$url")" # forged
+	[ "$code" = 403 ]
+	req "$(sed 's|/t/[0-9]*/|/t/1000000000/|' <<<"$url")" # expired (and so forged)
+	[ "$code" = 403 ]
+	req "${url/$ID/00000000-0000-4000-8000-000000000000}" # another video
+	[ "$code" = 403 ]
+	req "http://127.0.0.1:$PORT/lib/hls.js/hls.min.js"
+	[ "$code" = 200 ]
 }
