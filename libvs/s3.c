@@ -496,6 +496,7 @@ static int upload_stage(struct vs_s3 *s, const char *bucket, struct vs_s3_object
 	struct req *reqs = calloc((size_t)n, sizeof(*reqs));
 	int *tries = calloc((size_t)n, sizeof(int));
 	int next = 0, running = 0, active = 0, ret = 0;
+	char failed[512] = "", failed_code[32] = "";
 	char **urls = calloc((size_t)n, sizeof(char *));
 	char (*hdr)[2][256] = calloc((size_t)n, sizeof(*hdr));
 
@@ -553,12 +554,19 @@ static int upload_stage(struct vs_s3 *s, const char *bucket, struct vs_s3_object
 					continue;
 				}
 			}
-			if (r < 0 && ret == 0)
+			if (r < 0 && ret == 0) {
+				/* kept: a retried answer of another object would
+				 * overwrite the message of the one that failed */
 				ret = r;
+				snprintf(failed_code, sizeof(failed_code), "%s", vs_error_code());
+				snprintf(failed, sizeof(failed), "%s", vs_error_message());
+			}
 		}
 		if (active > 0)
 			curl_multi_poll(m, NULL, 0, 1000, NULL);
 	}
+	if (ret < 0 && failed[0])
+		vs_fail(ret, failed_code, "%s", failed);
 out:
 	for (int i = 0; reqs && i < n; i++) {
 		if (reqs[i].c)
