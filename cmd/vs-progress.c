@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 		return vs_usage_error(&cmd, "get needs --user");
 	url = vs_db_url(opt.common.database);
 	if (!url)
-		return vs_usage_error(&cmd, "vs-progress needs a database: set VS_DATABASE_URL or --database");
+		return vs_usage_error(&cmd, "it needs a database: set VS_DATABASE_URL or give --database");
 	if ((ret = vs_db_connect(url, &db)) < 0) {
 		vs_log_error("%s", vs_error_message());
 		return vs_exit_for(ret);

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <math.h>
 #include <strings.h>
@@ -6,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "analytics.h"
 #include "cgi.h"
 #include "db.h"
 #include "error.h"
@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "jwt.h"
 #include "record.h"
+#include "report.h"
 
 struct req {
 	const struct vs_cgi_config *cfg;
@@ -156,6 +157,10 @@ static int config_load(struct vs_cgi_config *c)
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
 	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
 	c->sign.nginx_template = getenv("VS_NGINX_TEMPLATE");
+	if (vs_analytics_ip_parse(getenv("VS_ANALYTICS_IP"), &c->ip_policy) < 0) {
+		vs_error_prefix("VS_ANALYTICS_IP");
+		return VS_ERR;
+	}
 	if (read_secret("VS_JWT_SECRET_FILE", &c->jwt_secret, &c->jwt_secret_len) < 0 ||
 	    read_secret("VS_SIGNING_KEY_FILE", &c->sign_secret, &c->sign.secret_len) < 0)
 		return VS_ERR;
@@ -673,101 +678,38 @@ static void h_progress(struct req *r, struct video *v, bool post)
 	json_decref(row);
 }
 
-/* The client address, truncated to its /24 (IPv4) or /48 (IPv6). */
-static void truncated_ip(const char *addr, char *out, size_t n)
-{
-	unsigned char b[16];
-
-	out[0] = '\0';
-	if (!addr)
-		return;
-	if (inet_pton(AF_INET, addr, b) == 1) {
-		b[3] = 0;
-		inet_ntop(AF_INET, b, out, (socklen_t)n);
-	} else if (inet_pton(AF_INET6, addr, b) == 1) {
-		memset(b + 6, 0, 10);
-		inet_ntop(AF_INET6, b, out, (socklen_t)n);
-	}
-}
-
 static void h_analytics_post(struct req *r, struct video *v)
 {
+	struct vs_analytics_source src = {
+		.user = r->user[0] ? r->user : NULL,
+		.user_agent = param(r, "HTTP_USER_AGENT"),
+		.ip = param(r, "REMOTE_ADDR"),
+		.ip_policy = r->cfg->ip_policy,
+	};
 	json_t *b = NULL;
-	const char *sid;
-	char nums[6][32], ip[64];
 	int ret;
-	static const char *const counters[] = {"watch_time_seconds", "load_time_ms", "buffering_events",
-	                                       "buffering_time_ms", "quality_changes"};
 
 	if (read_body(r, &b) < 0)
 		return;
-	sid = vs_json_str(b, "session_id");
-	if (!sid || !*sid || strlen(sid) > 128) {
-		json_decref(b);
-		problem(r, 422, "session_id must be a string of 1 to 128 characters", NULL);
-		return;
-	}
-	for (size_t i = 0; i < VS_ARRAY_SIZE(counters); i++) {
-		json_t *x = json_object_get(b, counters[i]);
-
-		if (x && !json_is_null(x) && (!json_is_number(x) || !isfinite(json_number_value(x)) || json_number_value(x) < 0)) {
-			json_decref(b);
-			problem(r, 422, "metrics must be non-negative numbers", NULL);
-			return;
-		}
-		snprintf(nums[i], sizeof(nums[i]), "%.3f", x && json_is_number(x) ? json_number_value(x) : 0);
-	}
-	truncated_ip(param(r, "REMOTE_ADDR"), ip, sizeof(ip));
-	{
-		const char *p[] = {v->id, r->user[0] ? r->user : NULL, sid, nums[0], nums[1], nums[2], nums[3], nums[4],
-		                   vs_json_str(b, "quality"), vs_json_str(b, "device_type"), vs_json_str(b, "browser"),
-		                   vs_json_str(b, "os"), param(r, "HTTP_USER_AGENT"), ip[0] ? ip : NULL};
-
-		/* beacons carry running totals: a repeated one updates its session */
-		ret = vs_db_exec(*r->db, NULL,
-		                 "INSERT INTO video_analytics (video_id, user_id, session_id, watch_time_seconds,"
-		                 " load_time_ms, buffering_events, buffering_time_ms, quality_changes, quality,"
-		                 " device_type, browser, os, user_agent, ip_address)"
-		                 " VALUES ($1, $2, $3, $4::float8, round($5::float8), round($6::float8), round($7::float8),"
-		                 " round($8::float8), $9, $10, $11, $12, left($13, 512), $14::inet)"
-		                 " ON CONFLICT (session_id) DO UPDATE SET"
-		                 " watch_time_seconds = GREATEST(video_analytics.watch_time_seconds, EXCLUDED.watch_time_seconds),"
-		                 " load_time_ms = COALESCE(video_analytics.load_time_ms, EXCLUDED.load_time_ms),"
-		                 " buffering_events = GREATEST(video_analytics.buffering_events, EXCLUDED.buffering_events),"
-		                 " buffering_time_ms = GREATEST(video_analytics.buffering_time_ms, EXCLUDED.buffering_time_ms),"
-		                 " quality_changes = GREATEST(video_analytics.quality_changes, EXCLUDED.quality_changes),"
-		                 " quality = COALESCE(EXCLUDED.quality, video_analytics.quality),"
-		                 " ended_at = now(), updated_at = now()"
-		                 " WHERE video_analytics.video_id = EXCLUDED.video_id",
-		                 14, p);
-	}
+	ret = vs_analytics_record(*r->db, v->id, b, &src);
 	json_decref(b);
-	if (ret < 0) {
+	if (ret == VS_ETEMP || (ret < 0 && !strcmp(vs_error_code(), VS_E_DATABASE)))
 		server_error(r, ret == VS_ETEMP ? 503 : 500, "analytics");
-		return;
-	}
-	respond(r, 204, NULL, "no-store", NULL, NULL, 0);
+	else if (ret < 0)
+		problem(r, 422, vs_error_message(), NULL);
+	else
+		respond(r, 204, NULL, "no-store", NULL, NULL, 0);
 }
 
 static void h_analytics_get(struct req *r, struct video *v)
 {
-	const char *p[] = {v->id};
-	PGresult *res = NULL;
-	json_t *j;
+	json_t *j = NULL;
+	int ret = vs_report_video_brief(*r->db, v->id, &j);
 
-	if (vs_db_exec(*r->db, &res,
-	               "SELECT json_build_object('views', count(*), 'unique_viewers', count(DISTINCT user_id),"
-	               " 'watch_time_seconds', coalesce(round(sum(watch_time_seconds)::numeric, 1), 0),"
-	               " 'average_watch_time_seconds', coalesce(round(avg(watch_time_seconds)::numeric, 1), 0),"
-	               " 'startup_time_ms_p50', percentile_cont(0.5) WITHIN GROUP (ORDER BY load_time_ms),"
-	               " 'rebuffer_percentage', CASE WHEN sum(watch_time_seconds) > 0 THEN"
-	               "   round((sum(buffering_time_ms) / 1000.0 / sum(watch_time_seconds) * 100)::numeric, 2) END)::text"
-	               " FROM video_analytics WHERE video_id = $1", 1, p) < 0) {
-		server_error(r, 503, "analytics");
+	if (ret < 0) {
+		server_error(r, ret == VS_ETEMP ? 503 : 500, "analytics");
 		return;
 	}
-	j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
 	send_json(r, 200, j, "private, max-age=60", NULL);
 	json_decref(j);
 }

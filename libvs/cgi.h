@@ -3,6 +3,7 @@
 
 #include <libpq-fe.h>
 
+#include "analytics.h"
 #include "progress.h"
 #include "sign.h"
 #include "vs.h"
@@ -40,6 +41,7 @@ struct vs_cgi_config {
 	long stream_ttl_s;          /* VS_STREAM_TTL, default VS_SIGN_TTL_DEFAULT */
 	char *cors_origins;         /* VS_CORS_ORIGINS, comma-separated, or NULL */
 	struct vs_progress_rules rules;
+	enum vs_analytics_ip ip_policy; /* VS_ANALYTICS_IP: truncate (default), full, none */
 	char *broken;               /* why the configuration is unusable, or NULL */
 	bool persistent;            /* set by the program: one process serves many
 	                             * requests (FastCGI), so statements are prepared */

@@ -1,3 +1,5 @@
+#include <sys/select.h>
+
 #include "db.h"
 #include "error.h"
 #include "log.h"
@@ -122,10 +124,9 @@ static PGresult *exec_prepared(PGconn *db, const char *sql, int n, const char *c
 	return PQexecPrepared(db, name, n, params, NULL, NULL, 0);
 }
 
-int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *const *params)
+/* Turns a result into 0 (*res holds it if res is not NULL) or the error. */
+static int check(PGconn *db, PGresult *r, PGresult **res)
 {
-	PGresult *r = db == prepared.conn && n > 0 ? exec_prepared(db, sql, n, params)
-	                                           : PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	const char *state;
 	char msg[512];
@@ -147,6 +148,102 @@ int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *c
 	if (PQstatus(db) != CONNECTION_OK || (state && transient(state)))
 		return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "database unavailable: %s", msg);
 	return vs_fail(VS_ERR, VS_E_DATABASE, "database: %s", msg);
+}
+
+int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *const *params)
+{
+	PGresult *r = db == prepared.conn && n > 0 ? exec_prepared(db, sql, n, params)
+	                                           : PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+
+	return check(db, r, res);
+}
+
+int vs_db_send(PGconn *db, const char *sql, int n, const char *const *params)
+{
+	char msg[512];
+
+	if (PQsendQueryParams(db, sql, n, NULL, params, NULL, NULL, 0))
+		return 0;
+	first_line(PQerrorMessage(db), msg, sizeof(msg));
+	return vs_fail(PQstatus(db) != CONNECTION_OK ? VS_ETEMP : VS_ERR,
+	               PQstatus(db) != CONNECTION_OK ? VS_E_UNAVAILABLE : VS_E_DATABASE, "database: %s", msg);
+}
+
+int vs_db_receive(PGconn *db, PGresult **res)
+{
+	PGresult *r = PQgetResult(db), *extra;
+	int ret = check(db, r, res);
+
+	/* the end of the results (and anything after an error) */
+	while ((extra = PQgetResult(db)))
+		PQclear(extra);
+	return ret;
+}
+
+int vs_db_ready(PGconn *const *db, const bool *waiting, int n)
+{
+	for (;;) {
+		fd_set fds;
+		int maxfd = -1;
+
+		FD_ZERO(&fds);
+		for (int i = 0; i < n; i++) {
+			if (!waiting[i])
+				continue;
+			/* a broken connection is "ready": receiving reports it */
+			if (!PQconsumeInput(db[i]) || !PQisBusy(db[i]))
+				return i;
+			FD_SET(PQsocket(db[i]), &fds);
+			if (PQsocket(db[i]) > maxfd)
+				maxfd = PQsocket(db[i]);
+		}
+		if (maxfd < 0)
+			return vs_fail(VS_ERR, VS_E_INTERNAL, "no statement is running");
+		if (select(maxfd + 1, &fds, NULL, NULL, NULL) < 0 && errno != EINTR)
+			return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "database: %s", strerror(errno));
+	}
+}
+
+int vs_db_connect_like(PGconn *db, PGconn **out)
+{
+	PQconninfoOption *info = PQconninfo(db), *o;
+	const char **keys = NULL, **vals = NULL;
+	size_t n = 0;
+	int ret;
+
+	*out = NULL;
+	if (!info)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	for (o = info; o->keyword; o++)
+		n++;
+	keys = calloc(n + 1, sizeof(*keys));
+	vals = calloc(n + 1, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	n = 0;
+	for (o = info; o->keyword; o++)
+		if (o->val) {
+			keys[n] = o->keyword;
+			vals[n++] = o->val;
+		}
+	*out = PQconnectdbParams(keys, vals, 0);
+	if (!*out || PQstatus(*out) != CONNECTION_OK) {
+		char msg[512];
+
+		first_line(*out ? PQerrorMessage(*out) : "out of memory", msg, sizeof(msg));
+		PQfinish(*out);
+		*out = NULL;
+		ret = vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "cannot connect to the database: %s", msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(keys);
+	free(vals);
+	PQconninfoFree(info);
+	return ret;
 }
 
 int vs_db_run(PGconn *db, const char *sql)

@@ -48,6 +48,22 @@ int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *c
 #define VS_DB_PREPARED_MAX 32
 void vs_db_prepare_statements(PGconn *db);
 
+/*
+ * The same in two halves, so that statements on several connections run at
+ * once: vs_db_send() starts sql and returns; vs_db_receive() waits for its
+ * result (as vs_db_exec's *res) and consumes the connection's remaining
+ * results. One statement at a time per connection.
+ */
+int vs_db_send(PGconn *db, const char *sql, int n, const char *const *params);
+int vs_db_receive(PGconn *db, PGresult **res);
+
+/* Waits until one of the n connections whose waiting[i] is set has its
+ * result ready; returns its index, or VS_ERR/VS_ETEMP. */
+int vs_db_ready(PGconn *const *db, const bool *waiting, int n);
+
+/* A second connection with db's settings (host, database, user, …). */
+int vs_db_connect_like(PGconn *db, PGconn **out);
+
 /* Runs a statement without parameters or rows (BEGIN, COMMIT, DDL). */
 int vs_db_run(PGconn *db, const char *sql);
 

@@ -6,6 +6,17 @@
 #include "progress.h"
 #include "record.h"
 
+double vs_progress_threshold(double duration_s, const struct vs_progress_rules *r)
+{
+	double threshold = duration_s * r->complete_share;
+
+	/* the tail counts only for videos longer than twice the tail, or every
+	 * short video would be complete from its first second */
+	if (duration_s > 2 * r->complete_tail_s)
+		threshold = fmin(threshold, duration_s - r->complete_tail_s);
+	return threshold;
+}
+
 int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
                       const struct vs_progress_rules *r, struct vs_progress *out)
 {
@@ -24,12 +35,7 @@ int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_ev
 		return 0;
 	if (pos > dur)
 		pos = dur;
-	/* complete at the share, or in the tail, whichever comes first; the
-	 * tail counts only for videos longer than twice the tail, or every
-	 * short video would be complete from its first second */
-	threshold = dur * r->complete_share;
-	if (dur > 2 * r->complete_tail_s)
-		threshold = fmin(threshold, dur - r->complete_tail_s);
+	threshold = vs_progress_threshold(dur, r);
 	finished = pos >= threshold;
 	/* after the end, the next event back in the video (not another one in
 	 * the closing seconds) starts watching again */

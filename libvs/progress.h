@@ -58,6 +58,16 @@ struct vs_progress_event {
 	double at;                   /* event time, seconds since the epoch */
 };
 
+/* The completion point of a video of duration_s under rules: the share of
+ * the duration, or its last complete_tail_s seconds if that comes first
+ * (for videos longer than twice the tail). */
+double vs_progress_threshold(double duration_s, const struct vs_progress_rules *rules);
+
+/* The same rule in SQL over the expressions d (duration), share and tail,
+ * for aggregates (vs-report's completion rate). */
+#define VS_PROGRESS_THRESHOLD_SQL(d, share, tail) \
+	"LEAST(" d " * " share ", CASE WHEN " d " > 2 * " tail " THEN " d " - " tail " ELSE " d " * " share " END)"
+
 /*
  * Applies ev to old under rules. Returns 1 when *out differs from *old and
  * should be stored, 0 when the event changes nothing (older than the last

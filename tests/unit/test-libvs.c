@@ -5,6 +5,8 @@
  */
 #include <math.h>
 
+#include "analytics.h"
+#include "clock.h"
 #include "hash.h"
 #include "hls.h"
 #include "ingest.h"
@@ -12,6 +14,7 @@
 #include "progress.h"
 #include "sigv4.h"
 #include "transcode.h"
+#include "useragent.h"
 
 static int failures;
 
@@ -329,8 +332,93 @@ static void progress(void)
 	CHECK("progress: the last 30 s complete a longer video", q.completed);
 }
 
+static void useragent(void)
+{
+	static const struct {
+		const char *ua, *device, *browser, *os;
+	} cases[] = {
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+		 "Safari/537.36", "desktop", "Chrome", "Windows"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+		 "Safari/537.36 Edg/120.0.2210.91", "desktop", "Edge", "Windows"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+		 "Version/17.1 Mobile/15E148 Safari/604.1", "mobile", "Safari", "iOS"},
+		{"Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 "
+		 "Mobile/15E148 Safari/604.1", "tablet", "Safari", "iPadOS"},
+		{"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 "
+		 "Mobile Safari/537.36", "mobile", "Chrome", "Android"},
+		{"Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) "
+		 "SamsungBrowser/23.0 Chrome/115.0.0.0 Safari/537.36", "tablet", "Samsung Internet", "Android"},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:121.0) Gecko/20100101 Firefox/121.0", "desktop",
+		 "Firefox", "macOS"},
+		{"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 "
+		 "Safari/537.36", "desktop", "Chrome Headless", "Linux"},
+		{"Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+		 "Safari/537.36", "desktop", "Chrome", "ChromeOS"},
+		{"Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/538.1 (KHTML, like Gecko) Version/6.0 TV "
+		 "Safari/538.1", "tv", "Safari", "Linux"},
+		{"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot", "other", "other"},
+		{"curl/7.88.1", "bot", "other", "other"},
+		{"'; DROP TABLE videos; --", "desktop", "other", "other"},
+	};
+	struct vs_user_agent ua;
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(cases); i++) {
+		char name[96];
+
+		vs_user_agent_parse(cases[i].ua, &ua);
+		snprintf(name, sizeof(name), "user agent %zu: %s, %s, %s", i, cases[i].device, cases[i].browser, cases[i].os);
+		CHECK(name, !strcmp(ua.device, cases[i].device) && !strcmp(ua.browser, cases[i].browser) &&
+		                !strcmp(ua.os, cases[i].os));
+	}
+	vs_user_agent_parse(NULL, &ua);
+	CHECK("no user agent: nothing known", !*ua.device && !*ua.browser && !*ua.os);
+}
+
+static void clock_(void)
+{
+	double t = 0, now = 1800000000;
+
+	CHECK("epoch seconds", vs_parse_time("1795610100", false, now, &t) == 0 && t == 1795610100);
+	CHECK("epoch with a fraction", vs_parse_time("1795610100.25", false, now, &t) == 0 && t == 1795610100.25);
+	CHECK("ISO 8601 date", vs_parse_time("2026-11-24", false, now, &t) == 0 && t == 1795478400);
+	CHECK("ISO 8601 UTC", vs_parse_time("2026-11-24T20:00:00Z", false, now, &t) == 0 && t == 1795550400);
+	CHECK("ISO 8601 offset", vs_parse_time("2026-11-24T21:00:00+01:00", false, now, &t) == 0 && t == 1795550400);
+	CHECK("ISO 8601 fraction", vs_parse_time("2026-11-24T20:00:00.5Z", false, now, &t) == 0 && t == 1795550400.5);
+	CHECK("7d ago", vs_parse_time("7d", true, now, &t) == 0 && t == now - 7 * 86400);
+	CHECK("24h ago", vs_parse_time("24h", true, now, &t) == 0 && t == now - 86400);
+	CHECK("7d is not a time without relative", vs_parse_time("7d", false, now, &t) < 0);
+	CHECK("garbage is not a time", vs_parse_time("yesterday", true, now, &t) < 0);
+	CHECK("empty is not a time", vs_parse_time("", true, now, &t) < 0);
+	CHECK("a bad offset is not a time", vs_parse_time("2026-11-24T20:00:00+25:00", false, now, &t) < 0);
+	CHECK("trailing junk is not a time", vs_parse_time("2026-11-24T20:00:00Zjunk", false, now, &t) < 0);
+}
+
+static void ip_policy(void)
+{
+	char out[64];
+	enum vs_analytics_ip p;
+
+	vs_analytics_ip_keep("203.0.113.77", VS_ANALYTICS_IP_TRUNCATE, out, sizeof(out));
+	CHECK("IPv4 truncated to its /24", !strcmp(out, "203.0.113.0"));
+	vs_analytics_ip_keep("2001:db8:abcd:12:34::1", VS_ANALYTICS_IP_TRUNCATE, out, sizeof(out));
+	CHECK("IPv6 truncated to its /48", !strcmp(out, "2001:db8:abcd::"));
+	vs_analytics_ip_keep("203.0.113.77", VS_ANALYTICS_IP_FULL, out, sizeof(out));
+	CHECK("full keeps the address", !strcmp(out, "203.0.113.77"));
+	vs_analytics_ip_keep("203.0.113.77", VS_ANALYTICS_IP_NONE, out, sizeof(out));
+	CHECK("none keeps nothing", !*out);
+	vs_analytics_ip_keep("not an address", VS_ANALYTICS_IP_FULL, out, sizeof(out));
+	CHECK("not an address keeps nothing", !*out);
+	CHECK("policy names", vs_analytics_ip_parse("none", &p) == 0 && p == VS_ANALYTICS_IP_NONE &&
+	                          vs_analytics_ip_parse(NULL, &p) == 0 && p == VS_ANALYTICS_IP_TRUNCATE &&
+	                          vs_analytics_ip_parse("all", &p) < 0);
+}
+
 int main(void)
 {
+	useragent();
+	clock_();
+	ip_policy();
 	progress();
 	hmac();
 	sigv4();

@@ -1,0 +1,81 @@
+#ifndef VS_ANALYTICS_H
+#define VS_ANALYTICS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "vs.h"
+
+/*
+ * Viewing sessions: the one way a session reaches video_analytics, for
+ * vs-cgi's POST /videos/:id/analytics and vs-report import.
+ *
+ * A session is a JSON object of running totals, keyed by session_id:
+ *
+ *   session_id            1 to 128 characters (required)
+ *   watch_time_seconds    time spent playing
+ *   load_time_ms          startup time: play requested to first frame
+ *   buffering_events      stalls after the start
+ *   buffering_time_ms     time spent stalled
+ *   seeks                 seeks made
+ *   quality_changes       rendition switches
+ *   errors                playback errors
+ *   max_position_seconds  the furthest point of the video played
+ *   started               true once the first frame was shown
+ *   quality               the rendition watched most ("720p")
+ *   quality_seconds       {"720p": 300, "360p": 20}: seconds per rendition
+ *   last_error            the last error's description
+ *   viewer_id             an anonymous viewer's lasting id
+ *   device_type, browser, os   else parsed from the User-Agent
+ *
+ * and, for imports, video (id or slug), user (UUID), user_agent, ip,
+ * started_at and ended_at (seconds since the epoch or ISO 8601).
+ * Numbers must be finite and not negative; strings have length limits;
+ * unknown members are ignored.
+ *
+ * A repeated beacon of a session updates it, never makes a second one:
+ * counters and the furthest point keep their highest value, the startup
+ * time its first, the start and end their earliest and latest.
+ */
+
+#define VS_ANALYTICS_STRING_MAX 128   /* session_id, viewer_id, quality, … */
+#define VS_ANALYTICS_ERROR_MAX 500    /* last_error (longer is cut) */
+#define VS_ANALYTICS_UA_MAX 512       /* user_agent (longer is cut) */
+#define VS_ANALYTICS_QUALITIES_MAX 16 /* entries of quality_seconds */
+
+/* How client addresses are kept (VS_ANALYTICS_IP). */
+enum vs_analytics_ip {
+	VS_ANALYTICS_IP_TRUNCATE, /* "truncate" (default): the /24 or /48 network */
+	VS_ANALYTICS_IP_FULL,     /* "full" */
+	VS_ANALYTICS_IP_NONE,     /* "none": not kept */
+};
+
+/* Parses "truncate", "full" or "none" (NULL or "" is truncate). */
+int vs_analytics_ip_parse(const char *s, enum vs_analytics_ip *out);
+
+/* addr (IPv4 or IPv6 text) kept under policy into out, or "" (not kept,
+ * or not an address). */
+void vs_analytics_ip_keep(const char *addr, enum vs_analytics_ip policy, char *out, size_t n);
+
+/* Where a session comes from. */
+struct vs_analytics_source {
+	bool import;              /* the session itself carries user, user_agent,
+	                           * ip, started_at and ended_at (vs-report import);
+	                           * otherwise the request below, at the time now */
+	const char *user;         /* request: the viewer's UUID, or NULL (anonymous) */
+	const char *user_agent;   /* request: its User-Agent, or NULL */
+	const char *ip;           /* request: the client's address, or NULL */
+	enum vs_analytics_ip ip_policy;
+};
+
+/*
+ * Stores session s (borrowed) of video (id or slug): inserts it, or
+ * updates the session with that id. Returns 0; VS_ERR with a message
+ * naming the member for a bad session, an unknown video, or a session_id
+ * that belongs to another video; VS_ETEMP when the database is
+ * unreachable. Runs in the caller's transaction if one is open, and a bad
+ * session never aborts it (nothing is sent for it).
+ */
+int vs_analytics_record(PGconn *db, const char *video, const json_t *s, const struct vs_analytics_source *src);
+
+#endif
