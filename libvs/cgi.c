@@ -215,19 +215,42 @@ static bool allowed_origin(const struct vs_cgi_config *c, const char *origin)
 	return false;
 }
 
-/* The viewer: a valid HS256 bearer token's "sub", or REMOTE_USER. Returns
+/* The access_token query parameter (RFC 6750 2.3), for beacons, which
+ * cannot send headers; "" when absent. */
+static void query_token(const char *qs, char *out, size_t n)
+{
+	out[0] = '\0';
+	for (const char *p = qs; p && *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t len = strcspn(p, "&");
+
+		if (!strncmp(p, "access_token=", 13) && len - 13 < n) {
+			memcpy(out, p + 13, len - 13);
+			out[len - 13] = '\0';
+			return;
+		}
+	}
+}
+
+/* The viewer: a valid HS256 bearer token's "sub" (from the Authorization
+ * header, else the access_token query parameter), or REMOTE_USER. Returns
  * 0 (maybe anonymous), or VS_ERR for a bad token (answered already). */
 static int identify(struct req *r)
 {
-	const char *auth = param(r, "HTTP_AUTHORIZATION"), *ru = param(r, "REMOTE_USER");
+	const char *auth = param(r, "HTTP_AUTHORIZATION"), *ru = param(r, "REMOTE_USER"), *tok = NULL;
+	char qtok[2048];
 
 	r->user[0] = '\0';
-	if (auth && *auth) {
+	query_token(param(r, "QUERY_STRING"), qtok, sizeof(qtok));
+	if (auth && *auth)
+		tok = strncasecmp(auth, "Bearer ", 7) ? "" : auth + 7;
+	else if (qtok[0])
+		tok = qtok;
+	if (tok) {
 		json_t *claims = NULL;
 		const char *sub;
 
-		if (strncasecmp(auth, "Bearer ", 7) || !r->cfg->jwt_secret ||
-		    vs_jwt_verify(auth + 7, r->cfg->jwt_secret, r->cfg->jwt_secret_len, time(NULL), &claims) < 0) {
+		if (!*tok || !r->cfg->jwt_secret ||
+		    vs_jwt_verify(tok, r->cfg->jwt_secret, r->cfg->jwt_secret_len, time(NULL), &claims) < 0) {
 			problem(r, 401, r->cfg->jwt_secret ? "the bearer token is not valid"
 			                                   : "bearer tokens are not accepted here",
 			        "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
@@ -440,9 +463,12 @@ static void send_cacheable(struct req *r, json_t *body)
 	}
 	etag_of(s, tag);
 	snprintf(extra, sizeof(extra), "ETag: %s\r\n", tag);
-	/* with the viewer's progress inside, only the viewer's cache may keep it */
-	snprintf(cache, sizeof(cache), "%s, max-age=%d", r->user[0] ? "private" : "public",
-	         VS_CGI_METADATA_MAX_AGE);
+	/* with the viewer's progress inside, only the viewer's cache may keep
+	 * it, and must ask again each time (the ETag makes that a 304) */
+	if (r->user[0])
+		snprintf(cache, sizeof(cache), "private, no-cache");
+	else
+		snprintf(cache, sizeof(cache), "public, max-age=%d", VS_CGI_METADATA_MAX_AGE);
 	if (inm && (strstr(inm, tag) || !strcmp(inm, "*")))
 		respond(r, 304, NULL, cache, extra, NULL, 0);
 	else

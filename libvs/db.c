@@ -144,8 +144,8 @@ static int check(PGconn *db, PGresult *r, PGresult **res)
 	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", state ? state : "");
 	first_line(r ? PQresultErrorMessage(r) : PQerrorMessage(db), msg, sizeof(msg));
-	PQclear(r);
-	if (PQstatus(db) != CONNECTION_OK || (state && transient(state)))
+	PQclear(r); /* state pointed into it: last_sqlstate is the copy */
+	if (PQstatus(db) != CONNECTION_OK || transient(last_sqlstate))
 		return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "database unavailable: %s", msg);
 	return vs_fail(VS_ERR, VS_E_DATABASE, "database: %s", msg);
 }

@@ -582,7 +582,7 @@ static int collect(PGconn *db, const struct vs_report_opts *o, const char *video
 		while (running[c] && (x = PQgetResult(conn[c])))
 			PQclear(x);
 	}
-	if (ret == 0 && (scans & SCAN_VIDEOS)) {
+	if (ret == 0 && (scans & SCAN_VIDEOS) && g->nvideos > 0) {
 		qsort(g->videos, g->nvideos, sizeof(*g->videos), by_views);
 		ret = video_meta(db, g, g->nvideos);
 	}

@@ -1,0 +1,540 @@
+// The reference player of vs, in plain JavaScript: it reads the lesson and
+// a signed stream from vs-cgi, plays it with hls.js (or the browser's own
+// HLS), resumes where the viewer stopped, saves progress, and reports the
+// viewing session's quality of experience. window.vsPlayer exposes its
+// state for tests and for integrators' own code.
+'use strict';
+
+(() => {
+  const root = document.documentElement;
+  const params = new URLSearchParams(location.search);
+  const api = params.get('api') || root.dataset.api || '/api/v1';
+  const videoKey = params.get('v') || params.get('video') || '';
+
+  const HEARTBEAT_MS = 10000;  // progress and analytics while playing
+  const SEEK_STEP_S = 5;       // arrow keys
+  const JUMP_S = 10;           // the back and forward buttons
+  const RESUME_MIN_S = 0.5;    // resume only past this, and before the last seconds
+  const RESUME_END_S = 2;
+
+  const $ = (id) => document.getElementById(id);
+  const video = $('video');
+  const ui = {
+    title: $('title'), description: $('description'), player: $('player'), overlay: $('overlay'),
+    seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
+    play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
+    quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
+  };
+
+  // ---- the viewer: a bearer token from #token=…, kept for this tab ----
+  const hashToken = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (hashToken) {
+    sessionStorage.setItem('vs-token', hashToken);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem('vs-token');
+  const authHeaders = token ? { Authorization: 'Bearer ' + token } : {};
+
+  // an anonymous viewer's lasting id, for unique viewers
+  let viewerId = localStorage.getItem('vs-viewer');
+  if (!viewerId) {
+    viewerId = uuid();
+    localStorage.setItem('vs-viewer', viewerId);
+  }
+
+  const state = {
+    engine: null,           // 'hls.js' or 'native'
+    hls: null,
+    meta: null,             // GET /videos/:id
+    stream: null,           // GET /videos/:id/stream
+    resumeFrom: 0,
+    resumed: false,
+    firstFrameAt: null,     // performance.now() of the first frame
+    playRequestedAt: null,
+    errors: [],
+    fatal: null,
+    progressSaved: 0,       // heartbeats answered 200
+    lastProgress: null,
+    level: -1,              // the rendition playing (hls.js index)
+    levelLabels: [],
+    storyboard: [],         // [{start, end, x, y, w, h}]
+    storyboardImage: null,
+    // the analytics session: running totals
+    session: {
+      session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffering_events: 0,
+      buffering_time_ms: 0, seeks: 0, quality_changes: 0, errors: 0, max_position_seconds: 0,
+      started: false, quality_seconds: {},
+    },
+  };
+  window.vsPlayer = { state, video };
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function clock(s) {
+    if (!isFinite(s) || s < 0) s = 0;
+    s = Math.floor(s);
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, '0');
+    return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  }
+
+  function say(text) { ui.status.textContent = text || ''; }
+
+  function overlay(text) {
+    ui.overlay.textContent = text || '';
+    ui.overlay.hidden = !text;
+  }
+
+  async function getJSON(path) {
+    const r = await fetch(api + path, { headers: authHeaders, credentials: 'same-origin' });
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch (e) { /* not problem+json */ }
+      const err = new Error(detail);
+      err.status = r.status;
+      throw err;
+    }
+    return r.json();
+  }
+
+  // ---- progress and analytics ----
+
+  function progressURL(withToken) {
+    const u = `${api}/videos/${encodeURIComponent(state.meta.id)}/progress`;
+    // sendBeacon cannot send headers: the token goes in the query (RFC 6750 2.3)
+    return withToken && token ? `${u}?access_token=${encodeURIComponent(token)}` : u;
+  }
+
+  function saveProgress(leaving) {
+    if (!token || !state.meta || !state.session.started) return;
+    const body = JSON.stringify({ current_time: Math.min(video.currentTime || 0, state.meta.duration || Infinity) });
+    if (leaving && navigator.sendBeacon) {
+      navigator.sendBeacon(progressURL(true), new Blob([body], { type: 'text/plain' }));
+      return;
+    }
+    fetch(progressURL(false), {
+      method: 'POST', keepalive: !!leaving, headers: { ...authHeaders, 'Content-Type': 'application/json' }, body,
+    }).then(async (r) => {
+      if (r.ok) {
+        state.progressSaved++;
+        state.lastProgress = await r.json();
+      }
+    }).catch(() => { /* the next heartbeat tries again */ });
+  }
+
+  function sendSession() {
+    if (!state.meta) return;
+    const s = state.session;
+    s.max_position_seconds = Math.max(s.max_position_seconds, video.currentTime || 0);
+    const label = state.levelLabels[state.level];
+    if (label) s.quality = label;
+    const body = JSON.stringify(s);
+    // the viewer's token in the query: beacons cannot send headers (RFC 6750 2.3)
+    const url = `${api}/videos/${encodeURIComponent(state.meta.id)}/analytics` +
+      (token ? `?access_token=${encodeURIComponent(token)}` : '');
+    // text/plain: a simple request, which sendBeacon may send anywhere
+    if (!(navigator.sendBeacon && navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' })))) {
+      fetch(url, { method: 'POST', keepalive: true, headers: { 'Content-Type': 'application/json' }, body })
+        .catch(() => {});
+    }
+  }
+
+  function heartbeat(leaving) {
+    saveProgress(leaving);
+    sendSession();
+  }
+
+  let heartbeatTimer = null;
+  function startHeartbeat() {
+    if (!heartbeatTimer) heartbeatTimer = setInterval(() => heartbeat(false), HEARTBEAT_MS);
+  }
+  function stopHeartbeat() {
+    clearInterval(heartbeatTimer);
+    heartbeatTimer = null;
+  }
+
+  // ---- watch time, buffering, quality time ----
+
+  let lastTick = null, bufferingSince = null, lastQualityTick = null;
+
+  function tick() {
+    const now = performance.now();
+    if (lastTick !== null && !video.paused && !video.seeking && bufferingSince === null) {
+      const dt = Math.min((now - lastTick) / 1000, 1);
+      state.session.watch_time_seconds = round(state.session.watch_time_seconds + dt * video.playbackRate);
+      const label = state.levelLabels[state.level];
+      if (label) state.session.quality_seconds[label] = round((state.session.quality_seconds[label] || 0) + dt);
+    }
+    lastTick = now;
+    state.session.max_position_seconds = Math.max(state.session.max_position_seconds, video.currentTime || 0);
+  }
+
+  function round(x) { return Math.round(x * 1000) / 1000; }
+
+  // ---- playback ----
+
+  function playbackError(text, detail) {
+    state.fatal = detail || text;
+    state.session.errors++;
+    state.session.last_error = String(detail || text).slice(0, 500);
+    overlay(text);
+    say(text);
+    sendSession();
+  }
+
+  function attach(url) {
+    const Hls = window.Hls;
+    if (Hls && Hls.isSupported()) {
+      state.engine = 'hls.js';
+      const hls = new Hls({ startLevel: -1, testBandwidth: false, capLevelToPlayerSize: false });
+      state.hls = hls;
+      hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
+        state.levelLabels = data.levels.map((l) => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)}k`));
+        fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i] })));
+      });
+      hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
+        if (state.level !== -1 && data.level !== state.level) state.session.quality_changes++;
+        state.level = data.level;
+      });
+      hls.on(Hls.Events.ERROR, (e, data) => {
+        state.errors.push(data.details);
+        if (!data.fatal) return;
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !state.recovered) {
+          state.recovered = true;  // once: a decoding hiccup
+          hls.recoverMediaError();
+          return;
+        }
+        const status = data.response && data.response.code;
+        playbackError(status === 403 || status === 410 ? 'This link has expired: reload the page.'
+          : 'The video cannot be played.', `${data.type}:${data.details}${status ? ':' + status : ''}`);
+        hls.destroy();
+      });
+      hls.loadSource(url);
+      hls.attachMedia(video);
+    } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      state.engine = 'native';
+      video.src = url;
+      state.levelLabels = (state.stream.qualities || []).map((q) => q.label);
+      fillQualityMenu((state.stream.qualities || []).map((q, i) => ({ value: i, label: q.label })));
+    } else {
+      playbackError('This browser cannot play HLS video.', 'no HLS');
+    }
+  }
+
+  function fillQualityMenu(levels) {
+    ui.quality.replaceChildren(new Option('Auto', '-1'));
+    // highest first, as people read a quality menu
+    [...levels].sort((a, b) => parseInt(b.label, 10) - parseInt(a.label, 10))
+      .forEach((l) => ui.quality.add(new Option(l.label, String(l.value))));
+    ui.quality.value = '-1';
+  }
+
+  function chooseQuality(value) {
+    const i = Number(value);
+    if (state.engine === 'hls.js' && state.hls) {
+      // currentLevel switches now, at the same position; -1 is automatic
+      state.hls.currentLevel = i;
+      if (i === -1) state.hls.nextLevel = -1;
+      say(i === -1 ? 'Quality: automatic' : `Quality: ${state.levelLabels[i]}`);
+    } else if (state.engine === 'native') {
+      const q = i === -1 ? null : state.stream.qualities[i];
+      const at = video.currentTime, playing = !video.paused;
+      video.src = q ? q.url : state.stream.stream_url;
+      video.addEventListener('loadedmetadata', () => {
+        video.currentTime = at;
+        if (playing) video.play().catch(() => {});
+      }, { once: true });
+      if (i !== -1) {
+        state.level = i;
+        state.session.quality_changes++;
+      }
+    }
+  }
+
+  // ---- the storyboard over the seek bar ----
+
+  async function loadStoryboard(base) {
+    try {
+      const r = await fetch(base + 'storyboard.vtt');
+      if (!r.ok) return;
+      const text = await r.text();
+      const time = (t) => t.split(':').reduce((acc, x) => acc * 60 + parseFloat(x), 0);
+      for (const block of text.split(/\r?\n\r?\n/)) {
+        const m = block.match(/([\d:.]+)\s+-->\s+([\d:.]+)[^\n]*\n([^\n#]+)#xywh=(\d+),(\d+),(\d+),(\d+)/);
+        if (!m) continue;
+        state.storyboard.push({ start: time(m[1]), end: time(m[2]), image: new URL(m[3].trim(), base + 'x').href,
+          x: +m[4], y: +m[5], w: +m[6], h: +m[7] });
+      }
+    } catch (e) { /* no thumbnails: the seek bar still works */ }
+  }
+
+  function showPreview(t, clientX) {
+    const cue = state.storyboard.find((c) => t >= c.start && t < c.end) || state.storyboard[state.storyboard.length - 1];
+    const rect = ui.seek.getBoundingClientRect();
+    ui.previewTime.textContent = clock(t);
+    if (cue) {
+      ui.previewImage.style.width = cue.w + 'px';
+      ui.previewImage.style.height = cue.h + 'px';
+      ui.previewImage.style.backgroundImage = `url("${cue.image}")`;
+      ui.previewImage.style.backgroundPosition = `-${cue.x}px -${cue.y}px`;
+    }
+    const half = (cue ? cue.w : 60) / 2 + 4;
+    const x = Math.min(Math.max(clientX - rect.left, half), rect.width - half) + (rect.left - ui.seek.parentElement.getBoundingClientRect().left);
+    ui.preview.style.left = x + 'px';
+    ui.preview.hidden = false;
+  }
+
+  ui.seek.addEventListener('pointermove', (e) => {
+    const rect = ui.seek.getBoundingClientRect();
+    const t = ((e.clientX - rect.left) / rect.width) * (Number(ui.seek.max) || 0);
+    showPreview(Math.max(0, t), e.clientX);
+  });
+  ui.seek.addEventListener('pointerleave', () => { ui.preview.hidden = true; });
+  ui.seek.addEventListener('blur', () => { ui.preview.hidden = true; });
+  ui.seek.addEventListener('input', () => {
+    const rect = ui.seek.getBoundingClientRect();
+    const t = Number(ui.seek.value);
+    showPreview(t, rect.left + (t / (Number(ui.seek.max) || 1)) * rect.width);
+    video.currentTime = t;
+  });
+  ui.seek.addEventListener('change', () => { ui.preview.hidden = true; });
+
+  // ---- chapters ----
+
+  function showChapters(chapters) {
+    ui.chapters.replaceChildren();
+    ui.chapters.parentElement.hidden = !chapters.length;
+    chapters.forEach((c) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.start = c.start;
+      const at = document.createElement('span');
+      at.className = 'at';
+      at.textContent = clock(c.start);
+      const title = document.createElement('span');
+      title.textContent = c.title;
+      b.append(at, title);
+      b.setAttribute('aria-label', `${c.title}, at ${clock(c.start)}`);
+      b.addEventListener('click', () => {
+        video.currentTime = c.start;
+        video.play().catch(() => {});
+      });
+      li.append(b);
+      ui.chapters.append(li);
+    });
+  }
+
+  function markChapter() {
+    let current = null;
+    ui.chapters.querySelectorAll('button').forEach((b) => {
+      if (video.currentTime + 0.05 >= Number(b.dataset.start)) current = b;
+      b.removeAttribute('aria-current');
+    });
+    if (current) current.setAttribute('aria-current', 'true');
+  }
+
+  // ---- controls ----
+
+  function togglePlay() {
+    if (video.paused || video.ended) {
+      state.playRequestedAt = state.playRequestedAt ?? performance.now();
+      video.play().catch((e) => say(e.name === 'NotAllowedError' ? 'Press play to start.' : e.message));
+    } else {
+      video.pause();
+    }
+  }
+
+  function seekBy(s) {
+    video.currentTime = Math.max(0, Math.min((video.duration || 0) - 0.1, video.currentTime + s));
+  }
+
+  function toggleFullscreen() {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else ui.player.requestFullscreen().catch(() => {});
+  }
+
+  ui.play.addEventListener('click', togglePlay);
+  ui.back.addEventListener('click', () => seekBy(-JUMP_S));
+  ui.forward.addEventListener('click', () => seekBy(JUMP_S));
+  ui.mute.addEventListener('click', () => { video.muted = !video.muted; });
+  ui.fullscreen.addEventListener('click', toggleFullscreen);
+  ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
+  video.addEventListener('click', togglePlay);
+  document.addEventListener('fullscreenchange', () => {
+    ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
+    ui.fullscreen.setAttribute('aria-label', document.fullscreenElement ? 'Exit full screen' : 'Full screen');
+  });
+
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = e.target;
+    const typing = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type !== 'range');
+    const onButton = t instanceof HTMLButtonElement;
+    if (typing) return;
+    switch (e.key) {
+      case ' ': case 'k':
+        if (onButton && e.key === ' ') return; // the button's own activation
+        e.preventDefault(); togglePlay(); break;
+      case 'ArrowLeft':
+        if (t === ui.seek) return; // the range moves itself
+        e.preventDefault(); seekBy(-SEEK_STEP_S); break;
+      case 'ArrowRight':
+        if (t === ui.seek) return;
+        e.preventDefault(); seekBy(SEEK_STEP_S); break;
+      case 'ArrowUp':
+        if (t === ui.seek) return;
+        e.preventDefault(); video.volume = Math.min(1, video.volume + 0.1); video.muted = false; break;
+      case 'ArrowDown':
+        if (t === ui.seek) return;
+        e.preventDefault(); video.volume = Math.max(0, video.volume - 0.1); break;
+      case 'f': e.preventDefault(); toggleFullscreen(); break;
+      case 'm': e.preventDefault(); video.muted = !video.muted; break;
+      default: break;
+    }
+  });
+
+  // ---- what the video element says ----
+
+  video.addEventListener('loadedmetadata', () => {
+    ui.seek.max = String(video.duration || state.meta.duration || 0);
+    updateTime();
+    if (!state.resumed && state.resumeFrom > RESUME_MIN_S && state.resumeFrom < (video.duration || Infinity) - RESUME_END_S) {
+      state.resumed = true;
+      state.resuming = true;
+      video.currentTime = state.resumeFrom;
+      say(`Resumed at ${clock(state.resumeFrom)}`);
+    }
+  });
+
+  function updateTime() {
+    const d = video.duration || (state.meta && state.meta.duration) || 0;
+    ui.time.textContent = `${clock(video.currentTime)} / ${clock(d)}`;
+    if (document.activeElement !== ui.seek) ui.seek.value = String(video.currentTime);
+    ui.seek.setAttribute('aria-valuetext', `${clock(video.currentTime)} of ${clock(d)}`);
+  }
+
+  video.addEventListener('timeupdate', () => { tick(); updateTime(); markChapter(); });
+  video.addEventListener('playing', () => {
+    if (state.firstFrameAt === null) {
+      state.firstFrameAt = performance.now();
+      const from = state.playRequestedAt ?? 0;
+      state.session.load_time_ms = Math.round(state.firstFrameAt - from);
+      state.session.started = true;
+      overlay('');
+      sendSession();
+    }
+    if (bufferingSince !== null) {
+      state.session.buffering_time_ms += Math.round(performance.now() - bufferingSince);
+      bufferingSince = null;
+    }
+    lastTick = performance.now();
+    startHeartbeat();
+  });
+  video.addEventListener('waiting', () => {
+    // a stall after the start, not the wait for the first frame or a seek
+    if (state.firstFrameAt !== null && !video.seeking && bufferingSince === null) {
+      bufferingSince = performance.now();
+      state.session.buffering_events++;
+    }
+  });
+  video.addEventListener('seeking', () => {
+    if (state.resuming) state.resuming = false;
+    else if (state.firstFrameAt !== null) state.session.seeks++;
+    if (bufferingSince !== null) bufferingSince = null; // time spent seeking is not a stall
+  });
+  video.addEventListener('play', () => {
+    ui.play.setAttribute('aria-pressed', 'true');
+    ui.play.setAttribute('aria-label', 'Pause');
+  });
+  video.addEventListener('pause', () => {
+    ui.play.setAttribute('aria-pressed', 'false');
+    ui.play.setAttribute('aria-label', 'Play');
+    tick();
+    stopHeartbeat();
+    heartbeat(false);
+  });
+  video.addEventListener('ended', () => { tick(); heartbeat(false); });
+  video.addEventListener('volumechange', () => {
+    ui.mute.setAttribute('aria-pressed', String(video.muted));
+    ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
+  });
+  video.addEventListener('error', () => {
+    if (state.engine === 'native') playbackError('The video cannot be played.', `video:${video.error && video.error.code}`);
+  });
+
+  // leaving: the last word, by beacon
+  addEventListener('pagehide', () => { tick(); heartbeat(true); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') { tick(); heartbeat(true); }
+  });
+
+  // ---- start ----
+
+  async function loadHls() {
+    if (window.Hls || !window.MediaSource) return;
+    await new Promise((resolve) => {
+      const s = document.createElement('script');
+      s.src = root.dataset.hls || '/lib/hls.js/hls.min.js';
+      s.onload = resolve;
+      s.onerror = resolve; // then the browser's own HLS, if it has one
+      document.head.append(s);
+    });
+  }
+
+  async function start() {
+    if (!videoKey) {
+      ui.title.textContent = 'No lesson chosen';
+      overlay('Open this page with ?v= and a video id.');
+      return;
+    }
+    state.playRequestedAt = performance.now();
+    try {
+      const [meta, stream] = await Promise.all([
+        getJSON(`/videos/${encodeURIComponent(videoKey)}`),
+        getJSON(`/videos/${encodeURIComponent(videoKey)}/stream`),
+        loadHls(),
+      ]);
+      state.meta = meta;
+      state.stream = stream;
+    } catch (e) {
+      ui.title.textContent = e.status === 404 ? 'Lesson not found' : 'Lesson unavailable';
+      playbackError(e.status === 404 ? 'There is no such lesson.' : 'The lesson cannot be loaded now. Try again later.',
+        `api:${e.status || 'network'}`);
+      return;
+    }
+    const m = state.meta;
+    document.title = m.title;
+    ui.title.textContent = m.title;
+    ui.description.textContent = m.description || '';
+    showChapters(m.chapters || []);
+    // the resume position (the rules reset it to the start once a lesson is finished)
+    if (m.progress) state.resumeFrom = Number(m.progress.position) || 0;
+    const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
+    // the poster beside the package, under the same signature; not while
+    // autoplay fetches the first segments, which need the bandwidth more
+    const poster = m.thumbnail_url && /\/poster\.jpg$/.test(m.thumbnail_url) ? base + 'poster.jpg' : m.thumbnail_url;
+    if (poster && params.get('autoplay') === '0') video.poster = poster;
+    state.poster = poster;
+    loadStoryboard(base);
+    attach(state.stream.stream_url);
+    if (params.get('autoplay') !== '0') {
+      video.muted = params.get('muted') === '1' || video.muted;
+      video.play().catch(() => {
+        // autoplay with sound is often refused: wait for the viewer, and
+        // count the startup time from their press
+        state.playRequestedAt = null;
+        if (state.poster) video.poster = state.poster;
+        say('Press play to start.');
+      });
+    }
+  }
+
+  start();
+})();
