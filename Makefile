@@ -33,7 +33,7 @@ else
 BUILD   := build/default
 endif
 
-PROGRAMS := vs vs-cgi vs-db vs-ingest vs-encode vs-package vs-progress vs-publish vs-report vs-sign
+PROGRAMS := vs vs-cgi vs-db vs-ingest vs-encode vs-package vs-progress vs-publish vs-queue vs-report vs-sign
 LIB_SRC  := $(wildcard libvs/*.c)
 LIB_OBJ  := $(patsubst libvs/%.c,$(BUILD)/libvs/%.o,$(LIB_SRC)) $(BUILD)/libvs/migrations.o
 LIB      := $(BUILD)/libvs.a

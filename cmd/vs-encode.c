@@ -14,6 +14,7 @@
 #include "log.h"
 #include "opt.h"
 #include "record.h"
+#include "store.h"
 #include "video.h"
 
 enum {
@@ -115,6 +116,9 @@ static int encode_one(json_t *rec, void *ctx)
 	if (r->plan)
 		return plan_one(rec, r);
 	r->current = vs_json_str(rec, "id");
+	/* a source kept in a store (vs-ingest --store) comes down first */
+	if ((ret = vs_store_fetch_source(rec, r->eo.media_root)) < 0)
+		return ret;
 	ret = vs_encode(rec, &r->eo, &reused);
 	if (ret == 0 && reused)
 		vs_log_info("%s is already encoded with these settings (--force encodes again)",

@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "opt.h"
+#include "store.h"
 #include "record.h"
 
 enum {
@@ -19,6 +20,7 @@ enum {
 	OPT_SLUG,
 	OPT_MEDIA_ROOT,
 	OPT_MAX_SIZE,
+	OPT_STORE,
 };
 
 static const struct vs_option options[] = {
@@ -29,6 +31,7 @@ static const struct vs_option options[] = {
 	{OPT_SLUG, 0, "slug", "SLUG", "URL name, unique (default: from the title)"},
 	{OPT_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or ./vs-media)"},
 	{OPT_MAX_SIZE, 0, "max-size", "BYTES", "largest download accepted (default: 20 GiB)"},
+	{OPT_STORE, 0, "store", "URL", "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"},
 	{0},
 };
 
@@ -40,20 +43,29 @@ static const struct vs_command cmd = {
 	.common = VS_COMMON_DATABASE,
 };
 
+struct run {
+	struct vs_ingest_opts io;
+	const char *store; /* s3://bucket/prefix, or NULL */
+};
+
 static int ingest_one(json_t *rec, void *ctx)
 {
+	struct run *r = ctx;
 	bool existing = false;
-	int ret = vs_ingest(rec, ctx, &existing);
+	int ret = vs_ingest(rec, &r->io, &existing);
 
 	if (ret == 0 && existing)
 		vs_log_info("'%s' is already ingested as %s",
 		            vs_json_str(rec, "source.original_filename"), vs_json_str(rec, "id"));
+	if (ret == 0 && r->store)
+		ret = vs_store_put_source(r->store, rec, r->io.db);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	struct vs_ingest_opts io = {.fetch = VS_FETCH_OPTS_INIT};
+	struct run run = {.io = {.fetch = VS_FETCH_OPTS_INIT}, .store = getenv("VS_SOURCE_STORE")};
+	struct vs_ingest_opts *io = &run.io;
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
 	const char *arg, *media_root = NULL, *url;
 	int c, status = VS_EXIT_OK, ret = 0;
@@ -62,14 +74,15 @@ int main(int argc, char **argv)
 	vs_log_init(argv[0]);
 	while ((c = vs_opt_next(&opt, &arg)) > 0) {
 		switch (c) {
-		case OPT_TITLE: io.title = arg; break;
-		case OPT_DESCRIPTION: io.description = arg; break;
-		case OPT_TAGS: io.tags = arg; break;
-		case OPT_CATEGORY: io.category = arg; break;
-		case OPT_SLUG: io.slug = arg; break;
+		case OPT_TITLE: io->title = arg; break;
+		case OPT_DESCRIPTION: io->description = arg; break;
+		case OPT_TAGS: io->tags = arg; break;
+		case OPT_CATEGORY: io->category = arg; break;
+		case OPT_SLUG: io->slug = arg; break;
 		case OPT_MEDIA_ROOT: media_root = arg; break;
+		case OPT_STORE: run.store = arg; break;
 		case OPT_MAX_SIZE:
-			if (vs_opt_long(&cmd, "max-size", arg, 1, INT64_MAX, &io.fetch.max_bytes) < 0)
+			if (vs_opt_long(&cmd, "max-size", arg, 1, INT64_MAX, &io->fetch.max_bytes) < 0)
 				return VS_EXIT_USAGE;
 			break;
 		}
@@ -77,22 +90,26 @@ int main(int argc, char **argv)
 	if (c < 0)
 		return vs_opt_exit(c);
 	vs_opt_release(&opt);
-	if (io.slug && argc - opt.optind > 1)
+	if (io->slug && argc - opt.optind > 1)
 		return vs_usage_error(&cmd, "--slug names one video: give one input");
-	if (io.slug && !vs_is_slug(io.slug))
+	if (io->slug && !vs_is_slug(io->slug))
 		return vs_usage_error(&cmd, "--slug '%s' is not valid: use lower-case letters, "
-		                      "digits and single dashes", io.slug);
-	io.media_root = vs_media_root(media_root);
+		                      "digits and single dashes", io->slug);
+	io->media_root = vs_media_root(media_root);
+	if (run.store && !*run.store)
+		run.store = NULL;
+	if (run.store && strncmp(run.store, "s3://", 5))
+		return vs_usage_error(&cmd, "--store: '%s' is not an s3://bucket/prefix", run.store);
 
 	url = vs_db_url(opt.common.database);
 	if (url && (ret = vs_db_connect(url, &db)) < 0) {
 		vs_log_error("%s", vs_error_message());
 		return vs_exit_for(ret);
 	}
-	io.db = db;
+	io->db = db;
 
 	if (opt.optind == argc) {
-		ret = vs_record_loop(stdin, "stdin", ingest_one, &io, &status);
+		ret = vs_record_loop(stdin, "stdin", ingest_one, &run, &status);
 	} else {
 		for (int i = opt.optind; i < argc && ret == 0; i++) {
 			json_t *rec = json_object();
@@ -100,7 +117,7 @@ int main(int argc, char **argv)
 
 			if (src) {
 				json_object_set_new(rec, "source", src);
-				ret = vs_record_process(rec, ingest_one, &io, &status);
+				ret = vs_record_process(rec, ingest_one, &run, &status);
 			} else {
 				/* JSON strings must be UTF-8; so must the names we keep. */
 				vs_log_error("cannot ingest '%s': the name is not valid UTF-8", argv[i]);

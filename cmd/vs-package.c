@@ -24,6 +24,7 @@ enum {
 	OPT_KEY_URI,
 	OPT_CHECK,
 	OPT_MEDIA_ROOT,
+	OPT_FORCE,
 };
 
 static const struct vs_option options[] = {
@@ -36,6 +37,7 @@ static const struct vs_option options[] = {
 	{OPT_KEY_URI, 0, "key-uri", "URI", "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"},
 	{OPT_CHECK, 0, "check", "PATH", "validate the HLS package at PATH (a directory or playlist)"},
 	{OPT_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or ./vs-media)"},
+	{OPT_FORCE, 'f', "force", NULL, "package again even when a finished package of the same inputs exists"},
 	{0},
 };
 
@@ -55,11 +57,16 @@ struct run {
 static int package_one(json_t *rec, void *ctx)
 {
 	struct run *r = ctx;
+	bool reused = false;
 	int ret;
 
 	if (r->po.out && r->packaged > 0)
 		return vs_fail(VS_ERR, VS_E_INVALID, "--out names one package: this is a second record");
+	r->po.reused = &reused;
 	ret = vs_package(rec, &r->po);
+	r->po.reused = NULL;
+	if (ret == 0 && reused)
+		vs_log_info("%s is already packaged from these inputs (--force packages again)", vs_json_str(rec, "id"));
 	r->packaged += ret == 0;
 	return ret;
 }
@@ -96,6 +103,7 @@ int main(int argc, char **argv)
 		case OPT_KEY_URI: po.key_uri = arg; break;
 		case OPT_CHECK: check = arg; break;
 		case OPT_MEDIA_ROOT: media_root = arg; break;
+		case OPT_FORCE: po.force = true; break;
 		}
 	}
 	if (c < 0)

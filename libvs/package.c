@@ -11,6 +11,7 @@
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
+#include "hash.h"
 #include "hls.h"
 #include "log.h"
 #include "package.h"
@@ -686,14 +687,80 @@ out:
 	return ret;
 }
 
+/* A file's path, size and modification time, into h. */
+static void hash_file(struct vs_sha256 *h, const char *path)
+{
+	struct stat sb;
+	char line[96];
+
+	if (!path || stat(path, &sb) != 0)
+		return;
+	snprintf(line, sizeof(line), "|%lld|%lld.%09ld|", (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+	         sb.st_mtim.tv_nsec);
+	vs_sha256_update(h, path, strlen(path));
+	vs_sha256_update(h, line, strlen(line));
+}
+
+/* What a package is made of: the options, the renditions (their records
+ * and files), the pictures and the chapters. Equal keys, equal packages. */
+static int package_key(const json_t *rec, const struct vs_package_opts *o, const char *final, char out[65])
+{
+	static const char *const files[] = {"thumbnails.storyboard", "thumbnails.storyboard_vtt", "thumbnails.poster"};
+	struct vs_sha256 *h = vs_sha256_new();
+	char opts[512], *text;
+	json_t *r;
+	size_t i;
+
+	if (!h)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	snprintf(opts, sizeof(opts), "vs-package 1|%s|%.6f|%d|%d|%d|%d|%s|", final, o->segment_s, o->ts,
+	         o->audio_group, o->dash, o->encrypt, o->key_uri ? o->key_uri : "");
+	vs_sha256_update(h, opts, strlen(opts));
+	json_array_foreach(json_object_get(rec, "renditions"), i, r) {
+		if ((text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS)))
+			vs_sha256_update(h, text, strlen(text));
+		free(text);
+		hash_file(h, vs_json_str(r, "path"));
+	}
+	for (size_t k = 0; k < VS_ARRAY_SIZE(files); k++)
+		hash_file(h, vs_json_str(rec, files[k]));
+	if ((text = json_dumps(json_object_get(rec, "chapters"), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)))
+		vs_sha256_update(h, text, strlen(text));
+	free(text);
+	vs_sha256_final(h, out);
+	vs_sha256_free(h);
+	return 0;
+}
+
+/* MEDIA_ROOT/<id>/package-finished.json: the key and the "package"
+ * section of the last package made for the video (malloced path). */
+static char *finished_path(const char *root, const char *id)
+{
+	return join3(root, id, "package-finished.json");
+}
+
+/* The finished package for key, or NULL (new reference). */
+static json_t *read_finished(const char *marker, const char *key, const char *final)
+{
+	json_t *m = json_load_file(marker, 0, NULL), *pkg = NULL;
+	char *master = vs_path_join(final, "master.m3u8");
+
+	if (m && vs_json_str(m, "key") && !strcmp(vs_json_str(m, "key"), key) && master && vs_is_file(master))
+		pkg = json_incref(json_object_get(m, "package"));
+	json_decref(m);
+	free(master);
+	return json_is_object(pkg) ? pkg : (json_decref(pkg), NULL);
+}
+
 int vs_package(json_t *rec, const struct vs_package_opts *o)
 {
 	const char *id = vs_json_str(rec, "id");
-	json_t *renditions = json_object_get(rec, "renditions"), *r, *pkg, *variants;
+	json_t *renditions = json_object_get(rec, "renditions"), *r, *pkg = NULL, *variants;
 	struct track_out *tracks = NULL, audio = {0};
 	struct vs_hls_variant *vars = NULL;
 	struct key key = {0};
 	char *root = NULL, *final = NULL, *tmp = NULL, *key_uri = NULL, *master = NULL, *parent = NULL;
+	char *marker = NULL, pkg_key[65];
 	int n = (int)json_array_size(renditions), version = 3, ret = 0;
 	bool have_audio = false;
 	double gop = 0, duration = 0;
@@ -726,6 +793,14 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 		final = vs_abspath(o->out);
 	else
 		final = root ? join3(root, id, "hls") : NULL;
+	if (final && root && (marker = finished_path(root, id)) && package_key(rec, o, final, pkg_key) == 0 &&
+	    !o->force && (pkg = read_finished(marker, pkg_key, final))) {
+		/* made already from these very inputs: its steps are not redone */
+		json_object_set_new(rec, "package", pkg);
+		if (o->reused)
+			*o->reused = true;
+		goto out;
+	}
 	parent = final ? strdup(final) : NULL;
 	if (parent && strrchr(parent, '/'))
 		*strrchr(parent, '/') = '\0';
@@ -863,6 +938,16 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 	json_object_set_new(pkg, "encryption", key.on ? json_pack("{s:s,s:s}", "method", "AES-128", "key_uri", key_uri) : json_null());
 	json_object_set_new(pkg, "duration", json_real(round(duration * 1000) / 1000));
 	json_object_set_new(rec, "package", pkg);
+	if (marker) {
+		json_t *m = json_pack("{s:s,s:s,s:O}", "key", pkg_key, "dir", final, "package", pkg);
+		char *text = json_dumps(m, JSON_COMPACT);
+
+		/* a package that cannot be remembered is still a package */
+		if (!text || vs_write_file_atomic(marker, text, strlen(text)) < 0)
+			vs_error_clear();
+		free(text);
+		json_decref(m);
+	}
 out:
 	if (tmp)
 		vs_remove_tree(tmp);
@@ -881,5 +966,6 @@ out:
 	free(tmp);
 	free(final);
 	free(root);
+	free(marker);
 	return ret;
 }

@@ -23,7 +23,9 @@
  *     chapters.vtt, storyboard.jpg, storyboard.vtt, poster.jpg
  *
  * The package is built in a temporary directory beside it and renamed into
- * place whole. With AES-128 the key lives in MEDIA_ROOT/<id>/keys/, never in
+ * place whole. MEDIA_ROOT/<id>/package-finished.json remembers what it was
+ * made of (options, and the inputs' paths, sizes and times): packaging the
+ * same inputs the same way again reuses it, unless forced. With AES-128 the key lives in MEDIA_ROOT/<id>/keys/, never in
  * the package.
  */
 
@@ -40,6 +42,8 @@ struct vs_package_opts {
 	bool dash;                /* also write manifest.mpd (fMP4 only) */
 	bool encrypt;             /* AES-128 */
 	const char *key_uri;      /* NULL: VS_KEY_ENDPOINT for the video */
+	bool force;               /* package again even when a finished one exists */
+	bool *reused;             /* set when the finished package was reused */
 };
 
 #define VS_PACKAGE_OPTS_INIT {.segment_s = VS_SEGMENT_SECONDS_DEFAULT}

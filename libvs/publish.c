@@ -116,24 +116,6 @@ static int by_rank(const void *a, const void *b)
 	return r ? r : strcmp(x, y);
 }
 
-/* s3://bucket/prefix → bucket, prefix ("" or "a/b/"), both malloced. */
-static int target_s3(const char *target, char **bucket, char **prefix)
-{
-	const char *b = target + 5, *slash = strchr(b, '/');
-	size_t bl = slash ? (size_t)(slash - b) : strlen(b);
-	const char *p = slash ? slash + 1 : "";
-	size_t pl = strlen(p);
-
-	while (pl > 0 && p[pl - 1] == '/')
-		pl--;
-	if (bl == 0)
-		return vs_fail(VS_ERR, VS_E_USAGE, "target '%s' names no bucket", target);
-	*bucket = strndup(b, bl);
-	if (asprintf(prefix, "%.*s%s", (int)pl, p, pl ? "/" : "") < 0)
-		*prefix = NULL;
-	return *bucket && *prefix ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-}
-
 static bool is_s3(const char *target)
 {
 	return target && !strncmp(target, "s3://", 5);
@@ -256,7 +238,7 @@ static int publish_s3(const struct vs_publish_opts *o, const char *id, const cha
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = target_s3(o->target, &bucket, &prefix)) < 0 || (ret = vs_s3_open(&s3)) < 0)
+	if ((ret = vs_s3_parse_url(o->target, &bucket, &prefix)) < 0 || (ret = vs_s3_open(&s3)) < 0)
 		goto out;
 	if (o->multipart_threshold > 0)
 		vs_s3_set_multipart_threshold(s3, o->multipart_threshold);
@@ -466,7 +448,7 @@ int vs_publish_delete(PGconn *db, const char *target, const char *id)
 		struct vs_s3 *s3 = NULL;
 		int count = 0;
 
-		ret = target_s3(target, &bucket, &prefix);
+		ret = vs_s3_parse_url(target, &bucket, &prefix);
 		if (ret == 0 && asprintf(&vprefix, "%s%s/", prefix, id) < 0)
 			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		if (ret == 0)

@@ -360,6 +360,76 @@ static int run(struct vs_s3 *s, struct req *r, const char *method, const char *u
 	return ret;
 }
 
+int vs_s3_parse_url(const char *url, char **bucket, char **prefix)
+{
+	const char *b, *slash, *p;
+	size_t bl, pl;
+
+	*bucket = *prefix = NULL;
+	if (!url || strncmp(url, "s3://", 5))
+		return vs_fail(VS_ERR, VS_E_USAGE, "'%s' is not an s3:// URL", url ? url : "");
+	b = url + 5;
+	slash = strchr(b, '/');
+	bl = slash ? (size_t)(slash - b) : strlen(b);
+	p = slash ? slash + 1 : "";
+	pl = strlen(p);
+	while (pl > 0 && p[pl - 1] == '/')
+		pl--;
+	if (bl == 0)
+		return vs_fail(VS_ERR, VS_E_USAGE, "'%s' names no bucket", url);
+	*bucket = strndup(b, bl);
+	if (asprintf(prefix, "%.*s%s", (int)pl, p, pl ? "/" : "") < 0)
+		*prefix = NULL;
+	return *bucket && *prefix ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+}
+
+static size_t to_file(char *p, size_t sz, size_t n, void *u)
+{
+	return fwrite(p, sz, n, u);
+}
+
+int vs_s3_download(struct vs_s3 *s, const char *bucket, const char *key, const char *path)
+{
+	char *url = vs_s3_url(s, bucket, key), *tmp = NULL;
+	struct req r = {0};
+	FILE *f = NULL;
+	int ret = VS_ERR;
+
+	if (!url || asprintf(&tmp, "%s.download-%ld", path, (long)getpid()) < 0) {
+		free(url);
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	for (int attempt = 0; attempt <= VS_S3_RETRIES; attempt++) {
+		if (attempt > 0)
+			usleep((useconds_t)VS_S3_BACKOFF_MS * 1000u << (attempt - 1));
+		if (f)
+			fclose(f);
+		if (!(f = fopen(tmp, "wb"))) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
+			break;
+		}
+		req_release(&r);
+		if ((ret = req_init(s, &r, "GET", url, NULL, 0, 0, NULL, NULL)) < 0)
+			break;
+		/* the body to the file; an error's body is short and unread */
+		curl_easy_setopt(r.c, CURLOPT_WRITEFUNCTION, to_file);
+		curl_easy_setopt(r.c, CURLOPT_WRITEDATA, f);
+		ret = outcome(&r, curl_easy_perform(r.c), key);
+		if (ret != VS_ETEMP)
+			break;
+	}
+	if (f && fclose(f) != 0 && ret == 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", tmp, strerror(errno));
+	if (ret == 0 && rename(tmp, path) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename '%s': %s", tmp, strerror(errno));
+	if (ret < 0)
+		unlink(tmp);
+	req_release(&r);
+	free(tmp);
+	free(url);
+	return ret;
+}
+
 int vs_s3_head(struct vs_s3 *s, const char *bucket, const char *key, bool *exists, long long *size,
                char *etag, size_t etag_n, char *ctype, size_t ctype_n)
 {

@@ -51,6 +51,13 @@ struct vs_s3_object {
 int vs_s3_upload(struct vs_s3 *s3, const char *bucket, struct vs_s3_object *objs, const int *stage,
                  int n);
 
+/* s3://bucket/prefix → bucket, and prefix "" or "a/b/" (both malloced). */
+int vs_s3_parse_url(const char *url, char **bucket, char **prefix);
+
+/* GET bucket/key into the file path (written under a temporary name and
+ * renamed), with the retries of uploads. */
+int vs_s3_download(struct vs_s3 *s3, const char *bucket, const char *key, const char *path);
+
 /* HEAD: *exists, *size, content type into ctype. */
 int vs_s3_head(struct vs_s3 *s3, const char *bucket, const char *key, bool *exists, long long *size,
                char *etag, size_t etag_n, char *ctype, size_t ctype_n);

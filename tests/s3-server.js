@@ -1,5 +1,5 @@
 // An S3-compatible server for the tests: @20minutes/s3rver, which checks
-// Signature V4, on 127.0.0.1. Usage: node tests/s3-server.js PORT DIR BUCKET KEY SECRET
+// Signature V4, on 127.0.0.1. Usage: node tests/s3-server.js PORT DIR BUCKET[,BUCKET…] KEY SECRET
 // Prints "ready" when it listens; stops on SIGTERM.
 'use strict';
 const S3rver = require('@20minutes/s3rver');
@@ -9,7 +9,7 @@ const [port, dir, bucket, key, secret] = process.argv.slice(2);
 DUMMY_ACCOUNT.createKeyPair(key, secret);
 const server = new S3rver({
 	address: '127.0.0.1', port: Number(port), directory: dir, silent: true,
-	configureBuckets: [{ name: bucket }],
+	configureBuckets: bucket.split(',').map((name) => ({ name })),
 });
 server.run((err) => {
 	if (err) { console.error(err); process.exit(1); }

@@ -352,3 +352,27 @@ CONF
 	[ "$(jq -r '.fatal // "none"' played.json | sort -u)" = "none" ]
 	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq 5 ]
 }
+
+@test "vs-package reuses a finished package of the same inputs; --force packages again" {
+	package --out pkg --segment-seconds 2
+	[ "$status" -eq 0 ]
+	before=$(stat -c %Y.%s pkg/master.m3u8)
+	first_record=$(jq -c .package out.json)
+	sleep 1.1
+	package --out pkg --segment-seconds 2 --verbose
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"already packaged from these inputs"* ]]
+	[ "$(stat -c %Y.%s pkg/master.m3u8)" = "$before" ]
+	[ "$(jq -c .package out.json)" = "$first_record" ]
+	# other options: packaged again
+	package --out pkg --segment-seconds 4
+	[ "$(stat -c %Y.%s pkg/master.m3u8)" != "$before" ]
+	before=$(stat -c %Y.%s pkg/master.m3u8)
+	sleep 1.1
+	package --out pkg --segment-seconds 4 --force
+	[ "$(stat -c %Y.%s pkg/master.m3u8)" != "$before" ]
+	# a package that went missing is made again
+	rm pkg/master.m3u8
+	package --out pkg --segment-seconds 4
+	[ -f pkg/master.m3u8 ]
+}

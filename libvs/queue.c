@@ -1,0 +1,232 @@
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "db.h"
+#include "error.h"
+#include "queue.h"
+#include "record.h"
+#include "video.h"
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+char *vs_queue_owner_new(void)
+{
+	char host[256] = "host", *owner = NULL;
+	unsigned char r[6];
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		memset(r, 0, sizeof(r));
+	if (asprintf(&owner, "%.64s:%ld:%02x%02x%02x%02x%02x%02x", host, (long)getpid(), r[0], r[1], r[2], r[3], r[4],
+	             r[5]) < 0)
+		return NULL;
+	return owner;
+}
+
+/* Videos ingested and not published join the queue; a finished or failed
+ * job whose video is back to 'processing' (ingested again) starts over. */
+static const char q_enqueue[] =
+	"INSERT INTO video_jobs (video_id) SELECT id FROM videos WHERE upload_status = 'processing'"
+	" ON CONFLICT (video_id) DO UPDATE SET state = 'pending', attempts = 0, last_error = NULL,"
+	" next_attempt_at = now(), finished_at = NULL, updated_at = now()"
+	" WHERE video_jobs.state <> 'pending'";
+
+/* Jobs whose last attempt's worker stopped (the lease expired): failed. */
+static const char q_give_up[] =
+	"WITH j AS (UPDATE video_jobs SET state = 'failed', finished_at = now(), updated_at = now(),"
+	"   last_error = CASE WHEN lease_owner IS NOT NULL"
+	"     THEN 'the worker stopped before finishing: its lease expired' ELSE last_error END,"
+	"   lease_owner = NULL, lease_expires_at = NULL"
+	"   WHERE state = 'pending' AND attempts >= $1::int"
+	"   AND (lease_expires_at IS NULL OR lease_expires_at <= now())"
+	"   RETURNING video_id, last_error, attempts),"
+	" v AS (UPDATE videos SET upload_status = 'failed', error = j.last_error, updated_at = now()"
+	"   FROM j WHERE videos.id = j.video_id RETURNING videos.id)"
+	" SELECT video_id, coalesce(last_error, 'failed'), attempts FROM j";
+
+static const char q_claim[] =
+	"WITH pick AS (SELECT video_id FROM video_jobs"
+	"   WHERE state = 'pending' AND next_attempt_at <= now()"
+	"   AND (lease_expires_at IS NULL OR lease_expires_at <= now())"
+	"   ORDER BY next_attempt_at, created_at, video_id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+	" UPDATE video_jobs j SET attempts = j.attempts + 1,"
+	"   last_error = CASE WHEN j.lease_owner IS NOT NULL"
+	"     THEN 'the worker stopped before finishing: its lease expired' ELSE j.last_error END,"
+	"   lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::float8),"
+	"   claimed_at = now(), updated_at = now()"
+	" FROM pick WHERE j.video_id = pick.video_id"
+	" RETURNING j.video_id, j.attempts, " TS("j.lease_expires_at");
+
+int vs_queue_claim(PGconn *db, const struct vs_queue_opts *o, int limit, json_t *claimed, json_t *gave_up)
+{
+	char n[16], lease[32], max[16];
+	PGresult *r = NULL;
+	int ret;
+
+	snprintf(n, sizeof(n), "%d", limit);
+	snprintf(lease, sizeof(lease), "%.3f", o->lease_s);
+	snprintf(max, sizeof(max), "%d", o->max_attempts);
+	if ((ret = vs_db_run(db, q_enqueue)) < 0)
+		return ret;
+	{
+		const char *p[] = {max};
+
+		if ((ret = vs_db_exec(db, &r, q_give_up, 1, p)) < 0)
+			return ret;
+	}
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *rec = NULL;
+		const char *id = PQgetvalue(r, i, 0);
+
+		if (vs_video_find(db, VS_VIDEO_BY_ID, id, &rec, NULL) < 0 || !rec) {
+			vs_error_clear();
+			rec = json_pack("{s:s}", "id", id);
+		}
+		vs_record_set_error(rec, "gave_up", PQgetvalue(r, i, 1));
+		json_object_set_new(rec, "job", json_pack("{s:s,s:i}", "state", "failed", "attempt", atoi(PQgetvalue(r, i, 2))));
+		json_array_append_new(gave_up, rec);
+	}
+	PQclear(r);
+	{
+		const char *p[] = {n, o->owner, lease};
+
+		if ((ret = vs_db_exec(db, &r, q_claim, 3, p)) < 0)
+			return ret;
+	}
+	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
+		json_t *rec = NULL;
+
+		ret = vs_video_find(db, VS_VIDEO_BY_ID, PQgetvalue(r, i, 0), &rec, NULL);
+		if (ret == 0 && !rec)
+			rec = json_pack("{s:s}", "id", PQgetvalue(r, i, 0)); /* deleted meanwhile: it fails downstream */
+		if (ret == 0) {
+			json_object_set_new(rec, "job", json_pack("{s:s,s:i,s:s}", "owner", o->owner, "attempt",
+			                                          atoi(PQgetvalue(r, i, 1)), "lease_expires_at",
+			                                          PQgetvalue(r, i, 2)));
+			json_array_append_new(claimed, rec);
+		}
+	}
+	PQclear(r);
+	return ret;
+}
+
+int vs_queue_renew(PGconn *db, const struct vs_queue_opts *o, int *held)
+{
+	char lease[32];
+	const char *p[] = {o->owner, lease};
+	PGresult *r = NULL;
+	int ret;
+
+	snprintf(lease, sizeof(lease), "%.3f", o->lease_s);
+	ret = vs_db_exec(db, &r,
+	                 "UPDATE video_jobs SET lease_expires_at = now() + make_interval(secs => $2::float8)"
+	                 " WHERE lease_owner = $1 AND state = 'pending' RETURNING video_id",
+	                 2, p);
+	*held = ret == 0 ? PQntuples(r) : 0;
+	PQclear(r);
+	return ret;
+}
+
+/* A failed attempt for the jobs of owner (and of video, if not NULL): due
+ * again after the backoff, or failed for good after the last attempt. */
+static const char q_fail[] =
+	"WITH j AS (UPDATE video_jobs SET"
+	"   state = CASE WHEN attempts >= $3::int THEN 'failed' ELSE 'pending' END,"
+	"   last_error = $4, lease_owner = NULL, lease_expires_at = NULL,"
+	"   next_attempt_at = now() + make_interval(secs => $5::float8 * 2 ^ greatest(attempts - 1, 0)),"
+	"   finished_at = CASE WHEN attempts >= $3::int THEN now() END, updated_at = now()"
+	"   WHERE lease_owner = $1 AND state = 'pending' AND ($2::uuid IS NULL OR video_id = $2::uuid)"
+	"   RETURNING video_id, state, next_attempt_at, attempts),"
+	" v AS (UPDATE videos SET upload_status = 'failed', error = $4, updated_at = now()"
+	"   FROM j WHERE videos.id = j.video_id AND j.state = 'failed' RETURNING videos.id)"
+	" SELECT video_id, state, " TS("next_attempt_at") ", attempts FROM j";
+
+static int fail(PGconn *db, const char *owner, const char *video, const struct vs_queue_opts *o, const char *why,
+                PGresult **res)
+{
+	char max[16], backoff[32];
+	const char *p[] = {owner, video, max, why, backoff};
+
+	snprintf(max, sizeof(max), "%d", o->max_attempts);
+	snprintf(backoff, sizeof(backoff), "%.3f", o->backoff_s);
+	return vs_db_exec(db, res, q_fail, 5, p);
+}
+
+int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum vs_queue_outcome *outcome)
+{
+	json_t *job = json_object_get(rec, "job");
+	const char *owner = vs_json_str(job, "owner"), *id = vs_json_str(rec, "id");
+	PGresult *r = NULL;
+	int ret;
+
+	*outcome = VS_QUEUE_NOT_MINE;
+	if (!json_is_object(job) || !owner || !id)
+		return 0;
+	if (!vs_record_failed(rec) && json_is_object(json_object_get(rec, "published"))) {
+		const char *p[] = {owner, id};
+
+		ret = vs_db_exec(db, &r,
+		                 "UPDATE video_jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL,"
+		                 " last_error = NULL, finished_at = now(), updated_at = now()"
+		                 " WHERE lease_owner = $1 AND video_id = $2::uuid AND state = 'pending' RETURNING 1",
+		                 2, p);
+		if (ret == 0 && PQntuples(r) == 1) {
+			*outcome = VS_QUEUE_DONE;
+			json_object_set_new(job, "state", json_string("done"));
+		}
+	} else {
+		char *why = NULL;
+
+		if (vs_record_failed(rec)) {
+			if (asprintf(&why, "%s: %s", vs_json_str(rec, "error.tool") ? vs_json_str(rec, "error.tool") : "vs",
+			             vs_json_str(rec, "error.message") ? vs_json_str(rec, "error.message") : "failed") < 0)
+				why = NULL;
+		} else {
+			why = strdup("the record came back unpublished: the pipeline must end with vs-publish");
+		}
+		ret = why ? fail(db, owner, id, o, why, &r) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		free(why);
+		if (ret == 0 && PQntuples(r) == 1) {
+			bool failed = !strcmp(PQgetvalue(r, 0, 1), "failed");
+
+			*outcome = failed ? VS_QUEUE_GAVE_UP : VS_QUEUE_RETRY;
+			json_object_set_new(job, "state", json_string(failed ? "failed" : "retry"));
+			if (!failed)
+				json_object_set_new(job, "next_attempt_at", json_string(PQgetvalue(r, 0, 2)));
+		}
+	}
+	PQclear(r);
+	return ret;
+}
+
+int vs_queue_release(PGconn *db, const char *owner, const struct vs_queue_opts *o, const char *why, int *count)
+{
+	PGresult *r = NULL;
+	int ret = fail(db, owner, NULL, o, why, &r);
+
+	*count = ret == 0 ? PQntuples(r) : 0;
+	PQclear(r);
+	return ret;
+}
+
+int vs_queue_status(PGconn *db, const char *state, json_t *out)
+{
+	const char *p[] = {state};
+	PGresult *r = NULL;
+	int ret = vs_db_exec(db, &r,
+	                     "SELECT json_build_object('id', j.video_id, 'slug', v.slug, 'state', j.state,"
+	                     " 'attempts', j.attempts, 'last_error', j.last_error, 'worker', j.lease_owner,"
+	                     " 'lease_expires_at', " TS("j.lease_expires_at") ","
+	                     " 'next_attempt_at', CASE WHEN j.state = 'pending' THEN " TS("j.next_attempt_at") " END,"
+	                     " 'finished_at', " TS("j.finished_at") ")::text"
+	                     " FROM video_jobs j JOIN videos v ON v.id = j.video_id"
+	                     " WHERE $1::text IS NULL OR j.state = $1 ORDER BY j.created_at, j.video_id",
+	                     1, p);
+
+	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
+		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
+	PQclear(r);
+	return ret;
+}

@@ -1,0 +1,84 @@
+#ifndef VS_QUEUE_H
+#define VS_QUEUE_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "vs.h"
+
+/*
+ * The work queue of batch encoding (video_jobs): which video needs the
+ * pipeline (vs-encode | vs-package | vs-publish), and which worker runs it.
+ *
+ *  - Work is every video ingested and not yet published (upload_status
+ *    'processing'), and every one whose run failed and is due again.
+ *  - A claim takes up to N videos that no other worker holds, with row
+ *    locks that skip what another claim is taking (FOR UPDATE SKIP LOCKED),
+ *    and gives the claimer a lease that it renews while the pipeline runs.
+ *    A worker that dies stops renewing; once its lease expires another
+ *    worker takes the video again. Each claim counts as an attempt.
+ *  - A record that comes back with "error" is a failed attempt: the video
+ *    is due again after a backoff that doubles (backoff_s, 2 backoff_s, …),
+ *    until max_attempts: then it is failed for good (videos.upload_status
+ *    'failed', the error kept) and reported. A record that comes back
+ *    published finishes the job.
+ *
+ * Records the queue hands out carry a "job" section: {"owner", "attempt",
+ * "lease_expires_at"}; the owner is the claimer's lease, so that a late
+ * answer from a worker whose lease expired changes nothing.
+ */
+
+#define VS_QUEUE_LEASE_S 600        /* a claim lasts this long unless renewed */
+#define VS_QUEUE_MAX_ATTEMPTS 3
+#define VS_QUEUE_BACKOFF_S 60.0     /* the first retry's wait, doubled after */
+
+struct vs_queue_opts {
+	const char *owner;          /* this worker's lease name (host, pid, random) */
+	double lease_s;
+	int max_attempts;
+	double backoff_s;
+};
+
+#define VS_QUEUE_OPTS_INIT {NULL, VS_QUEUE_LEASE_S, VS_QUEUE_MAX_ATTEMPTS, VS_QUEUE_BACKOFF_S}
+
+/* A lease name unique to this process: "host:pid:random" (malloced). */
+char *vs_queue_owner_new(void);
+
+/*
+ * Claims up to limit videos for o->owner. The claimed videos' records
+ * (rebuilt from the database, with "job") are appended to claimed; videos
+ * whose attempts ran out while no worker finished them (a lease that
+ * expired on the last attempt) are failed for good and appended to
+ * gave_up as error records. Returns 0, VS_ERR or VS_ETEMP.
+ */
+int vs_queue_claim(PGconn *db, const struct vs_queue_opts *o, int limit, json_t *claimed, json_t *gave_up);
+
+/* Extends the leases o->owner holds; *held gets how many it still holds. */
+int vs_queue_renew(PGconn *db, const struct vs_queue_opts *o, int *held);
+
+enum vs_queue_outcome {
+	VS_QUEUE_NOT_MINE,   /* no job, or another worker's lease: nothing changed */
+	VS_QUEUE_DONE,       /* published: finished */
+	VS_QUEUE_RETRY,      /* failed, due again later */
+	VS_QUEUE_GAVE_UP,    /* failed for the last time: the video is failed */
+};
+
+/*
+ * Records what became of rec (borrowed) at the end of the pipeline:
+ * finished if it carries "published", a failed attempt if it carries
+ * "error". rec's "job" gets "state" (and "next_attempt_at"). Returns 0 with
+ * *outcome set, VS_ERR or VS_ETEMP.
+ */
+int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum vs_queue_outcome *outcome);
+
+/*
+ * The leases owner still holds once its pipeline ended are records the
+ * pipeline lost (a step crashed): each is a failed attempt, with why as
+ * the error. *count gets how many.
+ */
+int vs_queue_release(PGconn *db, const char *owner, const struct vs_queue_opts *o, const char *why, int *count);
+
+/* Every job (or those in state, if not NULL) as JSON objects appended to out. */
+int vs_queue_status(PGconn *db, const char *state, json_t *out);
+
+#endif
