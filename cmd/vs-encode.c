@@ -61,6 +61,7 @@ struct run {
 	bool plan;
 	bool tty;
 	const char *current; /* id being encoded, for progress */
+	double fps;          /* its frame rate, for progress */
 };
 
 static void progress(double done, double total, double secs, void *ctx)
@@ -70,8 +71,8 @@ static void progress(double done, double total, double secs, void *ctx)
 	double speed = secs > 0 ? done / secs : 0;
 	double left = speed > 0 ? (total - done) / speed : 0;
 
-	fprintf(stderr, "%s: %.8s %5.1f%%  %.1fx real time  %ld:%02ld left%s", vs_progname(),
-	        r->current ? r->current : "", pct, speed, (long)left / 60, (long)left % 60,
+	fprintf(stderr, "%s: %.8s %5.1f%%  %.1fx real time  %.0f fps  %ld:%02ld left%s", vs_progname(),
+	        r->current ? r->current : "", pct, speed, speed * r->fps, (long)left / 60, (long)left % 60,
 	        r->tty ? "   \r" : "\n");
 	fflush(stderr);
 }
@@ -116,6 +117,9 @@ static int encode_one(json_t *rec, void *ctx)
 	if (r->plan)
 		return plan_one(rec, r);
 	r->current = vs_json_str(rec, "id");
+	r->fps = 0;
+	vs_json_number(rec, "probe.video.fps", &r->fps);
+	r->fps = fmin(r->fps, 60); /* what the encoders get: at most 60 */
 	/* a source kept in a store (vs-ingest --store) comes down first */
 	if ((ret = vs_store_fetch_source(rec, r->eo.media_root)) < 0)
 		return ret;

@@ -113,6 +113,10 @@ int main(int argc, char **argv)
 		return vs_usage_error(&cmd, "unexpected argument '%s'", argv[opt.optind]);
 	if (po.dash && po.ts)
 		return vs_usage_error(&cmd, "--dash needs fmp4 segments, not ts");
+	/* HLS AES-128 encrypts whole segments (CBC): DASH players know only
+	 * CENC, so that MPD would promise what no DASH player can play */
+	if (po.dash && po.encrypt)
+		return vs_usage_error(&cmd, "--dash cannot go with --encrypt aes-128: DASH players need CENC");
 	if (po.key_uri && !po.encrypt)
 		return vs_usage_error(&cmd, "--key-uri goes with --encrypt aes-128");
 	if (check) {

@@ -7,8 +7,8 @@
  *   vs-progress export [--user U] [--video V]
  */
 #include <math.h>
-#include <sys/time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "error.h"
 #include "log.h"
@@ -53,36 +53,12 @@ static const struct vs_command cmd = {
 	.common = VS_COMMON_DATABASE,
 };
 
-static double now_s(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-/* Seconds since the epoch, or ISO 8601 ("2026-11-24T20:00:00Z", fractions
- * allowed). Returns NAN when it is neither. */
+/* Seconds since the epoch or ISO 8601; NAN when it is neither. */
 static double parse_time(const char *s)
 {
-	struct tm tm = {0};
-	char *end = NULL;
-	double v = strtod(s, &end);
+	double t;
 
-	if (*s && !*end && isfinite(v) && v > 0)
-		return v;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
-		return NAN;
-	v = (double)timegm(&tm);
-	if (*end == '.') {
-		char *e2 = NULL;
-		double frac = strtod(end, &e2);
-
-		v += frac;
-		end = e2;
-	}
-	return !strcmp(end, "Z") || !*end ? v : NAN;
+	return vs_parse_time(s, false, 0, &t) == 0 && t > 0 ? t : NAN;
 }
 
 struct import {
@@ -97,7 +73,7 @@ static int import_one(json_t *ev, void *ctx)
 	json_t *pos = json_object_get(ev, "position"), *dur = json_object_get(ev, "duration");
 	json_t *at = json_object_get(ev, "at");
 	const char *user = vs_json_str(ev, "user"), *video = vs_json_str(ev, "video");
-	double when = now_s();
+	double when = vs_clock_now();
 	int ret;
 
 	if (!json_is_number(pos) || (dur && !json_is_null(dur) && !json_is_number(dur)))
@@ -263,7 +239,7 @@ int main(int argc, char **argv)
 	if (!strcmp(sub, "set")) {
 		json_t *row = NULL;
 
-		ret = vs_progress_record(db, user, video, pos, dur, isfinite(at) ? at : now_s(), &rules, &row);
+		ret = vs_progress_record(db, user, video, pos, dur, isfinite(at) ? at : vs_clock_now(), &rules, &row);
 		if (ret == 0)
 			ret = vs_record_write(stdout, row);
 		json_decref(row);

@@ -6,6 +6,7 @@
  *   vs-sign [options] --verify URL   exit 0 if valid and unexpired, else 1
  */
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "opt.h"
@@ -60,34 +61,6 @@ struct run {
 	bool cookies, json;
 };
 
-static void iso8601(time_t t, char *buf, size_t n)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static int parse_time(const char *s, time_t *out)
-{
-	struct tm tm = {0};
-	char *end = NULL;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*s && !*end && !errno && v > 0) {
-		*out = (time_t)v;
-		return 0;
-	}
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end && !*end) {
-		*out = timegm(&tm);
-		return 0;
-	}
-	return -1;
-}
-
 /* The "stream" section: the signed URL and when it expires. */
 static json_t *stream_json(const struct run *r, const char *url, int *ret)
 {
@@ -97,7 +70,7 @@ static json_t *stream_json(const struct run *r, const char *url, int *ret)
 	*ret = vs_sign_url(url, r->expires, &r->so, &signed_url, r->cookies ? &cookies : NULL);
 	if (*ret < 0)
 		return NULL;
-	iso8601(r->expires, when, sizeof(when));
+	vs_format_time((double)r->expires, when, sizeof(when));
 	s = json_pack("{s:s,s:s,s:s}", "url", signed_url, "expires_at", when, "scheme",
 	              r->so.scheme == VS_SIGN_HMAC ? "hmac" : r->so.scheme == VS_SIGN_NGINX ? "nginx" : "cloudfront");
 	if (cookies)
@@ -129,6 +102,7 @@ int main(int argc, char **argv)
 	const char *pkey_file = getenv("VS_CLOUDFRONT_PRIVATE_KEY_FILE");
 	char *secret = NULL;
 	long long ttl = VS_SIGN_TTL_DEFAULT;
+	double t = 0;
 	bool have_expires = false;
 	EVP_PKEY *pkey = NULL;
 	int c, status = VS_EXIT_OK, ret = 0;
@@ -146,8 +120,9 @@ int main(int argc, char **argv)
 				return VS_EXIT_USAGE;
 			break;
 		case OPT_EXPIRES:
-			if (parse_time(arg, &r.expires) < 0)
+			if (vs_parse_time(arg, false, 0, &t) < 0 || t <= 0)
 				return vs_usage_error(&cmd, "--expires: '%s' is not a time", arg);
+			r.expires = (time_t)t;
 			have_expires = true;
 			break;
 		case OPT_VERIFY: verify = arg; break;

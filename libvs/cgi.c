@@ -7,6 +7,7 @@
 
 #include "analytics.h"
 #include "cgi.h"
+#include "clock.h"
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
@@ -529,7 +530,6 @@ static void h_stream(struct req *r, struct video *v)
 	char *master = NULL, *signed_url = NULL, when[32], token[160];
 	json_t *q = NULL, *cookies = NULL, *out = NULL, *list, *it;
 	time_t exp;
-	struct tm tm;
 	size_t i;
 
 	if (!cfg->public_base_url) {
@@ -579,8 +579,7 @@ static void h_stream(struct req *r, struct video *v)
 		free(u);
 		free(su);
 	}
-	gmtime_r(&exp, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	vs_format_time((double)exp, when, sizeof(when));
 	out = json_pack("{s:s,s:s,s:s,s:o}", "stream_url", signed_url, "token", token, "expires_at", when,
 	                "qualities", list);
 	if (cookies)

@@ -573,6 +573,38 @@ out:
 	return ret;
 }
 
+/* True if path, percent-escapes decoded, has a "." or ".." segment: a
+ * server that normalises it would serve another directory than the one
+ * the signature covers (/t/E/S/vod/A/../B/x is B's file under A's token). */
+static bool dot_segment(const char *path)
+{
+	for (const char *seg = path; seg && *seg; seg = strchr(seg + 1, '/')) {
+		char buf[4];
+		size_t n = 0;
+		const char *c = seg + (*seg == '/');
+
+		for (; *c && *c != '/' && n < 3; c++) {
+			if (*c == '%' && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2])) {
+				char hex[3] = {c[1], c[2], '\0'};
+
+				buf[n++] = (char)strtol(hex, NULL, 16);
+				c += 2;
+			} else {
+				buf[n++] = *c;
+			}
+		}
+		if (*c && *c != '/')
+			continue; /* longer than ".." */
+		if ((n == 1 && buf[0] == '.') || (n == 2 && buf[0] == '.' && buf[1] == '.'))
+			return true;
+		if (n > 0 && memchr(buf, '/', n))
+			return true; /* an escaped '/' hides a segment */
+		if (n > 0 && memchr(buf, '\\', n))
+			return true;
+	}
+	return false;
+}
+
 int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
 {
 	struct url u;
@@ -580,6 +612,11 @@ int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
 
 	if (ret < 0)
 		return ret;
+	if (dot_segment(u.path) || strstr(u.path, "%2f") || strstr(u.path, "%2F") || strstr(u.path, "%5c") ||
+	    strstr(u.path, "%5C")) {
+		url_release(&u);
+		return vs_fail(VS_ERR, VS_E_INVALID, "the path has '.' or '..' segments or an escaped slash");
+	}
 	if (o->scheme == VS_SIGN_CLOUDFRONT) {
 		ret = verify_cloudfront(url, &u, now, o);
 	} else if ((ret = need_secret(o)) == 0) {

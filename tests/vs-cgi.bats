@@ -401,6 +401,15 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	[ "$code" = 403 ]
 	req "${url/$ID/00000000-0000-4000-8000-000000000000}" # another video
 	[ "$code" = 403 ]
+	# this video's token, climbing to another's directory: lighttpd would
+	# normalise the path, the authorizer must not be fooled by it
+	mkdir -p "$BATS_FILE_TMPDIR/www/vod/other-video"
+	echo secret >"$BATS_FILE_TMPDIR/www/vod/other-video/master.m3u8"
+	req --path-as-is "${url%master.m3u8}../other-video/master.m3u8"
+	[ "$code" = 403 ]
+	req --path-as-is "${url%master.m3u8}%2e%2e/other-video/master.m3u8"
+	[ "$code" = 403 ]
+	rm -r "$BATS_FILE_TMPDIR/www/vod/other-video"
 	req "http://127.0.0.1:$PORT/lib/hls.js/hls.min.js"
 	[ "$code" = 200 ]
 }

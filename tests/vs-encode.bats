@@ -332,11 +332,11 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	[[ $(jqr out.json .error.message) == *"source.mp4"* ]]
 }
 
-@test "vs-encode --progress shows percentage, speed and time left on stderr" {
+@test "vs-encode --progress shows percentage, speed, frames per second and time left on stderr" {
 	ingest noaudio.mp4
 	encode --progress
 	[ "$status" -eq 0 ]
-	[[ $stderr == *"100.0%"*"x real time"*"left"* ]]
+	[[ $stderr == *"100.0%"*"x real time"*" fps "*"left"* ]]
 	run -0 --separate-stderr vs-encode --preset ultrafast --force <in.json
 	[ -z "$stderr" ]
 }

@@ -53,6 +53,8 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[[ $stderr == *"--dash needs fmp4"* ]]
 	run -2 --separate-stderr vs-package --key-uri /k
 	run -2 --separate-stderr vs-package --segment-seconds 0
+	run -2 --separate-stderr vs-package --dash --encrypt aes-128
+	[[ $stderr == *"DASH players need CENC"* ]]
 }
 
 @test "vs-package makes a CMAF package that ffprobe reads, master and variants" {
@@ -297,12 +299,16 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 
 @test "vs-package --check finds wrong RESOLUTION, CODECS, FRAME-RATE and missing attributes" {
 	package --out pkg
-	sed -i -e 's/RESOLUTION=640x360/RESOLUTION=1280x720/' -e 's/FRAME-RATE=30.000,\(.*\)$/FRAME-RATE=25.000,\1/' pkg/master.m3u8
-	sed -i 's/,AVERAGE-BANDWIDTH=[0-9]*,RESOLUTION=320x180/,RESOLUTION=320x180/' pkg/master.m3u8
+	# 360p: the wrong size and frame rate; 180p: a codec it is not, and no
+	# AVERAGE-BANDWIDTH
+	sed -i -e '/RESOLUTION=640x360/s/FRAME-RATE=30.000/FRAME-RATE=25.000/' \
+		-e 's/RESOLUTION=640x360/RESOLUTION=1280x720/' pkg/master.m3u8
+	sed -i -e '/RESOLUTION=320x180/s/CODECS="avc1\.[0-9a-f]*/CODECS="hvc1.1.6.L93.B0/' \
+		-e 's/,AVERAGE-BANDWIDTH=[0-9]*,RESOLUTION=320x180/,RESOLUTION=320x180/' pkg/master.m3u8
+	grep -q 'FRAME-RATE=25.000' pkg/master.m3u8 && grep -q 'hvc1' pkg/master.m3u8
 	check pkg
 	[ "$status" -eq 1 ]
-	[[ $(rules) == *resolution* ]]
-	[[ $(rules) == *average_bandwidth* ]]
+	[ "$(rules)" = "average_bandwidth codecs frame_rate resolution " ]
 }
 
 @test "vs-package --check refuses a file that is not a playlist" {

@@ -66,6 +66,18 @@ teardown() {
 	run -1 --separate-stderr vs-sign --verify https://cdn.example.com/vod/abc/master.m3u8
 }
 
+@test "vs-sign --verify refuses a path that climbs out of the signed directory" {
+	for scheme in hmac nginx; do
+		url=$(vs-sign --scheme "$scheme" https://cdn.example.com/vod/abc/master.m3u8)
+		run -0 --separate-stderr vs-sign --scheme "$scheme" --verify "${url%master.m3u8}360p/index.m3u8"
+		for tail in ../other/master.m3u8 ./x/../../other/master.m3u8 %2e%2e/other/master.m3u8 \
+			.%2E/other/master.m3u8 x%2f..%2f..%2fother/master.m3u8; do
+			run -1 --separate-stderr vs-sign --scheme "$scheme" --verify "${url%master.m3u8}$tail"
+			[[ $stderr == *"segments or an escaped slash"* ]]
+		done
+	done
+}
+
 @test "vs-sign --verify with another key refuses" {
 	url=$(vs-sign https://cdn.example.com/vod/abc/master.m3u8)
 	echo other >key2
