@@ -303,66 +303,61 @@ static void html_retention(FILE *f, const json_t *rep)
 	json_decref(one);
 }
 
-/* Vertical bars: labels[i] under bars of values[i]. */
-static void svg_bars(FILE *f, const char *aria, char **labels, const double *values, size_t n, const char *yunit,
-                     const char *xlabel)
+/* A bar of a bar chart. */
+struct bar {
+	char label[64];
+	double value;
+};
+
+/* A section with a title, a note, and vertical bars. */
+static void bar_section(FILE *f, const char *title, const char *note, const struct bar *bars, size_t n,
+                        const char *yunit, const char *xlabel)
 {
 	double ymax = 0;
 
+	if (n == 0)
+		return;
 	for (size_t i = 0; i < n; i++)
-		ymax = fmax(ymax, values[i]);
+		ymax = fmax(ymax, bars[i].value);
 	ymax = ymax > 0 ? ymax : 1;
-	svg_open(f, aria);
+	fprintf(f, "<section><h2>%s</h2>\n<p class=\"note\">%s</p>\n<figure>", title, note);
+	svg_open(f, title);
 	svg_axes(f, ymax, yunit, xlabel);
 	for (size_t i = 0; i < n; i++) {
-		double bw = (double)PW / (double)n, h = PH * values[i] / ymax;
+		double bw = (double)PW / (double)n, h = PH * bars[i].value / ymax;
 
-		fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>", L + bw * (double)i + 3,
-		        T + PH - h, bw - 6, h);
-		esc(f, labels[i]);
-		fprintf(f, ": %g%s</title></rect>", values[i], yunit);
-		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", L + bw * ((double)i + 0.5), T + PH + 14);
-		esc(f, labels[i]);
+		fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>",
+		        L + bw * (double)i + 3, T + PH - h, bw - 6, h);
+		esc(f, bars[i].label);
+		fprintf(f, ": %g%s</title></rect>", bars[i].value, yunit);
+		fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">", L + bw * ((double)i + 0.5),
+		        T + PH + 14);
+		esc(f, bars[i].label);
 		fputs("</text>\n", f);
 	}
-	fputs("</svg>", f);
+	fputs("</svg></figure></section>\n", f);
 }
 
 static void html_startup(FILE *f, const json_t *rep)
 {
 	json_t *hist = json_object_get(rep, "startup_histogram"), *b;
 	size_t n = json_array_size(hist), i;
-	char **labels;
-	double *values;
+	struct bar *bars = calloc(n + 1, sizeof(*bars));
 
-	if (n == 0)
+	if (!bars)
 		return;
-	labels = calloc(n, sizeof(*labels));
-	values = calloc(n, sizeof(*values));
-	if (!labels || !values)
-		goto out;
 	json_array_foreach(hist, i, b) {
 		double from = num(b, "from_ms"), to = num(b, "to_ms");
 
-		if (isfinite(to) && asprintf(&labels[i], "%g–%g s", from / 1000, to / 1000) < 0)
-			labels[i] = NULL;
-		else if (!isfinite(to) && asprintf(&labels[i], "%g s+", from / 1000) < 0)
-			labels[i] = NULL;
-		values[i] = num(b, "views");
+		if (isfinite(to))
+			snprintf(bars[i].label, sizeof(bars[i].label), "%g–%g s", from / 1000, to / 1000);
+		else
+			snprintf(bars[i].label, sizeof(bars[i].label), "%g s+", from / 1000);
+		bars[i].value = num(b, "views");
 	}
-	for (i = 0; i < n; i++)
-		if (!labels[i])
-			goto out;
-	fputs("<section><h2>Startup time</h2>\n<p class=\"note\">Views by the time from pressing play to the first "
-	      "frame.</p>\n<figure>",
-	      f);
-	svg_bars(f, "startup time distribution", labels, values, n, "", "startup time");
-	fputs("</figure></section>\n", f);
-out:
-	for (i = 0; labels && i < n; i++)
-		free(labels[i]);
-	free(labels);
-	free(values);
+	bar_section(f, "Startup time", "Views by the time from pressing play to the first frame.", bars, n, "",
+	            "startup time");
+	free(bars);
 }
 
 static void html_over_time(FILE *f, const json_t *rep)
@@ -414,24 +409,16 @@ static void html_quality_mix(FILE *f, const json_t *rep)
 {
 	json_t *mix = json_object_get(rep, "quality_mix"), *q;
 	size_t n = json_array_size(mix), i;
-	char **labels;
-	double *values;
+	struct bar *bars = calloc(n + 1, sizeof(*bars));
 
-	if (n == 0)
+	if (!bars)
 		return;
-	labels = calloc(n, sizeof(*labels));
-	values = calloc(n, sizeof(*values));
-	if (labels && values) {
-		json_array_foreach(mix, i, q) {
-			labels[i] = (char *)(vs_json_str(q, "quality") ? vs_json_str(q, "quality") : "?");
-			values[i] = num(q, "share");
-		}
-		fputs("<section><h2>Quality mix</h2>\n<p class=\"note\">Share of watch time at each rendition.</p>\n<figure>", f);
-		svg_bars(f, "quality mix", labels, values, n, "%", "rendition");
-		fputs("</figure></section>\n", f);
+	json_array_foreach(mix, i, q) {
+		snprintf(bars[i].label, sizeof(bars[i].label), "%s", vs_json_str(q, "quality") ? vs_json_str(q, "quality") : "?");
+		bars[i].value = num(q, "share");
 	}
-	free(labels);
-	free(values);
+	bar_section(f, "Quality mix", "Share of watch time at each rendition.", bars, n, "%", "rendition");
+	free(bars);
 }
 
 static void html_table(FILE *f, const char *title, const json_t *rows, const char *const *cols,
