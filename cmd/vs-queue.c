@@ -72,7 +72,11 @@ static int claim(PGconn *db, struct vs_queue_opts *o, int limit, const char *med
 	size_t i;
 	int ret, held = 0;
 
-	ret = vs_queue_claim(db, o, limit, claimed, gave_up);
+	if ((ret = vs_queue_claim(db, o, limit, claimed, gave_up)) < 0) {
+		json_decref(claimed);
+		json_decref(gave_up);
+		return ret;
+	}
 	renewed = vs_clock_now();
 	json_array_foreach(gave_up, i, rec) {
 		vs_log_error("%s: failed for good after %lld attempts: %s", vs_json_str(rec, "id"),
@@ -90,21 +94,28 @@ static int claim(PGconn *db, struct vs_queue_opts *o, int limit, const char *med
 		}
 		vs_log_info("claimed %s (attempt %lld)", vs_json_str(rec, "id"),
 		            (long long)json_integer_value(json_object_get(json_object_get(rec, "job"), "attempt")));
-		if (ret == 0)
-			ret = vs_record_write(stdout, rec);
+		/* each record into the pipe before the next: one that did not get
+		 * there is released here, one that did is the pipeline's */
+		if (ret == 0 && (ret = vs_record_write(stdout, rec)) == 0 && fflush(stdout) != 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot write the records: %s", strerror(errno));
+		if (ret < 0) {
+			int n = 0;
+
+			if (vs_queue_release(db, o->owner, vs_json_str(rec, "id"), o, "the claim could not hand the record on",
+			                     &n) == 0)
+				held -= n;
+			vs_error_clear();
+			ret = VS_ERR;
+		}
 	}
-	held = (int)json_array_size(claimed);
+	held += (int)json_array_size(claimed);
 	json_decref(claimed);
 	json_decref(gave_up);
 	/* the pipeline's input ends here; the leases live on */
-	if (vs_close_stdout() < 0 && ret == 0)
-		ret = VS_ERR;
+	vs_close_stdout();
 	if (ret < 0) {
-		int dropped = 0;
-
-		/* nothing downstream will answer for these: due again at once */
-		vs_queue_release(db, o->owner, o, "the claim could not hand the record on", &dropped);
-		return ret;
+		vs_log_error("the pipeline stopped reading: the records not handed on are due again");
+		*status = VS_EXIT_FAILED;
 	}
 	while (held > 0 && vs_clock_now() - started < max_runtime) {
 		poll(NULL, 0, WATCH_INTERVAL_MS);
@@ -203,7 +214,8 @@ static int done(PGconn *db, const struct vs_queue_opts *o, const char *media_roo
 	json_object_foreach(owners, owner, unused) {
 		int lost = 0;
 
-		if (ret == 0 && (ret = vs_queue_release(db, owner, o, "the pipeline lost the record (a step stopped)", &lost)) == 0 &&
+		if (ret == 0 &&
+		    (ret = vs_queue_release(db, owner, NULL, o, "the pipeline lost the record (a step stopped)", &lost)) == 0 &&
 		    lost > 0) {
 			vs_log_error("%d claimed record%s never reached vs-queue done: due again", lost, lost == 1 ? "" : "s");
 			*status = vs_exit_worse(*status, VS_EXIT_FAILED);

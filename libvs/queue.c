@@ -201,10 +201,11 @@ int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum
 	return ret;
 }
 
-int vs_queue_release(PGconn *db, const char *owner, const struct vs_queue_opts *o, const char *why, int *count)
+int vs_queue_release(PGconn *db, const char *owner, const char *video, const struct vs_queue_opts *o,
+                     const char *why, int *count)
 {
 	PGresult *r = NULL;
-	int ret = fail(db, owner, NULL, o, why, &r);
+	int ret = fail(db, owner, video, o, why, &r);
 
 	*count = ret == 0 ? PQntuples(r) : 0;
 	PQclear(r);

@@ -72,11 +72,12 @@ enum vs_queue_outcome {
 int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum vs_queue_outcome *outcome);
 
 /*
- * The leases owner still holds once its pipeline ended are records the
- * pipeline lost (a step crashed): each is a failed attempt, with why as
- * the error. *count gets how many.
+ * The leases owner still holds (of video only, if not NULL) once its
+ * pipeline ended are records the pipeline lost (a step crashed): each is a
+ * failed attempt, with why as the error. *count gets how many.
  */
-int vs_queue_release(PGconn *db, const char *owner, const struct vs_queue_opts *o, const char *why, int *count);
+int vs_queue_release(PGconn *db, const char *owner, const char *video, const struct vs_queue_opts *o,
+                     const char *why, int *count);
 
 /* Every job (or those in state, if not NULL) as JSON objects appended to out. */
 int vs_queue_status(PGconn *db, const char *state, json_t *out);
