@@ -1,39 +1,60 @@
 # vs — video streaming as Unix tools.  Plain GNU make.
 #
 #   make                    build every program into bin/
-#   make check              run every test (bats)
+#   make check              install what is missing, build, run every test (bats)
+#   make check TESTS=tests/vs-sign.bats   the same, for some test files
 #   make SANITIZE=1 check   the same, built with ASan + UBSan
 #   make demo               install what is missing, build, run the main job
 #   make install PREFIX=/usr/local [DESTDIR=...]
+#
+# CFLAGS, LDFLAGS and LDLIBS are the user's: set them on the command line
+# (make CFLAGS=-O0) and the flags the build needs are still added.
 
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# What `make check` and `make demo` run first, then the test runner and the
+# demo (tests/make.bats replaces them to test the first run).
+INSTALL_DEPS ?= scripts/install-deps
+RUN_TESTS    ?= scripts/run-tests
+DEMO         ?= scripts/demo
+TESTS        ?=
+
 CC      ?= gcc
 PKGS    := libavformat libavcodec libavfilter libswscale libswresample libavutil \
            libcurl libpq openssl jansson fcgi
+# pkg-config answers when make reads this file. On a fresh machine that is
+# before `make check` or `make demo` has installed the -dev packages, so those
+# two install first and then build in a second make, which reads it again.
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_OK     := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
+VS_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 \
            -Wno-missing-field-initializers -MMD -MP \
            -DVS_VERSION='"$(VERSION)"' -Ilibvs $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -lpthread -lm
+VS_LDLIBS := $(PKG_LIBS) -lpthread -lm
 # Each program loads only the libraries it uses: vs-cgi, started per request
 # as a CGI, would otherwise spend 80 ms loading FFmpeg's 140 libraries.
-LDFLAGS += -Wl,--as-needed
+VS_LDFLAGS := -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+VS_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+VS_LDFLAGS += -fsanitize=address,undefined
 BUILD   := build/sanitize
 else
 BUILD   := build/default
 endif
 
-PROGRAMS := vs vs-cgi vs-db vs-ingest vs-encode vs-package vs-progress vs-publish vs-queue vs-report vs-sign
+ALL_CFLAGS  = $(VS_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(VS_LDFLAGS) $(LDFLAGS)
+ALL_LDLIBS  = $(VS_LDLIBS) $(LDLIBS)
+
+# The one list of the tools is cmd/tools.list.
+TOOLS    := $(shell sed -n 's/^\([a-z][a-z0-9-]*\)	.*/\1/p' cmd/tools.list)
+PROGRAMS := vs $(addprefix vs-,$(TOOLS))
 LIB_SRC  := $(wildcard libvs/*.c)
 LIB_OBJ  := $(patsubst libvs/%.c,$(BUILD)/libvs/%.o,$(LIB_SRC)) $(BUILD)/libvs/migrations.o
 LIB      := $(BUILD)/libvs.a
@@ -51,23 +72,45 @@ bin/.flavour-$(notdir $(BUILD)):
 
 bin/%: $(BUILD)/cmd/%.o $(LIB) bin/.flavour-$(notdir $(BUILD))
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | pkg-config-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Without the -dev packages every compile would fail on its first #include:
+# say once what is missing instead.
+pkg-config-ok:
+ifneq ($(PKG_OK),yes)
+	@echo "make: pkg-config does not find:$$(for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || printf ' %s' $$p; done)" >&2
+	@echo "make: run 'scripts/install-deps' as root first ('make check' and 'make demo' run it)" >&2
+	@exit 1
+endif
+
+# vs lists the tools of cmd/tools.list: its names and summaries become C.
+$(BUILD)/gen/tools.h: cmd/tools.list
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from cmd/tools.list by the Makefile: do not edit. */'; \
+	  printf '#define VS_TOOL_NAMES "%s"\n' '$(TOOLS)'; \
+	  echo '#define VS_TOOLS \'; \
+	  sed -n -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
+	      -e 's/^\([a-z][a-z0-9-]*\)	\(.*\)/\t{"\1", "\2"}, \\/p' $<; \
+	  echo; } >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/cmd/vs.o: $(BUILD)/gen/tools.h
+$(BUILD)/cmd/vs.o: VS_CFLAGS += -I$(BUILD)/gen
 
 # The migrations are compiled into the library, so vs-db needs no data files.
 $(BUILD)/libvs/migrations.c: $(SQL) scripts/embed-sql
 	@mkdir -p $(dir $@)
 	scripts/embed-sql $(SQL) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/libvs/migrations.o: $(BUILD)/libvs/migrations.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/libvs/migrations.o: $(BUILD)/libvs/migrations.c | pkg-config-ok
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # C unit-test programs, driven by bats.
 TEST_SRC  := $(wildcard tests/unit/*.c)
@@ -75,16 +118,25 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
+# `make check` and `make demo` work as the first command on a fresh machine:
+# install first, then build in a make that reads pkg-config's answers anew
+# (with a job per core unless -j was given).
+SUBMAKE = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
 deps:
-	@scripts/install-deps
+	@$(INSTALL_DEPS)
 
-check: deps all $(TEST_BINS)
-	VS_UNIT_DIR=$(CURDIR)/$(BUILD)/tests scripts/run-tests
+check: deps
+	@$(SUBMAKE) all tests
+	VS_UNIT_DIR=$(CURDIR)/$(BUILD)/tests VS_SANITIZE=$(SANITIZE) $(RUN_TESTS) $(TESTS)
 
-demo: deps all
-	scripts/demo
+tests: $(TEST_BINS)
+
+demo: deps
+	@$(SUBMAKE) all
+	$(DEMO)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
@@ -105,6 +157,9 @@ lint-man:
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo deps install clean lint-man
+# Objects are kept (never removed as intermediates): a second make relinks nothing.
+.SECONDARY:
+
+.PHONY: all check demo deps tests install clean lint-man pkg-config-ok
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -11,19 +11,12 @@
 #include "log.h"
 #include "opt.h"
 
+/* From cmd/tools.list, the one list of the tools. */
+#include "tools.h"
+
 static const struct {
 	const char *name, *summary;
-} tools[] = {
-	{"db", "create and upgrade the database schema"},
-	{"ingest", "probe, store and register uploaded videos"},
-	{"encode", "encode the H.264/AAC quality ladder, poster and storyboard"},
-	{"package", "cut renditions into HLS (and DASH) packages"},
-	{"publish", "upload packages to a local origin or S3"},
-	{"sign", "make and verify expiring signed URLs"},
-	{"progress", "read and write viewers' progress"},
-	{"report", "viewing and quality-of-experience analytics"},
-	{"cgi", "the HTTP endpoints for the web player (CGI/FastCGI)"},
-};
+} tools[] = {VS_TOOLS};
 
 static const struct vs_option options[] = {{0}};
 
@@ -31,7 +24,7 @@ static const struct vs_command cmd = {
 	.name = "vs",
 	.synopsis = "TOOL [ARGS...]\nhelp [TOOL]",
 	.summary = "Video streaming as Unix tools: run 'vs help' for the list",
-	.subcommands = "help db ingest encode package publish sign progress report cgi",
+	.subcommands = "help " VS_TOOL_NAMES,
 	.options = options,
 };
 

@@ -3,6 +3,10 @@
 
 load helper
 
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
 @test "vs TOOL runs vs-TOOL with its arguments" {
 	run -0 --separate-stderr vs ingest --version
 	[[ $output == "vs-ingest (vs) "* ]]
@@ -33,7 +37,7 @@ load helper
 	[[ $output == "usage: vs TOOL"* ]]
 }
 
-@test "every program has --help, --version, a man page and completions" {
+@test "every program has --help, --version, a man page and a line in the README" {
 	for prog in "$VS_TOP"/bin/vs*; do
 		name=$(basename "$prog")
 		run -0 --separate-stderr "$prog" --help
@@ -41,9 +45,58 @@ load helper
 		run -0 --separate-stderr "$prog" --version
 		[[ $output == "$name (vs) "* ]]
 		[ -f "$VS_TOP/man/man1/$name.1" ]
-		grep -q -- "$name" "$VS_TOP/completions/bash/vs"
-		grep -q -- "$name" "$VS_TOP/completions/zsh/_vs"
-		grep -q -- "$name" "$VS_TOP/README.md"
+		grep -q -- "\`$name\`" "$VS_TOP/README.md"
+	done
+}
+
+# the programs bin/ holds, one per line, without vs itself
+programs() {
+	for prog in "$VS_TOP"/bin/vs-*; do basename "$prog"; done
+}
+
+@test "vs help and vs --list-subcommands name every program in bin/" {
+	run -0 --separate-stderr vs help
+	echo "$output" >help.txt
+	run -0 --separate-stderr vs --list-subcommands
+	echo "$output" >subcommands.txt
+	[ "$(programs | wc -l)" -ge 10 ]
+	for name in $(programs); do
+		grep -q "^  ${name#vs-} " help.txt || { echo "vs help lacks $name"; return 1; }
+		grep -qx "${name#vs-}" subcommands.txt || { echo "vs --list-subcommands lacks $name"; return 1; }
+	done
+	# and nothing that is not there
+	[ "$(grep -c '^  [a-z]' help.txt)" -eq "$(programs | wc -l)" ]
+}
+
+@test "vs(1) and vs(7) name every program in bin/" {
+	for name in $(programs); do
+		grep -q "^\.Xr $name 1" "$VS_TOP/man/man1/vs.1" || { echo "vs.1 lacks $name"; return 1; }
+		grep -q "^\.Xr $name 1" "$VS_TOP/man/man7/vs.7" || { echo "vs.7 lacks $name"; return 1; }
+	done
+}
+
+@test "the bash completion completes every program in bin/" {
+	run -0 bash -c "source '$VS_TOP/completions/bash/vs'; for p in vs $(programs | tr '\n' ' '); do complete -p \$p; done"
+	[ "${#lines[@]}" -eq "$(($(programs | wc -l) + 1))" ]
+	for name in $(programs); do
+		[[ $output == *"-F _vs $name"* ]] || { echo "bash completion lacks $name"; return 1; }
+	done
+	# vs TAB offers every tool
+	run -0 bash -c "source '$VS_TOP/completions/bash/vs'; COMP_WORDS=(vs ''); COMP_CWORD=1; _vs; printf '%s\n' \"\${COMPREPLY[@]}\""
+	for name in $(programs); do
+		[[ $'\n'$output$'\n' == *$'\n'"${name#vs-}"$'\n'* ]] || { echo "vs TAB lacks ${name#vs-}"; return 1; }
+	done
+}
+
+@test "the zsh completion completes every program in bin/" {
+	# compinit reads the #compdef line: vs by name, the tools by pattern
+	run -0 zsh -fc "fpath=('$VS_TOP/completions/zsh' \$fpath); autoload -Uz compinit; compinit -u -D
+		for p in vs $(programs | tr '\n' ' '); do
+			if (( \${+_comps[\$p]} )); then print \$p=\${_comps[\$p]}; continue; fi
+			for pat in \${(k)_patcomps}; do [[ \$p == \${~pat} ]] && print \$p=\${_patcomps[\$pat]}; done
+		done"
+	for name in vs $(programs); do
+		[[ $'\n'$output$'\n' == *$'\n'"$name=_vs"$'\n'* ]] || { echo "zsh completion lacks $name: $output"; return 1; }
 	done
 }
 
@@ -68,10 +121,15 @@ load helper
 }
 
 @test "make install puts programs, man pages and completions under PREFIX" {
-	run -0 make -C "$VS_TOP" install PREFIX=/usr DESTDIR="$BATS_TEST_TMPDIR/root"
+	# the flavour of this run (make SANITIZE=1 check), so that nothing is rebuilt
+	run -0 make -C "$VS_TOP" install SANITIZE="${VS_SANITIZE:-}" PREFIX=/usr DESTDIR="$BATS_TEST_TMPDIR/root"
+	[[ $output != *"cc "* ]]
 	[ -x "$BATS_TEST_TMPDIR/root/usr/bin/vs-ingest" ]
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man1/vs-ingest.1" ]
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man7/vs.7" ]
-	[ -f "$BATS_TEST_TMPDIR/root/usr/share/bash-completion/completions/vs-ingest" ]
+	for prog in "$VS_TOP"/bin/vs*; do
+		[ -x "$BATS_TEST_TMPDIR/root/usr/bin/$(basename "$prog")" ]
+		[ -f "$BATS_TEST_TMPDIR/root/usr/share/bash-completion/completions/$(basename "$prog")" ]
+	done
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/zsh/site-functions/_vs" ]
 }
