@@ -60,11 +60,18 @@ setup() {
 	psql_admin -c "DROP DATABASE IF EXISTS t_race" -c "CREATE DATABASE t_race" >/dev/null
 	export VS_DATABASE_URL=${VS_TEST_PG_URL/\/\/\/vs\?/\/\/\/t_race?}
 	vs-db migrate >out1 2>err1 &
+	p1=$!
 	vs-db migrate >out2 2>err2 &
+	p2=$!
 	vs-db migrate >out3 2>err3 &
-	wait
+	p3=$!
+	wait "$p1"
+	wait "$p2"
+	wait "$p3"
 	[ "$(cat out1 out2 out3 | grep -c 'applied 001_initial')" -eq 1 ]
-	[ ! -s err1 ] && [ ! -s err2 ] && [ ! -s err3 ]
+	[ ! -s err1 ]
+	[ ! -s err2 ]
+	[ ! -s err3 ]
 }
 
 @test "the schema has the tables, enum types and indexes of the plan" {

@@ -123,12 +123,14 @@ state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_perce
 }
 
 @test "two devices updating one user's progress concurrently keep the newest" {
+	pids=()
 	for d in 1 2; do
 		(for i in $(seq 1 40); do
 			vs-progress set --user "$U" --video long-video --position $((d * 100 + i)) --at $((1000 + i * 2 + d)) >/dev/null
 		done) &
+		pids+=($!)
 	done
-	wait
+	for p in "${pids[@]}"; do wait "$p"; done
 	[ "$(sql "SELECT round(position_seconds::numeric), extract(epoch FROM last_event_at)::int FROM video_progress WHERE user_id = '$U'")" = "240|1082" ]
 }
 

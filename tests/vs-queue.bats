@@ -42,6 +42,17 @@ worker() {
 	done
 }
 
+# lease_expired ID: waits (up to 20 s) until video ID's lease has run out,
+# by the database's clock
+lease_expired() {
+	for _ in $(seq 400); do
+		[ "$(sql "SELECT coalesce(lease_expires_at < now(), true) FROM video_jobs WHERE video_id = '$1'")" = t ] && return 0
+		sleep 0.05
+	done
+	echo "the lease of $1 did not expire" >&2
+	return 1
+}
+
 @test "vs-queue --help prints usage and exits 0" {
 	run -0 --separate-stderr vs-queue --help
 	[[ $output == "usage: vs-queue "* ]]
@@ -74,7 +85,9 @@ worker() {
 	b=$!
 	worker c --limit 3 &
 	c=$!
-	wait "$a" "$b" "$c"
+	wait "$a"
+	wait "$b"
+	wait "$c"
 	cat a.err b.err c.err >&2 || true
 	# every video published once: one job, done at its first attempt
 	[ "$(sql "SELECT count(*), count(*) FILTER (WHERE state = 'done' AND attempts = 1) FROM video_jobs")" = "20|20" ]
@@ -84,7 +97,9 @@ worker() {
 	[ "$(jq -r 'select(.published) | .id' all.ndjson | sort | uniq | wc -l)" = 20 ]
 	[ "$(jq -r 'select(.published) | .id' all.ndjson | wc -l)" = 20 ]
 	# the work was shared
-	[ -s a.ndjson ] && [ -s b.ndjson ] && [ -s c.ndjson ]
+	[ -s a.ndjson ]
+	[ -s b.ndjson ]
+	[ -s c.ndjson ]
 	run -0 --separate-stderr vs-queue status --state done
 	[ "${#lines[@]}" = 20 ]
 }
@@ -96,30 +111,36 @@ worker() {
 	setsid bash -c "vs-queue claim --lease 2 | vs-encode --preset ultrafast | vs-package | vs-publish --to 'file://$ORIGIN' | vs-queue done" \
 		>a.ndjson 2>a.err &
 	a=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND status = 'processing'")" -gt 0 ] && break
 		sleep 0.1
 	done
+	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND status = 'processing'")" -gt 0 ]
 	kill -9 -- "-$a"
-	wait "$a" || true
+	st=0
+	wait "$a" || st=$?
+	[ "$st" -eq 137 ] # killed, not finished
 	[ "$(sql "SELECT state, attempts FROM video_jobs WHERE video_id = '$id'")" = "pending|1" ]
 	# until the lease expires, nobody else takes it
 	run -0 --separate-stderr vs-queue claim --lease 2
 	[ -z "$output" ]
-	sleep 2.5
+	lease_expired "$id"
 	# worker C: encodes, and is killed before packaging
 	setsid bash -c "vs-queue claim --lease 2 | vs-encode --preset ultrafast >encoded.json; sleep 60" 2>c.err &
 	c=$!
 	for _ in $(seq 300); do [ -s encoded.json ] && break; sleep 0.1; done
+	[ -s encoded.json ]
 	kill -9 -- "-$c"
-	wait "$c" || true
+	st=0
+	wait "$c" || st=$?
+	[ "$st" -eq 137 ]
 	rendition=$(jqr encoded.json '.renditions[0].path')
-	before=$(stat -c %Y.%s "$rendition")
-	sleep 2.5
+	before=$(stat -c %.9Y.%i "$rendition")
+	lease_expired "$id"
 	# worker B: takes it again; the finished encode is reused, not redone
 	worker b --lease 30
 	[ "$(sql "SELECT state, attempts, upload_status FROM video_jobs j JOIN videos v ON v.id = j.video_id WHERE video_id = '$id'")" = "done|3|ready" ]
-	[ "$(stat -c %Y.%s "$rendition")" = "$before" ]
+	[ "$(stat -c %.9Y.%i "$rendition")" = "$before" ]
 	[ -f "$ORIGIN/$id/master.m3u8" ]
 }
 

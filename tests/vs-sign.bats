@@ -31,7 +31,8 @@ teardown() {
 	[[ $url =~ ^https://cdn\.example\.com/t/([0-9]+)/[A-Za-z0-9_-]{43}/vod/abc/master\.m3u8$ ]]
 	exp=${BASH_REMATCH[1]}
 	now=$(date +%s)
-	[ "$exp" -ge $((now + 3600)) ] && [ "$exp" -le $((now + 3600 + 300)) ]
+	[ "$exp" -ge $((now + 3600)) ]
+	[ "$exp" -le $((now + 3600 + 300)) ]
 	[ $((exp % 300)) -eq 0 ]
 	run -0 --separate-stderr vs-sign --verify "$url"
 	# the same token opens every file of the package
