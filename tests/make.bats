@@ -7,6 +7,8 @@
 load helper
 
 setup() {
+	# a newcomer's shell: not a make run by make (make check runs this file)
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES SANITIZE
 	cd "$BATS_TEST_TMPDIR"
 	mkdir tree fakebin
 	# the sources, as a clone has them: no build, no bin, no var

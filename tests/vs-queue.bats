@@ -149,7 +149,8 @@ lease_expired() {
 	vs-ingest "$BATS_FILE_TMPDIR/many/v1.mp4" "$BATS_FILE_TMPDIR/many/v2.mp4" >good.json
 	bad=$(jqr bad.json .id)
 	worker w --limit 2 --max-attempts 2
-	[ "$(sql "SELECT state, attempts, last_error IS NOT NULL FROM video_jobs WHERE video_id = '$bad'")" = "failed|2|t" ]
+	run -0 sql "SELECT state, attempts, last_error IS NOT NULL FROM video_jobs WHERE video_id = '$bad'"
+	[ "$output" = "failed|2|t" ] || { cat w.err w.ndjson; false; }
 	[ "$(sql "SELECT upload_status, error IS NOT NULL FROM videos WHERE id = '$bad'")" = "failed|t" ]
 	[ "$(sql "SELECT count(*) FROM video_jobs WHERE state = 'done'")" = 2 ]
 	grep -q "failed for good after 2 attempts" w.err
