@@ -176,3 +176,15 @@ wait_port() {
 	echo "nothing listens on port $1" >&2
 	return 1
 }
+
+# stop_pid PID...: ends servers a test started in the background (teardown):
+# each is killed, and waited for when it is this shell's child, so that none
+# outlives its test; an empty or finished PID is no error.
+stop_pid() {
+	local pid
+	for pid in "$@"; do
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null || continue
+		wait "$pid" 2>/dev/null || :
+	done
+}

@@ -73,3 +73,103 @@ EOF
 	[ "$(grep -c 'pkg-config does not find' <<<"$stderr")" -eq 1 ]
 	[ ! -e tree/bin/vs ]
 }
+
+# A machine whose node is Debian 12's 18: fake node, npm and dpkg-query, and
+# a copy of install-deps whose JavaScript packages are already there.
+old_node() {
+	mkdir -p deps/scripts deps/node_modules/hls.js deps/node_modules/playwright-core
+	cp "$VS_TOP/scripts/install-deps" deps/scripts/
+	echo '{}' >deps/package-lock.json
+	echo '{}' >deps/node_modules/hls.js/package.json
+	echo '{}' >deps/node_modules/playwright-core/package.json
+	touch -d '+1 min' deps/node_modules/.package-lock.json
+	# node prints its version the two ways install-deps asks
+	fake_node() {
+		printf '#!/bin/sh\ncase "$*" in --version) echo v%s.0.0 ;; *) echo %s ;; esac\n' "$1" "$1"
+	}
+	fake_node 18 >fakebin/node
+	printf '#!/bin/sh\necho "install ok installed"\n' >fakebin/dpkg-query
+	# npm pack NAME@VERSION leaves NAME-VERSION.tgz holding package/bin/node
+	mkdir -p pack/package/bin
+	fake_node 20 >pack/package/bin/node
+	chmod +x pack/package/bin/node
+	cat >fakebin/npm <<NPM
+#!/bin/sh
+echo "npm \$*" >>"$PWD/npm.calls"
+[ "\$1" = pack ] || exit 1
+[ -e "$PWD/offline" ] && { echo "npm error code E404" >&2; exit 1; }
+spec=\$3
+tar -C "$PWD/pack" -czf "\${spec%@*}-\${spec#*@}.tgz" package
+NPM
+	chmod +x fakebin/node fakebin/dpkg-query fakebin/npm
+}
+
+@test "install-deps joins an old Node.js by Node 20 from the npm registry" {
+	old_node
+	case $(uname -m) in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+	run -0 env VS_NODE_PREFIX="$PWD/prefix" deps/scripts/install-deps
+	[[ $output == *"Node.js v18.0.0 is too old: installing 20.20.2"* ]]
+	grep -qx "npm pack --silent node-linux-$arch@20.20.2" npm.calls
+	[ -x prefix/lib/vs-node/20.20.2/bin/node ]
+	[ "$(prefix/bin/node --version)" = v20.0.0 ]
+	# a second run finds it and installs nothing
+	rm npm.calls
+	run -0 env VS_NODE_PREFIX="$PWD/prefix" PATH="$PWD/prefix/bin:$PATH" deps/scripts/install-deps
+	[ -z "$output" ]
+	[ ! -e npm.calls ]
+}
+
+@test "install-deps says in one line which Node.js it needs when it cannot get one" {
+	old_node
+	touch offline
+	run -1 --separate-stderr env VS_NODE_PREFIX="$PWD/prefix" deps/scripts/install-deps
+	[[ $stderr == *"install-deps: the browser tests need Node.js >= 20 (found v18.0.0): "* ]]
+	[ "$(grep -c 'need Node.js' <<<"$stderr")" -eq 1 ]
+	[ ! -e prefix/bin/node ]
+	# --check names it too
+	run -1 env VS_NODE_PREFIX="$PWD/prefix" deps/scripts/install-deps --check
+	[[ $output == "missing: node>=20" ]]
+}
+
+# .ci/run with a make that prints the TAP the test asks for: $PWD/plain.tap
+# for make check, $PWD/sanitize.tap for make SANITIZE=1 check (missing: the
+# build failed).
+ci_with() {
+	mkdir -p ci/.ci ci/tests
+	cp "$VS_TOP/.ci/run" ci/.ci/
+	printf '@test "a" {\n}\n@test "b" {\n}\n@test "c" {\n}\n' >ci/tests/x.bats
+	cat >fakebin/make <<MAKE
+#!/bin/sh
+tap=$PWD/plain.tap
+[ "\$1" = SANITIZE=1 ] && tap=$PWD/sanitize.tap
+[ -f "\$tap" ] || { echo "cc: error: the build broke" >&2; exit 2; }
+cat "\$tap"
+! grep -q '^not ok' "\$tap"
+MAKE
+	chmod +x fakebin/make
+}
+
+@test ".ci/run counts each test once, from both runs" {
+	ci_with
+	printf '1..3\nok 1 a\nok 2 b\nok 3 c\n' >plain.tap
+	printf '1..3\nok 1 a\nnot ok 2 b\nok 3 c # skip no chromium\n' >sanitize.tap
+	run -1 ci/.ci/run
+	[ "${lines[-1]}" = "1 passed, 2 failed" ]
+	cp plain.tap sanitize.tap
+	run -0 ci/.ci/run
+	[ "${lines[-1]}" = "3 passed, 0 failed" ]
+}
+
+@test ".ci/run counts a file whose setup failed, and a build that broke, as failed" {
+	ci_with
+	# bats reports a failed setup_file once, for a file of three tests
+	printf '1..3\nnot ok 1 setup_file failed\n' >plain.tap
+	printf '1..3\nok 1 a\nok 2 b\nok 3 c\n' >sanitize.tap
+	run -1 ci/.ci/run
+	[ "${lines[-1]}" = "0 passed, 3 failed" ]
+	printf '1..3\nok 1 a\nok 2 b\nok 3 c\n' >plain.tap
+	rm sanitize.tap
+	run -1 ci/.ci/run
+	[[ $output == *"make SANITIZE=1 check: the suite did not run"* ]]
+	[ "${lines[-1]}" = "0 passed, 3 failed" ]
+}

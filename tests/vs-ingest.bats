@@ -432,7 +432,7 @@ CONF
 }
 
 stop_http() {
-	[ -n "${HTTP_PID:-}" ] && kill "$HTTP_PID" 2>/dev/null || true
+	stop_pid "${HTTP_PID:-}"
 }
 
 teardown() {

@@ -12,7 +12,7 @@ setup_file() {
 }
 
 teardown() {
-	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
+	stop_pid "${HTTP_PID:-}"
 }
 
 setup() {

@@ -19,7 +19,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${HTTP_PID:-}" ] || kill "$HTTP_PID" 2>/dev/null || true
+	stop_pid "${HTTP_PID:-}"
 }
 
 publish() {

@@ -10,7 +10,7 @@ setup() {
 }
 
 teardown() {
-	[ -f run/nginx.pid ] && kill "$(cat run/nginx.pid)" 2>/dev/null || true
+	if [ -f run/nginx.pid ]; then stop_pid "$(cat run/nginx.pid)"; fi
 }
 
 @test "vs-sign --help prints usage and exits 0" {
