@@ -70,7 +70,7 @@ bin/.flavour-$(notdir $(BUILD)):
 	@rm -f bin/.flavour-*
 	@touch $@
 
-bin/%: $(BUILD)/cmd/%.o $(LIB) bin/.flavour-$(notdir $(BUILD))
+$(BINS): bin/%: $(BUILD)/cmd/%.o $(LIB) bin/.flavour-$(notdir $(BUILD))
 	@mkdir -p bin
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
@@ -116,7 +116,7 @@ $(BUILD)/libvs/migrations.o: $(BUILD)/libvs/migrations.c | pkg-config-ok
 TEST_SRC  := $(wildcard tests/unit/*.c)
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(TEST_BINS): $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
@@ -156,9 +156,6 @@ lint-man:
 
 clean:
 	rm -rf build bin
-
-# Objects are kept (never removed as intermediates): a second make relinks nothing.
-.SECONDARY:
 
 .PHONY: all check demo deps tests install clean lint-man pkg-config-ok
 

@@ -57,6 +57,11 @@ EOF
 	# a plain make afterwards has nothing left to do
 	run -0 make -C tree
 	[[ $output == *"Nothing to be done"* ]]
+	# and a sanitizer build after it links every program anew
+	run -0 make -C tree -n SANITIZE=1
+	for name in $(sed -n 's/^\([a-z][a-z0-9-]*\)\t.*/vs-\1/p' tree/cmd/tools.list) vs; do
+		[[ $output == *"-o bin/$name "* ]] || { echo "make SANITIZE=1 does not link bin/$name"; return 1; }
+	done
 }
 
 @test "make demo as the first command installs, builds and runs the demo" {
