@@ -59,9 +59,10 @@ LIB_SRC  := $(wildcard libvs/*.c)
 LIB_OBJ  := $(patsubst libvs/%.c,$(BUILD)/libvs/%.o,$(LIB_SRC)) $(BUILD)/libvs/migrations.o
 LIB      := $(BUILD)/libvs.a
 BINS     := $(addprefix bin/,$(PROGRAMS))
+COMPLETIONS := completions/bash/vs completions/zsh/_vs
 SQL      := $(sort $(wildcard sql/[0-9]*.sql))
 
-all: $(BINS)
+all: $(BINS) $(COMPLETIONS)
 
 # bin/ always holds the flavour built last; a stamp makes switching
 # between SANITIZE=1 and a plain build relink every program.
@@ -90,6 +91,14 @@ ifneq ($(PKG_OK),yes)
 	@echo "make: run 'scripts/install-deps' as root first ('make check' and 'make demo' run it)" >&2
 	@exit 1
 endif
+
+# The completions name the programs of cmd/tools.list: make rewrites their
+# one line that lists them when the list changes (commit the result).
+completions/bash/vs: cmd/tools.list
+	sed -i 's/^complete -F _vs .*/complete -F _vs $(PROGRAMS)/' $@
+
+completions/zsh/_vs: cmd/tools.list
+	sed -i '1s/^#compdef .*/#compdef $(PROGRAMS)/' $@
 
 # vs lists the tools of cmd/tools.list: its names and summaries become C.
 $(BUILD)/gen/tools.h: cmd/tools.list
