@@ -70,22 +70,32 @@ struct import {
 static int import_one(json_t *ev, void *ctx)
 {
 	struct import *im = ctx;
-	json_t *pos = json_object_get(ev, "position"), *dur = json_object_get(ev, "duration");
-	json_t *at = json_object_get(ev, "at");
-	const char *user = vs_json_str(ev, "user"), *video = vs_json_str(ev, "video");
+	/* the API's names (an exported row imports again), or the short ones */
+	json_t *pos = json_object_get(ev, "current_time"), *dur = json_object_get(ev, "duration");
+	json_t *at = json_object_get(ev, "last_watched_at");
+	const char *user = vs_json_str(ev, "user_id"), *video = vs_json_str(ev, "video_id");
 	double when = vs_clock_now();
 	int ret;
 
+	if (!pos)
+		pos = json_object_get(ev, "position");
+	if (!at)
+		at = json_object_get(ev, "at");
+	if (!user)
+		user = vs_json_str(ev, "user");
+	if (!video)
+		video = vs_json_str(ev, "video");
+
 	if (!json_is_number(pos) || (dur && !json_is_null(dur) && !json_is_number(dur)))
-		return vs_fail(VS_ERR, VS_E_INVALID, "'position' (and 'duration') must be numbers");
+		return vs_fail(VS_ERR, VS_E_INVALID, "'current_time' (or 'position', and 'duration') must be numbers");
 	if (!user || !video)
-		return vs_fail(VS_ERR, VS_E_INVALID, "'user' and 'video' are required");
+		return vs_fail(VS_ERR, VS_E_INVALID, "'user_id' and 'video_id' (or 'user' and 'video') are required");
 	if (at && json_is_number(at))
 		when = json_number_value(at);
 	else if (at && json_is_string(at))
 		when = parse_time(json_string_value(at));
 	if (!isfinite(when))
-		return vs_fail(VS_ERR, VS_E_INVALID, "'at' is not a time");
+		return vs_fail(VS_ERR, VS_E_INVALID, "'last_watched_at' (or 'at') is not a time");
 	if (im->in_batch == 0 && (ret = vs_db_run(im->db, "BEGIN")) < 0)
 		return ret;
 	ret = vs_progress_record(im->db, user, video, json_number_value(pos),

@@ -98,7 +98,7 @@ static int import(PGconn *db, enum vs_analytics_ip policy, int *status)
 		return ret;
 	}
 	while ((got = vs_record_read(r, &s)) > 0) {
-		int e = got == VS_RECORD_BAD ? VS_ERR : vs_analytics_record(db, vs_json_str(s, "video"), s, &src);
+		int e = got == VS_RECORD_BAD ? VS_ERR : vs_analytics_record(db, NULL, s, &src);
 
 		if (e == VS_ETEMP || (e < 0 && !strcmp(vs_error_code(), VS_E_DATABASE))) {
 			/* the transaction is gone: nothing of this import stays */

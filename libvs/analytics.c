@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <math.h>
 
 #include "analytics.h"
@@ -65,10 +66,22 @@ static void session_release(struct session *s)
 	free(s->user_agent);
 }
 
-/* A member that must be a number from 0 to NUMBER_MAX, if present. */
-static int number(const json_t *o, const char *key, bool integer, char out[32], const char **param)
+/* The member key of o, or else the one under its older name alias (may be
+ * NULL); *key becomes the name found, for messages. */
+static json_t *member(const json_t *o, const char **key, const char *alias)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = json_object_get(o, *key);
+
+	if ((!v || json_is_null(v)) && alias && (v = json_object_get(o, alias)))
+		*key = alias;
+	return v;
+}
+
+/* A member that must be a number from 0 to NUMBER_MAX, if present. */
+static int number(const json_t *o, const char *key, const char *alias, bool integer, char out[32],
+                  const char **param)
+{
+	json_t *v = member(o, &key, alias);
 	double d;
 
 	*param = NULL;
@@ -86,9 +99,9 @@ static int number(const json_t *o, const char *key, bool integer, char out[32], 
 
 /* A member that must be a string (without NUL) of at most max bytes, if
  * present; with cut, longer ones are cut at a character boundary. */
-static int string(const json_t *o, const char *key, size_t max, bool cut, const char **out)
+static int string(const json_t *o, const char *key, const char *alias, size_t max, bool cut, const char **out)
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = member(o, &key, alias);
 
 	*out = NULL;
 	if (!v || json_is_null(v))
@@ -155,9 +168,9 @@ static const char *most_watched(const json_t *q)
 	return best;
 }
 
-static int when(const json_t *o, const char *key, char out[32])
+static int when(const json_t *o, const char *key, const char *alias, char out[32])
 {
-	json_t *v = json_object_get(o, key);
+	json_t *v = member(o, &key, alias);
 	double t;
 
 	out[0] = '\0';
@@ -175,41 +188,44 @@ static int when(const json_t *o, const char *key, char out[32])
 
 /* Columns, in parameter order after $1 (the video). */
 #define COLUMNS \
-	"user_id, viewer_id, session_id, watch_time_seconds, load_time_ms, buffering_events," \
-	" buffering_time_ms, seek_count, quality_changes, error_count, max_position_seconds, started," \
-	" quality, quality_seconds, last_error, device_type, browser, os, user_agent, ip_address," \
-	" started_at, ended_at, watched_percent, completed"
+	"user_id, viewer_id, session_id, watch_time_seconds, load_time_ms, buffer_events," \
+	" buffering_time_ms, seek_events, quality_switches, error_count, max_position_seconds, bandwidth_kbps," \
+	" started, quality_selected, quality_seconds, last_error, device_type, browser, os, user_agent, ip_address," \
+	" country_code, session_start, session_end, watched_percent, completed"
 #define VALUES \
 	"$2::uuid, $3, $4, coalesce($5::float8, 0), $6::int, coalesce($7::int, 0), coalesce($8::bigint, 0)," \
-	" coalesce($9::int, 0), coalesce($10::int, 0), coalesce($11::int, 0), $12::float8," \
-	" coalesce($13::boolean, $6::int IS NOT NULL), $14," \
-	" $15::jsonb, $16, $17, $18, $19, $20, $21::inet, coalesce(to_timestamp($22::float8), now())," \
-	" coalesce(to_timestamp($23::float8), now())," \
-	" coalesce(CASE WHEN v.duration_seconds > 0 THEN least(100, 100 * $12::float8 / v.duration_seconds) END, 0)," \
-	" coalesce($12::float8 >= " VS_PROGRESS_THRESHOLD_SQL("v.duration_seconds", "$24::float8", "$25::float8") ", false)"
+	" coalesce($9::int, 0), coalesce($10::int, 0), coalesce($11::int, 0), $12::float8, $13::int," \
+	" coalesce($14::boolean, $6::int IS NOT NULL), $15," \
+	" $16::jsonb, $17, $18, $19, $20, $21, $22::inet, $23, coalesce(to_timestamp($24::float8), now())," \
+	" coalesce(to_timestamp($25::float8), now())," \
+	" coalesce(CASE WHEN v.duration_exact_seconds > 0 THEN least(100, 100 * $12::float8 / v.duration_exact_seconds) END, 0)," \
+	" coalesce($12::float8 >= " VS_PROGRESS_THRESHOLD_SQL("v.duration_exact_seconds", "$26::float8", "$27::float8") ", false)"
 /* beacons carry running totals: the highest counters, the first startup
  * time, the earliest start and the latest end */
 #define MERGE \
 	" ON CONFLICT (session_id) DO UPDATE SET" \
 	" watch_time_seconds = GREATEST(a.watch_time_seconds, EXCLUDED.watch_time_seconds)," \
 	" load_time_ms = COALESCE(a.load_time_ms, EXCLUDED.load_time_ms)," \
-	" buffering_events = GREATEST(a.buffering_events, EXCLUDED.buffering_events)," \
+	" buffer_events = GREATEST(a.buffer_events, EXCLUDED.buffer_events)," \
 	" buffering_time_ms = GREATEST(a.buffering_time_ms, EXCLUDED.buffering_time_ms)," \
-	" seek_count = GREATEST(a.seek_count, EXCLUDED.seek_count)," \
-	" quality_changes = GREATEST(a.quality_changes, EXCLUDED.quality_changes)," \
+	" seek_events = GREATEST(a.seek_events, EXCLUDED.seek_events)," \
+	" quality_switches = GREATEST(a.quality_switches, EXCLUDED.quality_switches)," \
 	" error_count = GREATEST(a.error_count, EXCLUDED.error_count)," \
 	" max_position_seconds = GREATEST(a.max_position_seconds, EXCLUDED.max_position_seconds)," \
+	" bandwidth_kbps = COALESCE(EXCLUDED.bandwidth_kbps, a.bandwidth_kbps)," \
 	" started = a.started OR EXCLUDED.started," \
 	" watched_percent = GREATEST(a.watched_percent, EXCLUDED.watched_percent)," \
 	" completed = a.completed OR EXCLUDED.completed," \
-	" quality = COALESCE(EXCLUDED.quality, a.quality)," \
+	" quality_selected = COALESCE(EXCLUDED.quality_selected, a.quality_selected)," \
 	" quality_seconds = COALESCE(EXCLUDED.quality_seconds, a.quality_seconds)," \
 	" last_error = COALESCE(EXCLUDED.last_error, a.last_error)," \
 	" user_id = COALESCE(a.user_id, EXCLUDED.user_id), viewer_id = COALESCE(a.viewer_id, EXCLUDED.viewer_id)," \
 	" device_type = COALESCE(a.device_type, EXCLUDED.device_type), browser = COALESCE(a.browser, EXCLUDED.browser)," \
 	" os = COALESCE(a.os, EXCLUDED.os), user_agent = COALESCE(a.user_agent, EXCLUDED.user_agent)," \
 	" ip_address = COALESCE(a.ip_address, EXCLUDED.ip_address)," \
-	" started_at = LEAST(a.started_at, EXCLUDED.started_at), ended_at = GREATEST(a.ended_at, EXCLUDED.ended_at)," \
+	" country_code = COALESCE(a.country_code, EXCLUDED.country_code)," \
+	" session_start = LEAST(a.session_start, EXCLUDED.session_start)," \
+	" session_end = GREATEST(a.session_end, EXCLUDED.session_end)," \
 	" updated_at = now()" \
 	" WHERE a.video_id = EXCLUDED.video_id RETURNING a.id"
 
@@ -220,16 +236,24 @@ static const char q_by_slug[] = "INSERT INTO video_analytics AS a (video_id, " C
 
 int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const struct vs_analytics_source *src)
 {
+	/* the plan's names, and the older ones still taken */
 	static const struct {
-		const char *key;
+		const char *key, *alias;
 		bool integer;
 	} nums[] = {
-		{"watch_time_seconds", false}, {"load_time_ms", true}, {"buffering_events", true},
-		{"buffering_time_ms", true},   {"seeks", true},        {"quality_changes", true},
-		{"errors", true},              {"max_position_seconds", false},
+		{"watch_time_seconds", NULL, false},
+		{"load_time_ms", NULL, true},
+		{"buffer_events", "buffering_events", true},
+		{"buffering_time_ms", NULL, true},
+		{"seek_events", "seeks", true},
+		{"quality_switches", "quality_changes", true},
+		{"errors", NULL, true},
+		{"max_position_seconds", NULL, false},
+		{"bandwidth_kbps", NULL, true},
 	};
 	struct session s = {0};
-	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip;
+	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country;
+	char cc[3] = "";
 	json_t *started = json_object_get(o, "started");
 	struct vs_user_agent parsed;
 	struct vs_progress_rules rules = VS_PROGRESS_RULES_INIT;
@@ -239,42 +263,53 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 
 	if (!json_is_object(o))
 		return vs_fail(VS_ERR, VS_E_INVALID, "a session is a JSON object");
+	if (!video && src->import && (ret = string(o, "video_id", "video", VS_ANALYTICS_STRING_MAX, false, &video)) < 0)
+		return ret;
 	if (!video || (!vs_is_uuid(video) && !vs_is_slug(video)))
-		return vs_fail(VS_ERR, VS_E_INVALID, "'video' must be a video's id or slug");
-	if ((ret = string(o, "session_id", VS_ANALYTICS_STRING_MAX, false, &sid)) < 0)
+		return vs_fail(VS_ERR, VS_E_INVALID, "'video_id' must be a video's id or slug");
+	if ((ret = string(o, "session_id", NULL, VS_ANALYTICS_STRING_MAX, false, &sid)) < 0)
 		return ret;
 	if (!sid)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'session_id' must be a string of 1 to %d bytes",
 		               VS_ANALYTICS_STRING_MAX);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(nums); i++)
-		if ((ret = number(o, nums[i].key, nums[i].integer, s.num[i], &s.num_param[i])) < 0)
+		if ((ret = number(o, nums[i].key, nums[i].alias, nums[i].integer, s.num[i], &s.num_param[i])) < 0)
 			return ret;
 	if (started && !json_is_null(started) && !json_is_boolean(started))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'started' must be true or false");
-	if ((ret = string(o, "viewer_id", VS_ANALYTICS_STRING_MAX, false, &viewer)) < 0 ||
-	    (ret = string(o, "quality", VS_ANALYTICS_STRING_MAX, false, &quality)) < 0 ||
-	    (ret = string(o, "device_type", VS_ANALYTICS_STRING_MAX, false, &device)) < 0 ||
-	    (ret = string(o, "browser", VS_ANALYTICS_STRING_MAX, false, &browser)) < 0 ||
-	    (ret = string(o, "os", VS_ANALYTICS_STRING_MAX, false, &os)) < 0 ||
-	    (ret = string(o, "last_error", VS_ANALYTICS_ERROR_MAX, true, &err)) < 0)
+	if ((ret = string(o, "viewer_id", NULL, VS_ANALYTICS_STRING_MAX, false, &viewer)) < 0 ||
+	    (ret = string(o, "quality_selected", "quality", VS_ANALYTICS_STRING_MAX, false, &quality)) < 0 ||
+	    (ret = string(o, "device_type", NULL, VS_ANALYTICS_STRING_MAX, false, &device)) < 0 ||
+	    (ret = string(o, "browser", NULL, VS_ANALYTICS_STRING_MAX, false, &browser)) < 0 ||
+	    (ret = string(o, "os", NULL, VS_ANALYTICS_STRING_MAX, false, &os)) < 0 ||
+	    (ret = string(o, "country_code", NULL, 2, false, &country)) < 0 ||
+	    (ret = string(o, "last_error", NULL, VS_ANALYTICS_ERROR_MAX, true, &err)) < 0)
 		return ret;
+	if (country) {
+		/* ISO 3166-1 alpha-2, stored in capitals */
+		if (strlen(country) != 2 || !isalpha((unsigned char)country[0]) || !isalpha((unsigned char)country[1]))
+			return vs_fail(VS_ERR, VS_E_INVALID, "'country_code' must be two letters (ISO 3166-1)");
+		cc[0] = (char)toupper((unsigned char)country[0]);
+		cc[1] = (char)toupper((unsigned char)country[1]);
+	}
 	user = src->user;
 	ua = src->user_agent;
 	ip = src->ip;
 	if (src->import) {
-		if ((ret = string(o, "user", VS_UUID_LEN, true, &user)) < 0 ||
-		    (ret = string(o, "user_agent", VS_ANALYTICS_UA_MAX, true, &ua)) < 0 ||
-		    (ret = string(o, "ip", 64, false, &ip)) < 0 || (ret = when(o, "started_at", s.started_at)) < 0 ||
-		    (ret = when(o, "ended_at", s.ended_at)) < 0)
+		if ((ret = string(o, "user_id", "user", VS_UUID_LEN, true, &user)) < 0 ||
+		    (ret = string(o, "user_agent", NULL, VS_ANALYTICS_UA_MAX, true, &ua)) < 0 ||
+		    (ret = string(o, "ip_address", "ip", 64, false, &ip)) < 0 ||
+		    (ret = when(o, "session_start", "started_at", s.started_at)) < 0 ||
+		    (ret = when(o, "session_end", "ended_at", s.ended_at)) < 0)
 			return ret;
 		if (user && !vs_is_uuid(user))
-			return vs_fail(VS_ERR, VS_E_INVALID, "'user' must be a UUID");
+			return vs_fail(VS_ERR, VS_E_INVALID, "'user_id' must be a UUID");
 	}
 	if (user && !vs_is_uuid(user))
 		user = NULL;
 	vs_analytics_ip_keep(ip, src->ip_policy, s.ip, sizeof(s.ip));
 	if (src->import && ip && !s.ip[0] && src->ip_policy != VS_ANALYTICS_IP_NONE)
-		return vs_fail(VS_ERR, VS_E_INVALID, "'ip' is not an IP address");
+		return vs_fail(VS_ERR, VS_E_INVALID, "'ip_address' is not an IP address");
 	if ((ret = quality_seconds(o, &s.quality_seconds)) < 0)
 		goto out;
 	if (!quality)
@@ -291,11 +326,11 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 	{
 		const char *p[] = {
 			video, user, viewer, sid, s.num_param[0], s.num_param[1], s.num_param[2], s.num_param[3],
-			s.num_param[4], s.num_param[5], s.num_param[6], s.num_param[7],
+			s.num_param[4], s.num_param[5], s.num_param[6], s.num_param[7], s.num_param[8],
 			json_is_boolean(started) ? (json_is_true(started) ? "t" : "f") : NULL, quality, s.quality_seconds,
 			s.last_error, device ? device : *parsed.device ? parsed.device : NULL,
 			browser ? browser : *parsed.browser ? parsed.browser : NULL, os ? os : *parsed.os ? parsed.os : NULL,
-			s.user_agent, s.ip[0] ? s.ip : NULL, s.started_at[0] ? s.started_at : NULL,
+			s.user_agent, s.ip[0] ? s.ip : NULL, cc[0] ? cc : NULL, s.started_at[0] ? s.started_at : NULL,
 			s.ended_at[0] ? s.ended_at : NULL, share, tail,
 		};
 

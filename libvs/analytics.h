@@ -10,26 +10,31 @@
  * Viewing sessions: the one way a session reaches video_analytics, for
  * vs-cgi's POST /videos/:id/analytics and vs-report import.
  *
- * A session is a JSON object of running totals, keyed by session_id:
+ * A session is a JSON object of running totals, keyed by session_id, by
+ * the names of the plan's video_analytics columns (the older names in
+ * brackets are still taken):
  *
  *   session_id            1 to 128 characters (required)
  *   watch_time_seconds    time spent playing
  *   load_time_ms          startup time: play requested to first frame
- *   buffering_events      stalls after the start
+ *   buffer_events         stalls after the start [buffering_events]
  *   buffering_time_ms     time spent stalled
- *   seeks                 seeks made
- *   quality_changes       rendition switches
+ *   seek_events           seeks made [seeks]
+ *   quality_switches      rendition switches [quality_changes]
+ *   bandwidth_kbps        the player's bandwidth estimate
  *   errors                playback errors
  *   max_position_seconds  the furthest point of the video played
  *   started               true once the first frame was shown
- *   quality               the rendition watched most ("720p")
+ *   quality_selected      the rendition watched most, "720p" [quality]
  *   quality_seconds       {"720p": 300, "360p": 20}: seconds per rendition
  *   last_error            the last error's description
  *   viewer_id             an anonymous viewer's lasting id
+ *   country_code          ISO 3166-1 alpha-2 (stored in capitals)
  *   device_type, browser, os   else parsed from the User-Agent
  *
- * and, for imports, video (id or slug), user (UUID), user_agent, ip,
- * started_at and ended_at (seconds since the epoch or ISO 8601).
+ * and, for imports, video_id (id or slug) [video], user_id (UUID) [user],
+ * user_agent, ip_address [ip], session_start [started_at] and session_end
+ * [ended_at] (seconds since the epoch or ISO 8601).
  * Numbers must be finite and not negative; strings have length limits;
  * unknown members are ignored.
  *
@@ -69,7 +74,8 @@ struct vs_analytics_source {
 };
 
 /*
- * Stores session s (borrowed) of video (id or slug): inserts it, or
+ * Stores session s (borrowed) of video (id or slug; NULL for an import:
+ * the session's video_id): inserts it, or
  * updates the session with that id. Returns 0; VS_ERR with a message
  * naming the member for a bad session, an unknown video, or a session_id
  * that belongs to another video; VS_ETEMP when the database is

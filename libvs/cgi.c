@@ -216,20 +216,53 @@ static bool allowed_origin(const struct vs_cgi_config *c, const char *origin)
 	return false;
 }
 
-/* The access_token query parameter (RFC 6750 2.3), for beacons, which
- * cannot send headers; "" when absent. */
-static void query_token(const char *qs, char *out, size_t n)
+static int hex_digit(int c)
 {
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The first query parameter name in qs, percent-decoded into out (n
+ * bytes). Returns 1 when found, 0 when absent (out ""), -1 when it is too
+ * long or holds a bad escape or a NUL. */
+static int query_param(const char *qs, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+
 	out[0] = '\0';
 	for (const char *p = qs; p && *p; p += strcspn(p, "&"), p += *p == '&') {
-		size_t len = strcspn(p, "&");
+		size_t len = strcspn(p, "&"), o = 0;
 
-		if (!strncmp(p, "access_token=", 13) && len - 13 < n) {
-			memcpy(out, p + 13, len - 13);
-			out[len - 13] = '\0';
-			return;
+		if (len <= nl || strncmp(p, name, nl) || p[nl] != '=')
+			continue;
+		for (size_t i = nl + 1; i < len; i++) {
+			int c = (unsigned char)p[i];
+
+			if (c == '+')
+				c = ' ';
+			else if (c == '%') {
+				int hi = i + 2 < len ? hex_digit(p[i + 1]) : -1, lo = hi >= 0 ? hex_digit(p[i + 2]) : -1;
+
+				if (lo < 0 || (hi == 0 && lo == 0))
+					return -1;
+				c = hi * 16 + lo;
+				i += 2;
+			}
+			if (o + 1 >= n)
+				return -1;
+			out[o++] = (char)c;
 		}
+		out[o] = '\0';
+		return 1;
 	}
+	return 0;
+}
+
+/* The access_token query parameter (RFC 6750 2.3), for beacons, which
+ * cannot send headers; "" when absent or unusable. */
+static void query_token(const char *qs, char *out, size_t n)
+{
+	if (query_param(qs, "access_token", out, n) < 0)
+		out[0] = '\0';
 }
 
 /* The viewer: a valid HS256 bearer token's "sub" (from the Authorization
@@ -355,26 +388,33 @@ struct video {
 	double duration;
 };
 
+/* The plan's column names, and the short ones the player has used. */
 #define Q_QUALITIES(v) \
-	"SELECT json_agg(json_build_object('label', quality, 'width', width, 'height', height," \
-	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY height)" \
-	" FROM video_qualities WHERE video_id = " v " AND status = 'completed'"
+	"SELECT json_agg(json_build_object('id', id, 'quality_label', quality_label," \
+	" 'resolution_width', resolution_width, 'resolution_height', resolution_height," \
+	" 'bitrate_kbps', bitrate_kbps, 'file_url', file_url, 'file_size_bytes', file_size_bytes," \
+	" 'processing_status', processing_status, 'codecs', codecs," \
+	" 'label', quality_label, 'width', resolution_width, 'height', resolution_height," \
+	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY resolution_height)" \
+	" FROM video_qualities WHERE video_id = " v " AND processing_status = 'completed'"
 #define Q_CHAPTERS(v) \
-	"SELECT json_agg(json_build_object('title', title, 'start', start_seconds, 'end', end_seconds)" \
-	" ORDER BY position) FROM video_chapters WHERE video_id = " v
+	"SELECT json_agg(json_build_object('id', id, 'title', title, 'description', description," \
+	" 'start_time_seconds', start_time_seconds, 'end_time_seconds', end_time_seconds," \
+	" 'chapter_order', chapter_order, 'start', start_time_seconds, 'end', end_time_seconds)" \
+	" ORDER BY chapter_order) FROM video_chapters WHERE video_id = " v
 
 /* $1 the id or slug: a published video, and with VIDEO_FULL ($2 the viewer
  * or NULL) its qualities, chapters and the viewer's progress, in one round
  * trip. */
 #define VIDEO_FIELDS \
-	"SELECT v.id, coalesce(v.duration_seconds, 0), json_build_object('id', v.id, 'slug', v.slug," \
-	" 'title', v.title, 'description', v.description, 'duration', v.duration_seconds," \
+	"SELECT v.id, coalesce(v.duration_exact_seconds, 0), json_build_object('id', v.id, 'slug', v.slug," \
+	" 'title', v.title, 'description', v.description, 'duration', v.duration_exact_seconds," \
 	" 'thumbnail_url', v.thumbnail_url"
 #define VIDEO_FULL \
 	", 'qualities', coalesce((" Q_QUALITIES("v.id") "), '[]'::json)," \
 	" 'chapters', coalesce((" Q_CHAPTERS("v.id") "), '[]'::json)," \
 	" 'progress', (SELECT " VS_PROGRESS_ROW_JSON "::json FROM video_progress p" \
-	"   WHERE p.video_id = v.id AND p.user_id = $2::uuid AND p.last_event_at IS NOT NULL)"
+	"   WHERE p.video_id = v.id AND p.user_id = $2::uuid AND p.last_watched_at IS NOT NULL)"
 #define VIDEO_FROM \
 	")::text FROM videos v WHERE v.is_published AND v.upload_status = 'ready' AND "
 
@@ -527,10 +567,16 @@ static void h_stream(struct req *r, struct video *v)
 {
 	const struct vs_cgi_config *cfg = r->cfg;
 	bool cloudfront = cfg->sign.scheme == VS_SIGN_CLOUDFRONT;
-	char *master = NULL, *signed_url = NULL, when[32], token[160];
-	json_t *q = NULL, *cookies = NULL, *out = NULL, *list, *it;
+	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160], want[64];
+	json_t *q = NULL, *cookies = NULL, *out = NULL, *list = NULL, *it;
+	int quality = query_param(param(r, "QUERY_STRING"), "quality", want, sizeof(want));
 	time_t exp;
 	size_t i;
+
+	if (quality < 0) {
+		problem(r, 400, "quality must be a rendition's label, such as 720p", NULL);
+		return;
+	}
 
 	if (!cfg->public_base_url) {
 		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set");
@@ -572,25 +618,37 @@ static void h_stream(struct req *r, struct video *v)
 			/* the token is in the path: the rendition's playlist sits beside the master */
 			su = NULL;
 		}
-		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s?}", "label", label,
-		                                      "width", json_object_get(it, "width"),
+		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s,s:O,s:O,s:O,s:s?}", "quality_label", label,
+		                                      "resolution_width", json_object_get(it, "width"),
+		                                      "resolution_height", json_object_get(it, "height"),
+		                                      "bitrate_kbps", json_object_get(it, "bitrate_kbps"),
+		                                      "label", label, "width", json_object_get(it, "width"),
 		                                      "height", json_object_get(it, "height"),
 		                                      "bitrate", json_object_get(it, "bitrate"), "url", su));
+		if (quality && !chosen && su && !strcmp(label, want))
+			chosen = strdup(su);
 		free(u);
 		free(su);
 	}
+	if (quality && !chosen) {
+		problem(r, 400, "no such quality for this video: ask for one of its qualities' labels", NULL);
+		goto out;
+	}
 	vs_format_time((double)exp, when, sizeof(when));
-	out = json_pack("{s:s,s:s,s:s,s:o}", "stream_url", signed_url, "token", token, "expires_at", when,
-	                "qualities", list);
+	/* ?quality=720p: the stream is that rendition's playlist */
+	out = json_pack("{s:s,s:s,s:s,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
+	                "expires_at", when, "qualities", list, "quality", chosen ? want : NULL);
 	if (cookies)
 		json_object_set(out, "cookies", cookies);
 	send_json(r, 200, out, "private, no-store", NULL);
 out:
 	json_decref(out);
+	json_decref(list);
 	json_decref(cookies);
 	json_decref(q);
 	free(master);
 	free(signed_url);
+	free(chosen);
 }
 
 static void h_key(struct req *r, struct video *v)
@@ -667,8 +725,9 @@ static void h_progress(struct req *r, struct video *v, bool post)
 		row = progress_of(r, v->id);
 		if (json_is_null(row)) {
 			json_decref(row);
-			row = json_pack("{s:s,s:s,s:i,s:i,s:b,s:i}", "user", r->user, "video", v->id, "position", 0,
-			                "completed_percentage", 0, "completed", 0, "watch_count", 0);
+			row = json_pack("{s:s,s:s,s:i,s:i,s:b,s:n,s:i}", "user_id", r->user, "video_id", v->id,
+			                "current_time", 0, "completed_percentage", 0, "is_completed", 0,
+			                "last_watched_at", "watch_count", 0);
 		}
 		send_json(r, 200, row, "private, no-store", NULL);
 		json_decref(row);

@@ -172,10 +172,10 @@ static int db_rungs(PGconn *db, const char *id, const struct vs_ladder *l, const
 		snprintf(w, sizeof(w), "%d", l->rungs[i].width);
 		snprintf(h, sizeof(h), "%d", l->rungs[i].height);
 		ret = vs_db_exec(db, NULL,
-		                 "INSERT INTO video_qualities (video_id, quality, width, height, status)"
+		                 "INSERT INTO video_qualities (video_id, quality_label, resolution_width, resolution_height, processing_status)"
 		                 " VALUES ($1, $2, $3, $4, $5::video_processing_status)"
-		                 " ON CONFLICT (video_id, quality) DO UPDATE SET width = $3, height = $4,"
-		                 " status = $5::video_processing_status, error = NULL, updated_at = now()",
+		                 " ON CONFLICT (video_id, quality_label) DO UPDATE SET resolution_width = $3, resolution_height = $4,"
+		                 " processing_status = $5::video_processing_status, error = NULL, updated_at = now()",
 		                 5, p);
 		if (ret < 0)
 			return ret;
@@ -187,8 +187,8 @@ static int db_failed(PGconn *db, const char *id, const char *msg)
 {
 	const char *p[] = {id, msg};
 	int ret = vs_db_exec(db, NULL,
-	                     "UPDATE video_qualities SET status = 'failed', error = $2,"
-	                     " updated_at = now() WHERE video_id = $1 AND status IN"
+	                     "UPDATE video_qualities SET processing_status = 'failed', error = $2,"
+	                     " updated_at = now() WHERE video_id = $1 AND processing_status IN"
 	                     " ('pending', 'processing')", 2, p);
 
 	if (ret == 0)
@@ -215,9 +215,9 @@ static int db_completed(PGconn *db, const char *id, const json_t *result, double
 		snprintf(size, sizeof(size), "%lld",
 		         (long long)json_integer_value(json_object_get(r, "size")));
 		ret = vs_db_exec(db, NULL,
-		                 "UPDATE video_qualities SET status = 'completed', bitrate = $3,"
-		                 " codecs = $4, file_path = $5, file_size = $6, error = NULL,"
-		                 " updated_at = now() WHERE video_id = $1 AND quality = $2", 6, p);
+		                 "UPDATE video_qualities SET processing_status = 'completed', bitrate = $3,"
+		                 " codecs = $4, file_path = $5, file_size_bytes = $6, error = NULL,"
+		                 " updated_at = now() WHERE video_id = $1 AND quality_label = $2", 6, p);
 	}
 	if (ret == 0) {
 		char *poster = NULL;
@@ -228,7 +228,7 @@ static int db_completed(PGconn *db, const char *id, const json_t *result, double
 			poster = NULL;
 		p[2] = poster;
 		ret = vs_db_exec(db, NULL,
-		                 "UPDATE videos SET duration_seconds = $2, thumbnail_url = $3,"
+		                 "UPDATE videos SET duration_exact_seconds = $2, thumbnail_url = $3,"
 		                 " error = NULL, updated_at = now() WHERE id = $1", 3, p);
 		free(poster);
 	}

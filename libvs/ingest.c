@@ -495,13 +495,13 @@ static int db_insert(PGconn *db, json_t *rec, bool explicit_slug, bool *inserted
 {
 	static const char insert[] =
 		"INSERT INTO videos (id, slug, title, description, tags, category,"
-		" original_filename, content_type, source_path, source_size, source_sha256,"
-		" probe, duration_seconds, upload_status)"
+		" original_filename, content_type, source_path, file_size_bytes, source_sha256,"
+		" probe, duration_exact_seconds, upload_status)"
 		" VALUES ($1, $2, $3, $4, ARRAY(SELECT json_array_elements_text($5::json)), $6,"
 		" $7, $8, $9, $10, $11, $12::jsonb, $13, 'processing')"
 		" ON CONFLICT (source_sha256) DO NOTHING RETURNING id";
 	static const char insert_chapters[] =
-		"INSERT INTO video_chapters (video_id, title, start_seconds, end_seconds, position)"
+		"INSERT INTO video_chapters (video_id, title, start_time_seconds, end_time_seconds, chapter_order)"
 		" SELECT $1, c->>'title', (c->>'start')::float8, (c->>'end')::float8, n"
 		" FROM json_array_elements($2::json) WITH ORDINALITY AS t(c, n)";
 	char *tags = json_dumps(json_object_get(rec, "tags"), JSON_COMPACT);

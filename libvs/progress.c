@@ -61,8 +61,8 @@ static int resolve_video(PGconn *db, const char *video, char id[VS_UUID_LEN + 1]
 	const char *p[] = {video};
 	PGresult *r = NULL;
 	int ret = vs_db_exec(db, &r,
-	                     vs_is_uuid(video) ? "SELECT id, duration_seconds FROM videos WHERE id = $1::uuid"
-	                                       : "SELECT id, duration_seconds FROM videos WHERE slug = $1",
+	                     vs_is_uuid(video) ? "SELECT id, duration_exact_seconds FROM videos WHERE id = $1::uuid"
+	                                       : "SELECT id, duration_exact_seconds FROM videos WHERE slug = $1",
 	                     1, p);
 
 	if (ret < 0)
@@ -79,12 +79,12 @@ static int resolve_video(PGconn *db, const char *video, char id[VS_UUID_LEN + 1]
 
 /* The video and the viewer's row in one read. Columns: 0 id, 1 duration,
  * 2 position, 3 completed_percentage, 4 completed, 5 completed_at (epoch),
- * 6 watch_count, 7 last_event_at (epoch), 8 finished_last, 9 last_event_at
+ * 6 watch_count, 7 last_watched_at (epoch), 8 finished_last, 9 last_watched_at
  * as text (the version the write compares), 10 the row as JSON. */
 #define CURRENT_SELECT \
-	"SELECT v.id, v.duration_seconds, p.position_seconds, p.completed_percentage, p.completed," \
-	" extract(epoch FROM p.completed_at), p.watch_count, extract(epoch FROM p.last_event_at)," \
-	" p.finished_last, p.last_event_at::text, CASE WHEN p.user_id IS NOT NULL THEN " VS_PROGRESS_ROW_JSON " END" \
+	"SELECT v.id, v.duration_exact_seconds, p.current_time_seconds, p.completed_percentage, p.is_completed," \
+	" extract(epoch FROM p.completed_at), p.watch_count, extract(epoch FROM p.last_watched_at)," \
+	" p.finished_last, p.last_watched_at::text, CASE WHEN p.user_id IS NOT NULL THEN " VS_PROGRESS_ROW_JSON " END" \
 	" FROM videos v LEFT JOIN video_progress p ON p.video_id = v.id AND p.user_id = $1::uuid"
 
 static const char q_current_by_id[] = CURRENT_SELECT " WHERE v.id = $2::uuid";
@@ -93,20 +93,20 @@ static const char q_current_by_slug[] = CURRENT_SELECT " WHERE v.slug = $2";
 /* Writes "now" if the row still has version (NULL: there is no row yet),
  * returning the row's JSON; no row back means another writer came first. */
 static const char q_insert[] =
-	"INSERT INTO video_progress AS p (user_id, video_id, position_seconds, completed_percentage, completed,"
-	" completed_at, watch_count, last_event_at, finished_last)"
+	"INSERT INTO video_progress AS p (user_id, video_id, current_time_seconds, completed_percentage, is_completed,"
+	" completed_at, watch_count, last_watched_at, finished_last)"
 	" VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN to_timestamp($6) END, $7, to_timestamp($8), $9)"
-	" ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds,"
-	" completed_percentage = EXCLUDED.completed_percentage, completed = EXCLUDED.completed,"
+	" ON CONFLICT (user_id, video_id) DO UPDATE SET current_time_seconds = EXCLUDED.current_time_seconds,"
+	" completed_percentage = EXCLUDED.completed_percentage, is_completed = EXCLUDED.is_completed,"
 	" completed_at = EXCLUDED.completed_at, watch_count = EXCLUDED.watch_count,"
-	" last_event_at = EXCLUDED.last_event_at, finished_last = EXCLUDED.finished_last, updated_at = now()"
-	" WHERE p.last_event_at IS NULL" /* a row made before its first event (vs-progress import) */
+	" last_watched_at = EXCLUDED.last_watched_at, finished_last = EXCLUDED.finished_last, updated_at = now()"
+	" WHERE p.last_watched_at IS NULL" /* a row made before its first event (vs-progress import) */
 	" RETURNING " VS_PROGRESS_ROW_JSON;
 static const char q_update[] =
-	"UPDATE video_progress AS p SET position_seconds = $3, completed_percentage = $4,"
-	" completed = $5, completed_at = CASE WHEN $5 THEN to_timestamp($6) END,"
-	" watch_count = $7, last_event_at = to_timestamp($8), finished_last = $9, updated_at = now()"
-	" WHERE user_id = $1 AND video_id = $2 AND last_event_at IS NOT DISTINCT FROM $10::timestamptz"
+	"UPDATE video_progress AS p SET current_time_seconds = $3, completed_percentage = $4,"
+	" is_completed = $5, completed_at = CASE WHEN $5 THEN to_timestamp($6) END,"
+	" watch_count = $7, last_watched_at = to_timestamp($8), finished_last = $9, updated_at = now()"
+	" WHERE user_id = $1 AND video_id = $2 AND last_watched_at IS NOT DISTINCT FROM $10::timestamptz"
 	" RETURNING " VS_PROGRESS_ROW_JSON;
 
 /* Attempts before giving up on a row that other writers keep changing. */
@@ -213,7 +213,7 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 		const char *p[] = {user, video ? id : NULL};
 
 		ret = vs_db_exec(db, &r,
-		                 "SELECT " VS_PROGRESS_ROW_JSON " FROM video_progress p WHERE last_event_at IS NOT NULL"
+		                 "SELECT " VS_PROGRESS_ROW_JSON " FROM video_progress p WHERE last_watched_at IS NOT NULL"
 		                 " AND ($1::uuid IS NULL OR user_id = $1::uuid)"
 		                 " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
 		                 2, p);

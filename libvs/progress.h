@@ -79,12 +79,12 @@ int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_ev
 /* The SQL expression that renders a video_progress row aliased "p" as the
  * JSON text every tool and vs-cgi answer with. */
 #define VS_PROGRESS_ROW_JSON \
-	"json_build_object('user', p.user_id, 'video', p.video_id," \
-	" 'position', round(p.position_seconds::numeric, 3)," \
-	" 'completed_percentage', round(p.completed_percentage::numeric, 2), 'completed', p.completed," \
+	"json_build_object('user_id', p.user_id, 'video_id', p.video_id," \
+	" 'current_time', round(p.current_time_seconds::numeric, 3)," \
+	" 'completed_percentage', round(p.completed_percentage::numeric, 2), 'is_completed', p.is_completed," \
 	" 'completed_at', to_char(p.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
 	" 'watch_count', p.watch_count," \
-	" 'last_event_at', to_char(p.last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'last_watched_at', to_char(p.last_watched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
 	" 'updated_at', to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text"
 
 /*

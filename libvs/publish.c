@@ -192,7 +192,7 @@ static int db_published(PGconn *db, const char *id, const char *base, const json
 			url = NULL;
 		p[2] = url;
 		ret = vs_db_exec(db, NULL, "UPDATE video_qualities SET file_url = $3, updated_at = now()"
-		                           " WHERE video_id = $1 AND quality = $2", 3, p);
+		                           " WHERE video_id = $1 AND quality_label = $2", 3, p);
 		free(url);
 	}
 	if (ret == 0) {

@@ -24,8 +24,8 @@
  */
 #define WINDOW \
 	" FROM video_analytics a" \
-	" WHERE ($1::float8 IS NULL OR a.started_at >= to_timestamp($1::float8))" \
-	" AND ($2::float8 IS NULL OR a.started_at < to_timestamp($2::float8))" \
+	" WHERE ($1::float8 IS NULL OR a.session_start >= to_timestamp($1::float8))" \
+	" AND ($2::float8 IS NULL OR a.session_start < to_timestamp($2::float8))" \
 	" AND ($3::uuid IS NULL OR a.video_id = $3::uuid)"
 
 /* By video (with flags in the key rather than FILTERed aggregates: fewer,
@@ -41,9 +41,9 @@ static const char q_by_video[] =
 /* by hour or by day (stored columns, so that the planner knows how many
  * groups to expect) */
 #define BY_AUDIENCE(period) \
-	"SELECT a.device_type, a.browser, a.os, a.quality, extract(epoch FROM a." period ")::float8, a.started," \
+	"SELECT a.device_type, a.browser, a.os, a.quality_selected, extract(epoch FROM a." period ")::float8, a.started," \
 	" a.error_count > 0, count(*), sum(a.watch_time_seconds), sum(a.buffering_time_ms::float8)," \
-	" sum(a.buffering_events), sum(a.quality_changes), sum(a.seek_count)" WINDOW \
+	" sum(a.buffer_events), sum(a.quality_switches), sum(a.seek_events)" WINDOW \
 	" GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 5"
 
 static const char q_by_audience_hour[] = BY_AUDIENCE("started_hour");
@@ -53,10 +53,10 @@ static const char q_by_audience_day[] = BY_AUDIENCE("started_day");
 static const char q_viewers[] = "SELECT count(DISTINCT a.viewer_key)" WINDOW;
 
 static const char q_span[] =
-	"SELECT extract(epoch FROM min(a.started_at))::float8, extract(epoch FROM max(a.started_at))::float8" WINDOW;
+	"SELECT extract(epoch FROM min(a.session_start))::float8, extract(epoch FROM max(a.session_start))::float8" WINDOW;
 
 static const char q_videos[] =
-	"SELECT id, slug, title, duration_seconds FROM videos WHERE id = ANY($1::uuid[])";
+	"SELECT id, slug, title, duration_exact_seconds FROM videos WHERE id = ANY($1::uuid[])";
 
 #define REPORT_WORK_MEM "64MB"
 
@@ -812,9 +812,9 @@ static int find_video(PGconn *db, const char *video, json_t **out)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id or slug", video ? video : "");
 	ret = vs_db_exec(db, &res,
 	                 vs_is_uuid(video) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                     " 'duration', duration_seconds)::text FROM videos WHERE id = $1::uuid"
+	                                     " 'duration', duration_exact_seconds)::text FROM videos WHERE id = $1::uuid"
 	                                   : "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                     " 'duration', duration_seconds)::text FROM videos WHERE slug = $1",
+	                                     " 'duration', duration_exact_seconds)::text FROM videos WHERE slug = $1",
 	                 1, p);
 	if (ret < 0)
 		return ret;

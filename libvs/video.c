@@ -9,10 +9,10 @@ static const char select_video[] =
 	" 'tags', to_json(v.tags), 'category', v.category,"
 	" 'source', json_build_object('path', v.source_path,"
 	"   'original_filename', v.original_filename, 'content_type', v.content_type,"
-	"   'size', v.source_size, 'sha256', v.source_sha256),"
+	"   'size', v.file_size_bytes, 'sha256', v.source_sha256),"
 	" 'probe', v.probe,"
 	" 'chapters', COALESCE((SELECT json_agg(json_build_object('title', c.title,"
-	"   'start', c.start_seconds, 'end', c.end_seconds) ORDER BY c.position)"
+	"   'start', c.start_time_seconds, 'end', c.end_time_seconds) ORDER BY c.chapter_order)"
 	"   FROM video_chapters c WHERE c.video_id = v.id), '[]'::json))::text,"
 	" v.upload_status"
 	" FROM videos v WHERE ";

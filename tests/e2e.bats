@@ -71,7 +71,7 @@ e2e() { # SCENARIO ARGS… → out.json
 	[ "$(jqr out.json .after.level)" = "$(jqr out.json .target)" ]
 	[ "$(jq '.after.currentTime >= .switchedAt + 1' out.json)" = true ]
 	[ "$(jqr out.json .after.fatal)" = null ]
-	[ "$(jq '.after.session.quality_changes >= 1' out.json)" = true ]
+	[ "$(jq '.after.session.quality_switches >= 1' out.json)" = true ]
 }
 
 @test "a reload resumes near the saved position, and the database has it" {
@@ -80,7 +80,7 @@ e2e() { # SCENARIO ARGS… → out.json
 	[ "$(jq '.reloaded.resumed' out.json)" = true ]
 	[ "$(jq '(.reloaded.resumeFrom - .paused.currentTime) | fabs < 1.5' out.json)" = true ]
 	[ "$(jq '.reloaded.currentTime >= .reloaded.resumeFrom - 0.5' out.json)" = true ]
-	[ "$(sql "SELECT abs(position_seconds - $paused) < 1.5, watch_count >= 1 FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'")" = "t|t" ]
+	[ "$(sql "SELECT abs(current_time_seconds - $paused) < 1.5, watch_count >= 1 FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'")" = "t|t" ]
 }
 
 @test "the database holds the viewing session the player reported" {

@@ -170,13 +170,13 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	t=$(token_for "$USER1")
 	req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d '{"current_time": 1.5}' "$API/videos/$ID/progress"
 	[ "$code" = 200 ]
-	[ "$(jqr body.json .position)" = 1.5 ]
+	[ "$(jqr body.json .current_time)" = 1.5 ]
 	grep -qi '^cache-control: private, no-store' headers.txt
 	req -H "Authorization: Bearer $t" "$API/videos/$ID/progress"
-	[ "$(jqr body.json .position)" = 1.5 ]
+	[ "$(jqr body.json .current_time)" = 1.5 ]
 	req -H "Authorization: Bearer $t" "$API/videos/$ID"
-	[ "$(jqr body.json .progress.position)" = 1.5 ]
-	[ "$(sql "SELECT round(position_seconds::numeric, 1) FROM video_progress WHERE user_id = '$USER1'")" = 1.5 ]
+	[ "$(jqr body.json .progress.current_time)" = 1.5 ]
+	[ "$(sql "SELECT round(current_time_seconds::numeric, 1) FROM video_progress WHERE user_id = '$USER1'")" = 1.5 ]
 	# forged, expired, not yet valid, and alg none
 	forged=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\"}" "another secret")
 	expired=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"exp\":1000}")
@@ -221,7 +221,7 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 		[ "$code" = 204 ]
 	done
 	[ "$(sql "SELECT count(*), max(watch_time_seconds), max(host(ip_address)) FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "1|25|127.0.0.0" ]
-	[ "$(sql "SELECT quality FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "720p'); DROP TABLE videos;--" ]
+	[ "$(sql "SELECT quality_selected FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "720p'); DROP TABLE videos;--" ]
 	req "$API/videos/$ID/analytics"
 	[ "$code" = 200 ]
 	[ "$(jqr body.json .views)" -ge 1 ]
@@ -290,7 +290,7 @@ nginx_token() {
 		req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "{\"current_time\": $i}" "$API/videos/$ID/progress"
 		[ "$code" = 200 ]
 	done
-	[ "$(jqr body.json .position)" = 2.5 ]
+	[ "$(jqr body.json .current_time)" = 2.5 ]
 	# the database goes away: 503 fast; comes back: 200 again
 	VS_PG_DIR=$pgdir "$VS_TOP/scripts/pg" stop
 	start=$(date +%s)
@@ -316,7 +316,7 @@ nginx_token() {
 		pids+=($!)
 	done
 	wait "${pids[@]}" # not lighttpd, also a child of this shell
-	[ "$(sql "SELECT count(*), bool_and(position_seconds BETWEEN 0 AND 4) FROM video_progress WHERE user_id = '$USER1'")" = "1|t" ]
+	[ "$(sql "SELECT count(*), bool_and(current_time_seconds BETWEEN 0 AND 4) FROM video_progress WHERE user_id = '$USER1'")" = "1|t" ]
 }
 
 @test "through nginx and fcgiwrap: the same endpoints" {
@@ -357,7 +357,7 @@ nginx_token() {
 		req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "{\"current_time\": $i}" "$API/videos/$ID/progress"
 		[ "$code" = 200 ]
 	done
-	[ "$(jqr body.json .position)" = 1.5 ]
+	[ "$(jqr body.json .current_time)" = 1.5 ]
 	req "$API/videos/$ID/stream"
 	[ "$code" = 200 ]
 	[[ $(jqr body.json .stream_url) == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]

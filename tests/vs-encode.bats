@@ -239,8 +239,8 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	id=$(jqr in.json .id)
 	encode --ladder 180p,360p
 	[ "$status" -eq 0 ]
-	[ "$(sql "SELECT string_agg(quality || ':' || status || ':' || width || 'x' || height, ',' ORDER BY height) FROM video_qualities WHERE video_id = '$id'")" = "180p:completed:320x180,360p:completed:640x360" ]
-	[ "$(sql "SELECT codecs FROM video_qualities WHERE video_id = '$id' AND quality = '360p'")" = "$(jqr out.json '.renditions[1].codecs')" ]
+	[ "$(sql "SELECT string_agg(quality_label || ':' || processing_status || ':' || resolution_width || 'x' || resolution_height, ',' ORDER BY resolution_height) FROM video_qualities WHERE video_id = '$id'")" = "180p:completed:320x180,360p:completed:640x360" ]
+	[ "$(sql "SELECT codecs FROM video_qualities WHERE video_id = '$id' AND quality_label = '360p'")" = "$(jqr out.json '.renditions[1].codecs')" ]
 	[ "$(sql "SELECT thumbnail_url LIKE 'file://%poster.jpg', round(duration_seconds) FROM videos WHERE id = '$id'")" = "t|4" ]
 }
 
@@ -274,7 +274,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	[[ $stderr == *"cannot be decoded"* ]]
 	[ ! -e "$VS_MEDIA_ROOT/$id/renditions" ]
 	[ -z "$(find "$VS_MEDIA_ROOT/$id" -name '*.mp4' ! -name source.mp4)" ]
-	[ "$(sql "SELECT DISTINCT status FROM video_qualities WHERE video_id = '$id'")" = "failed" ]
+	[ "$(sql "SELECT DISTINCT processing_status FROM video_qualities WHERE video_id = '$id'")" = "failed" ]
 	[ "$(sql "SELECT upload_status FROM videos WHERE id = '$id'")" = "failed" ]
 }
 

@@ -315,7 +315,7 @@ setup() {
 	id=$(jqr rec.json .id)
 	[ "$(sql "SELECT slug, title, upload_status, is_published, source_sha256 = '$(jqr rec.json .source.sha256)' FROM videos WHERE id = '$id'")" = "limits-and-continuity|Limits and continuity|processing|f|t" ]
 	[ "$(sql "SELECT tags[1], round(duration_seconds) FROM videos WHERE id = '$id'")" = "calculus|4" ]
-	[ "$(sql "SELECT string_agg(title || '@' || start_seconds, ',' ORDER BY position) FROM video_chapters WHERE video_id = '$id'")" = "Introduction@0,Limits@2" ]
+	[ "$(sql "SELECT string_agg(title || '@' || start_time_seconds, ',' ORDER BY chapter_order) FROM video_chapters WHERE video_id = '$id'")" = "Introduction@0,Limits@2" ]
 }
 
 @test "vs-ingest of the same content again returns the existing record and adds no row" {

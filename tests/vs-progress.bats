@@ -9,7 +9,7 @@ setup_file() {
 	# a 4 s video, and a long one registered by hand (600 s)
 	VS_DATABASE_URL=$VS_TEST_DB_URL vs-ingest "$(fixture lecture.mp4)" --slug short-video >/dev/null
 	VS_DATABASE_URL=$VS_TEST_DB_URL psql -X -q "$VS_TEST_DB_URL" -c \
-		"INSERT INTO videos (id, slug, title, source_sha256, duration_seconds) VALUES ('aaaaaaaa-0000-5000-8000-000000000001', 'long-video', 'Long', repeat('b', 64), 600)"
+		"INSERT INTO videos (id, slug, title, source_sha256, duration_exact_seconds) VALUES ('aaaaaaaa-0000-5000-8000-000000000001', 'long-video', 'Long', repeat('b', 64), 600)"
 }
 
 setup() {
@@ -23,7 +23,7 @@ set_() { # POSITION AT → out.json
 	echo "$output" >out.json
 }
 
-state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_percentage::numeric, 1), completed, watch_count FROM video_progress WHERE user_id = '$U'"; }
+state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_percentage::numeric, 1), is_completed, watch_count FROM video_progress WHERE user_id = '$U'"; }
 
 @test "vs-progress --help prints usage and exits 0" {
 	run -0 --separate-stderr vs-progress --help
@@ -43,9 +43,9 @@ state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_perce
 @test "vs-progress set records the position and the furthest point" {
 	set_ 120 1000
 	[ "$status" -eq 0 ]
-	[ "$(jqr out.json .position)" = "120" ]
+	[ "$(jqr out.json .current_time)" = "120" ]
 	[ "$(jqr out.json .completed_percentage)" = "20" ]
-	[ "$(jqr out.json .completed)" = "false" ]
+	[ "$(jqr out.json .is_completed)" = "false" ]
 	set_ 60 1010
 	[ "$(state)" = "60.0|20.0|f|1" ]
 }
@@ -59,10 +59,10 @@ state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_perce
 
 @test "vs-progress completes at 90% or in the last 30 s, stays completed, resets the resume point" {
 	set_ 539 1000
-	[ "$(jqr out.json .completed)" = "false" ]
+	[ "$(jqr out.json .is_completed)" = "false" ]
 	set_ 571 1010   # within the last 30 s (and over 90%)
-	[ "$(jqr out.json .completed)" = "true" ]
-	[ "$(jqr out.json .position)" = "0" ]
+	[ "$(jqr out.json .is_completed)" = "true" ]
+	[ "$(jqr out.json .current_time)" = "0" ]
 	set_ 10 1020    # watching again: a new session, still completed
 	[ "$(state)" = "10.0|95.2|t|2" ]
 }
@@ -99,7 +99,7 @@ state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_perce
 @test "vs-progress get lists a user's progress" {
 	set_ 60 1000
 	run -0 --separate-stderr vs-progress get --user "$U"
-	[ "$(echo "$output" | jq -r .video)" = "aaaaaaaa-0000-5000-8000-000000000001" ]
+	[ "$(echo "$output" | jq -r .video_id)" = "aaaaaaaa-0000-5000-8000-000000000001" ]
 	run -0 --separate-stderr vs-progress get --user "$U" --video long-video
 	[ "$(echo "$output" | wc -l)" -eq 1 ]
 }
@@ -131,13 +131,13 @@ state() { sql "SELECT round(position_seconds::numeric, 1), round(completed_perce
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
-	[ "$(sql "SELECT round(position_seconds::numeric), extract(epoch FROM last_event_at)::int FROM video_progress WHERE user_id = '$U'")" = "240|1082" ]
+	[ "$(sql "SELECT round(current_time_seconds::numeric), extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '$U'")" = "240|1082" ]
 }
 
 @test "vs-progress export writes every row" {
 	set_ 60 1000
 	run -0 --separate-stderr vs-progress export
-	[ "$(echo "$output" | wc -l)" -eq "$(sql "SELECT count(*) FROM video_progress WHERE last_event_at IS NOT NULL")" ]
+	[ "$(echo "$output" | wc -l)" -eq "$(sql "SELECT count(*) FROM video_progress WHERE last_watched_at IS NOT NULL")" ]
 }
 
 @test "vs-progress exits 75 when the database is down" {

@@ -109,7 +109,7 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	with_db
 	run -0 --separate-stderr vs-publish --to s3://vod/db --base-url https://cdn.example.com/vod <pkg.json
 	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
-	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality = '180p'")" = "https://cdn.example.com/vod/$id/180p/index.m3u8" ]
+	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality_label = '180p'")" = "https://cdn.example.com/vod/$id/180p/index.m3u8" ]
 	[ "$(aws s3 ls --recursive "s3://vod/db/$id/" | wc -l)" -gt 5 ]
 	run -0 --separate-stderr vs-publish --to s3://vod/db --delete "$id"
 	[ "$(aws s3 ls --recursive "s3://vod/db/$id/" | wc -l)" -eq 0 ]

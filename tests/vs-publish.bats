@@ -73,7 +73,7 @@ publish() {
 	[ "$status" -eq 0 ]
 	[ "$(jqr out.json .published.master_url)" = "https://cdn.example.com/vod/$id/master.m3u8" ]
 	[ "$(sql "SELECT upload_status, is_published, published_at IS NOT NULL, thumbnail_url FROM videos WHERE id = '$id'")" = "ready|t|t|https://cdn.example.com/vod/$id/poster.jpg" ]
-	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality = '360p'")" = "https://cdn.example.com/vod/$id/360p/index.m3u8" ]
+	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality_label = '360p'")" = "https://cdn.example.com/vod/$id/360p/index.m3u8" ]
 }
 
 @test "vs-publish --no-publish uploads but leaves the video unpublished" {

@@ -112,10 +112,10 @@ lease_expired() {
 		>a.ndjson 2>a.err &
 	a=$!
 	for _ in $(seq 300); do
-		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND status = 'processing'")" -gt 0 ] && break
+		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] && break
 		sleep 0.1
 	done
-	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND status = 'processing'")" -gt 0 ]
+	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ]
 	kill -9 -- "-$a"
 	st=0
 	wait "$a" || st=$?

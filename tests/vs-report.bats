@@ -71,7 +71,7 @@ report() { # ARGS → report.json (and the status checked by the caller)
 	[ "$(sql "SELECT device_type, browser, os, host(ip_address) FROM video_analytics WHERE session_id = 's1'")" = "desktop|Chrome|Linux|203.0.113.0" ]
 	[ "$(sql "SELECT device_type, browser, os FROM video_analytics WHERE session_id = 's6'")" = "tablet|Chrome|Android" ]
 	# the main rendition from quality_seconds when none is given
-	[ "$(sql "SELECT quality FROM video_analytics WHERE session_id = 's2'")" = 360p ]
+	[ "$(sql "SELECT quality_selected FROM video_analytics WHERE session_id = 's2'")" = 360p ]
 	# a startup time means it started
 	[ "$(sql "SELECT started FROM video_analytics WHERE session_id = 's5'")" = t ]
 }
@@ -239,7 +239,7 @@ EOF
 	printf '%s\n' '{"video":"video-b","session_id":"rep-1","watch_time_seconds":5,"buffering_events":1,"load_time_ms":700}' \
 		'{"video":"video-b","session_id":"rep-1","watch_time_seconds":3,"buffering_events":2,"load_time_ms":900}' >rep.ndjson
 	run -0 --separate-stderr vs-report import --ip none <rep.ndjson
-	[ "$(sql "SELECT count(*), max(watch_time_seconds), max(buffering_events), max(load_time_ms) FROM video_analytics WHERE session_id = 'rep-1'")" = "1|5|2|700" ]
+	[ "$(sql "SELECT count(*), max(watch_time_seconds), max(buffer_events), max(load_time_ms) FROM video_analytics WHERE session_id = 'rep-1'")" = "1|5|2|700" ]
 	sql "DELETE FROM video_analytics WHERE session_id = 'rep-1'"
 }
 
@@ -250,6 +250,6 @@ EOF
 		HTTP_USER_AGENT='Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1' \
 		vs-cgi <<<"$body"
 	[[ ${lines[0]} == "Status: 204"* ]]
-	[ "$(sql "SELECT seek_count, started, completed, watched_percent, quality, device_type, os, host(ip_address) FROM video_analytics WHERE session_id = 'cgi-1'")" = "2|t|t|100|720p|tablet|iPadOS|2001:db8:abcd::" ]
+	[ "$(sql "SELECT seek_events, started, completed, watched_percent, quality_selected, device_type, os, host(ip_address) FROM video_analytics WHERE session_id = 'cgi-1'")" = "2|t|t|100|720p|tablet|iPadOS|2001:db8:abcd::" ]
 	sql "DELETE FROM video_analytics WHERE session_id = 'cgi-1'"
 }

@@ -61,8 +61,8 @@
     storyboardImage: null,
     // the analytics session: running totals
     session: {
-      session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffering_events: 0,
-      buffering_time_ms: 0, seeks: 0, quality_changes: 0, errors: 0, max_position_seconds: 0,
+      session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffer_events: 0,
+      buffering_time_ms: 0, seek_events: 0, quality_switches: 0, errors: 0, max_position_seconds: 0,
       started: false, quality_seconds: {},
     },
   };
@@ -133,7 +133,8 @@
     const s = state.session;
     s.max_position_seconds = Math.max(s.max_position_seconds, video.currentTime || 0);
     const label = state.levelLabels[state.level];
-    if (label) s.quality = label;
+    if (label) s.quality_selected = label;
+    if (state.hls && Number.isFinite(state.hls.bandwidthEstimate)) s.bandwidth_kbps = Math.round(state.hls.bandwidthEstimate / 1000);
     const body = JSON.stringify(s);
     // the viewer's token in the query: beacons cannot send headers (RFC 6750 2.3)
     const url = `${api}/videos/${encodeURIComponent(state.meta.id)}/analytics` +
@@ -199,7 +200,7 @@
         fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i] })));
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
-        if (state.level !== -1 && data.level !== state.level) state.session.quality_changes++;
+        if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
         state.level = data.level;
       });
       hls.on(Hls.Events.ERROR, (e, data) => {
@@ -252,7 +253,7 @@
       }, { once: true });
       if (i !== -1) {
         state.level = i;
-        state.session.quality_changes++;
+        state.session.quality_switches++;
       }
     }
   }
@@ -441,12 +442,12 @@
     // a stall after the start, not the wait for the first frame or a seek
     if (state.firstFrameAt !== null && !video.seeking && bufferingSince === null) {
       bufferingSince = performance.now();
-      state.session.buffering_events++;
+      state.session.buffer_events++;
     }
   });
   video.addEventListener('seeking', () => {
     if (state.resuming) state.resuming = false;
-    else if (state.firstFrameAt !== null) state.session.seeks++;
+    else if (state.firstFrameAt !== null) state.session.seek_events++;
     if (bufferingSince !== null) bufferingSince = null; // time spent seeking is not a stall
   });
   video.addEventListener('play', () => {
@@ -515,7 +516,7 @@
     ui.description.textContent = m.description || '';
     showChapters(m.chapters || []);
     // the resume position (the rules reset it to the start once a lesson is finished)
-    if (m.progress) state.resumeFrom = Number(m.progress.position) || 0;
+    if (m.progress) state.resumeFrom = Number(m.progress.current_time) || 0;
     const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
     // the poster beside the package, under the same signature; not while
     // autoplay fetches the first segments, which need the bandwidth more
