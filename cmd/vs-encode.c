@@ -7,6 +7,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "encode.h"
 #include "error.h"
@@ -15,7 +16,6 @@
 #include "opt.h"
 #include "record.h"
 #include "store.h"
-#include "video.h"
 
 enum {
 	OPT_ID = 0x100,
@@ -220,7 +220,7 @@ int main(int argc, char **argv)
 	if (id) {
 		json_t *rec = NULL;
 
-		ret = vs_video_find(db, VS_VIDEO_BY_ID, id, &rec, NULL);
+		ret = vs_catalog_find(db, VS_CATALOG_BY_ID, id, &rec, NULL);
 		if (ret == 0 && !rec) {
 			vs_log_error("no video '%s' in the database", id);
 			status = VS_EXIT_FAILED;

@@ -121,13 +121,8 @@ static int claim(PGconn *db, struct vs_queue_opts *o, int limit, const char *med
 		poll(NULL, 0, WATCH_INTERVAL_MS);
 		if (vs_clock_now() - renewed < o->lease_s / 3) {
 			/* only looking: has done released them? */
-			PGresult *r = NULL;
-			const char *p[] = {o->owner};
-
-			if (vs_db_exec(db, &r, "SELECT count(*) FROM video_jobs WHERE lease_owner = $1 AND state = 'pending'", 1,
-			               p) == 0)
-				held = atoi(PQgetvalue(r, 0, 0));
-			PQclear(r);
+			if (vs_queue_held(db, o->owner, &held) < 0)
+				vs_error_clear();
 			continue;
 		}
 		if (vs_queue_renew(db, o, &held) < 0) {
@@ -317,20 +312,8 @@ int main(int argc, char **argv)
 				ret = vs_record_write(stdout, j);
 		json_decref(jobs);
 	} else {
-		const char *p[] = {id};
-		PGresult *r = NULL;
-
 		/* a failed video, once more from the start of its attempts */
-		ret = vs_db_exec(db, &r,
-		                 "WITH j AS (UPDATE video_jobs SET state = 'pending', attempts = 0, next_attempt_at = now(),"
-		                 " finished_at = NULL, updated_at = now() WHERE video_id = $1::uuid AND state = 'failed'"
-		                 " RETURNING video_id)"
-		                 " UPDATE videos SET upload_status = 'processing', error = NULL, updated_at = now()"
-		                 " FROM j WHERE videos.id = j.video_id RETURNING videos.id",
-		                 1, p);
-		if (ret == 0 && PQntuples(r) != 1)
-			ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no failed job for video %s", id);
-		PQclear(r);
+		ret = vs_queue_retry(db, id);
 	}
 	if (ret < 0) {
 		vs_log_error("%s", vs_error_message());

@@ -6,12 +6,12 @@
 #include <openssl/evp.h>
 
 #include "analytics.h"
+#include "catalog.h"
 #include "cgi.h"
 #include "clock.h"
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
-#include "hash.h"
 #include "hash.h"
 #include "jwt.h"
 #include "record.h"
@@ -388,48 +388,11 @@ struct video {
 	double duration;
 };
 
-/* The plan's column names, and the short ones the player has used. */
-#define Q_QUALITIES(v) \
-	"SELECT json_agg(json_build_object('id', id, 'quality_label', quality_label," \
-	" 'resolution_width', resolution_width, 'resolution_height', resolution_height," \
-	" 'bitrate_kbps', bitrate_kbps, 'file_url', file_url, 'file_size_bytes', file_size_bytes," \
-	" 'processing_status', processing_status, 'codecs', codecs," \
-	" 'label', quality_label, 'width', resolution_width, 'height', resolution_height," \
-	" 'bitrate', bitrate, 'playlist_url', file_url) ORDER BY resolution_height)" \
-	" FROM video_qualities WHERE video_id = " v " AND processing_status = 'completed'"
-#define Q_CHAPTERS(v) \
-	"SELECT json_agg(json_build_object('id', id, 'title', title, 'description', description," \
-	" 'start_time_seconds', start_time_seconds, 'end_time_seconds', end_time_seconds," \
-	" 'chapter_order', chapter_order, 'start', start_time_seconds, 'end', end_time_seconds)" \
-	" ORDER BY chapter_order) FROM video_chapters WHERE video_id = " v
-
-/* $1 the id or slug: a published video, and with VIDEO_FULL ($2 the viewer
- * or NULL) its qualities, chapters and the viewer's progress, in one round
- * trip. */
-#define VIDEO_FIELDS \
-	"SELECT v.id, coalesce(v.duration_exact_seconds, 0), json_build_object('id', v.id, 'slug', v.slug," \
-	" 'title', v.title, 'description', v.description, 'duration', v.duration_exact_seconds," \
-	" 'thumbnail_url', v.thumbnail_url"
-#define VIDEO_FULL \
-	", 'qualities', coalesce((" Q_QUALITIES("v.id") "), '[]'::json)," \
-	" 'chapters', coalesce((" Q_CHAPTERS("v.id") "), '[]'::json)," \
-	" 'progress', (SELECT " VS_PROGRESS_ROW_JSON "::json FROM video_progress p" \
-	"   WHERE p.video_id = v.id AND p.user_id = $2::uuid AND p.last_watched_at IS NOT NULL)"
-#define VIDEO_FROM \
-	")::text FROM videos v WHERE v.is_published AND v.upload_status = 'ready' AND "
-
-static const char *const q_video[2][2] = {
-	/* [full][by slug] */
-	{VIDEO_FIELDS VIDEO_FROM "v.id = $1::uuid", VIDEO_FIELDS VIDEO_FROM "v.slug = $1"},
-	{VIDEO_FIELDS VIDEO_FULL VIDEO_FROM "v.id = $1::uuid", VIDEO_FIELDS VIDEO_FULL VIDEO_FROM "v.slug = $1"},
-};
 
 /* Finds a published video by id or slug, with (full) everything GET
  * /videos/:id shows; answers 400/404/503 itself. */
 static int find_video(struct req *r, const char *key, bool full, struct video *v)
 {
-	const char *p[] = {key, r->user[0] ? r->user : NULL};
-	PGresult *res = NULL;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
@@ -441,44 +404,17 @@ static int find_video(struct req *r, const char *key, bool full, struct video *v
 		server_error(r, 503, "database");
 		return ret;
 	}
-	ret = vs_db_exec(*r->db, &res, q_video[full][!vs_is_uuid(key)], full ? 2 : 1, p);
+	ret = vs_catalog_published_video(*r->db, key, full, r->user[0] ? r->user : NULL, v->id, &v->duration, &v->row);
 	if (ret < 0) {
 		server_error(r, ret == VS_ETEMP ? 503 : 500, "video");
 		return ret;
 	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (!v->row) {
 		problem(r, 404, "no such video", NULL);
 		return VS_ERR;
 	}
-	snprintf(v->id, sizeof(v->id), "%s", PQgetvalue(res, 0, 0));
-	v->duration = atof(PQgetvalue(res, 0, 1));
-	v->row = json_loads(PQgetvalue(res, 0, 2), 0, NULL);
-	PQclear(res);
-	if (!v->row) {
-		vs_fail(VS_ERR, VS_E_INTERNAL, "the video's row is not JSON");
-		server_error(r, 500, "video");
-		return VS_ERR;
-	}
 	return 0;
 }
-
-static int query_array(struct req *r, const char *sql, const char *id, json_t **out)
-{
-	const char *p[] = {id};
-	PGresult *res = NULL;
-	int ret = vs_db_exec(*r->db, &res, sql, 1, p);
-
-	*out = NULL;
-	if (ret < 0)
-		return ret;
-	*out = json_loads(PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? PQgetvalue(res, 0, 0) : "[]", 0, NULL);
-	PQclear(res);
-	return 0;
-}
-
-static const char q_qualities[] = Q_QUALITIES("$1");
-static const char q_chapters[] = Q_CHAPTERS("$1");
 
 static void etag_of(const char *body, char out[48])
 {
@@ -540,7 +476,7 @@ static void h_video(struct req *r, struct video *v, const char *sub)
 		send_cacheable(r, v->row); /* found whole by find_video */
 		return;
 	}
-	if (query_array(r, !strcmp(sub, "qualities") ? q_qualities : q_chapters, v->id, &list) < 0) {
+	if ((!strcmp(sub, "qualities") ? vs_catalog_qualities : vs_catalog_chapters)(*r->db, v->id, &list) < 0) {
 		server_error(r, 503, sub);
 		return;
 	}
@@ -595,7 +531,7 @@ static void h_stream(struct req *r, struct video *v)
 		server_error(r, 500, "signing");
 		goto out;
 	}
-	if (query_array(r, q_qualities, v->id, &q) < 0) {
+	if (vs_catalog_qualities(*r->db, v->id, &q) < 0) {
 		server_error(r, 503, "qualities");
 		goto out;
 	}
@@ -656,8 +592,8 @@ static void h_key(struct req *r, struct video *v)
 	const char *qs = param(r, "QUERY_STRING");
 	char token[256] = "", *url = NULL, *master = NULL;
 	const char *t = qs ? strstr(qs, "token=") : NULL;
-	const char *p[] = {v->id};
-	PGresult *res = NULL;
+	uint8_t key[16];
+	bool found = false;
 
 	if (t && (t == qs || t[-1] == '&')) {
 		size_t n = strcspn(t + 6, "&");
@@ -692,23 +628,15 @@ static void h_key(struct req *r, struct video *v)
 	}
 	free(url);
 	free(master);
-	if (vs_db_exec(*r->db, &res, "SELECT key FROM video_keys WHERE video_id = $1", 1, p) < 0) {
+	if (vs_catalog_key(*r->db, v->id, key, &found) < 0) {
 		server_error(r, 503, "key");
 		return;
 	}
-	if (PQntuples(res) != 1) {
-		PQclear(res);
+	if (!found) {
 		problem(r, 404, "this video is not encrypted", NULL);
 		return;
 	}
-	{
-		size_t n = 0;
-		unsigned char *key = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &n);
-
-		respond(r, 200, "application/octet-stream", "private, no-store", NULL, (char *)key, key ? n : 0);
-		PQfreemem(key);
-	}
-	PQclear(res);
+	respond(r, 200, "application/octet-stream", "private, no-store", NULL, (char *)key, sizeof(key));
 }
 
 static void h_progress(struct req *r, struct video *v, bool post)

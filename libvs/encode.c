@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "encode.h"
 #include "error.h"
@@ -13,7 +14,6 @@
 #include "log.h"
 #include "probe.h"
 #include "record.h"
-#include "video.h"
 
 #define ENCODE_JSON "encode.json"
 /* Share of maxrate a capped-CRF encode spends on average, for the estimate. */
@@ -162,82 +162,6 @@ int vs_encode_plan(json_t *rec, const struct vs_encode_opts *o, json_t **out)
 
 /* ---- the database side ---- */
 
-static int db_rungs(PGconn *db, const char *id, const struct vs_ladder *l, const char *status)
-{
-	for (int i = 0; i < l->n; i++) {
-		char w[16], h[16];
-		const char *p[] = {id, l->rungs[i].label, w, h, status};
-		int ret;
-
-		snprintf(w, sizeof(w), "%d", l->rungs[i].width);
-		snprintf(h, sizeof(h), "%d", l->rungs[i].height);
-		ret = vs_db_exec(db, NULL,
-		                 "INSERT INTO video_qualities (video_id, quality_label, resolution_width, resolution_height, processing_status)"
-		                 " VALUES ($1, $2, $3, $4, $5::video_processing_status)"
-		                 " ON CONFLICT (video_id, quality_label) DO UPDATE SET resolution_width = $3, resolution_height = $4,"
-		                 " processing_status = $5::video_processing_status, error = NULL, updated_at = now()",
-		                 5, p);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static int db_failed(PGconn *db, const char *id, const char *msg)
-{
-	const char *p[] = {id, msg};
-	int ret = vs_db_exec(db, NULL,
-	                     "UPDATE video_qualities SET processing_status = 'failed', error = $2,"
-	                     " updated_at = now() WHERE video_id = $1 AND processing_status IN"
-	                     " ('pending', 'processing')", 2, p);
-
-	if (ret == 0)
-		ret = vs_video_set_status(db, id, "failed", msg);
-	return ret;
-}
-
-static int db_completed(PGconn *db, const char *id, const json_t *result, double duration)
-{
-	json_t *r;
-	size_t i;
-	char dur[32];
-	int ret = vs_db_run(db, "BEGIN");
-
-	json_array_foreach(json_object_get(result, "renditions"), i, r) {
-		char bitrate[32], size[32];
-		const char *p[] = {id, vs_json_str(r, "label"), bitrate, vs_json_str(r, "codecs"),
-		                   vs_json_str(r, "path"), size};
-
-		if (ret < 0)
-			break;
-		snprintf(bitrate, sizeof(bitrate), "%lld",
-		         (long long)json_integer_value(json_object_get(r, "bitrate")));
-		snprintf(size, sizeof(size), "%lld",
-		         (long long)json_integer_value(json_object_get(r, "size")));
-		ret = vs_db_exec(db, NULL,
-		                 "UPDATE video_qualities SET processing_status = 'completed', bitrate = $3,"
-		                 " codecs = $4, file_path = $5, file_size_bytes = $6, error = NULL,"
-		                 " updated_at = now() WHERE video_id = $1 AND quality_label = $2", 6, p);
-	}
-	if (ret == 0) {
-		char *poster = NULL;
-		const char *p[] = {id, dur, NULL};
-
-		snprintf(dur, sizeof(dur), "%.3f", duration);
-		if (asprintf(&poster, "file://%s", vs_json_str(result, "thumbnails.poster")) < 0)
-			poster = NULL;
-		p[2] = poster;
-		ret = vs_db_exec(db, NULL,
-		                 "UPDATE videos SET duration_exact_seconds = $2, thumbnail_url = $3,"
-		                 " error = NULL, updated_at = now() WHERE id = $1", 3, p);
-		free(poster);
-	}
-	if (ret == 0)
-		ret = vs_db_run(db, "COMMIT");
-	if (ret < 0)
-		vs_db_rollback(db);
-	return ret;
-}
 
 /* ---- files ---- */
 
@@ -374,7 +298,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	if (o->db) {
 		json_t *row = NULL;
 
-		ret = vs_video_find(o->db, VS_VIDEO_BY_ID, id, &row, NULL);
+		ret = vs_catalog_find(o->db, VS_CATALOG_BY_ID, id, &row, NULL);
 		json_decref(row);
 		if (ret == 0 && !row)
 			ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
@@ -385,7 +309,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		put_sections(rec, done);
 		*reused = true;
 		if (o->db)
-			ret = db_completed(o->db, id, done, pl.duration);
+			ret = vs_catalog_renditions_done(o->db, id, done, pl.duration);
 		goto out;
 	}
 	remove_stale(vdir);
@@ -395,8 +319,8 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		goto out;
 	}
 	chmod(tmp, 0755);
-	if (o->db && ((ret = db_rungs(o->db, id, &pl.ladder, "pending")) < 0 ||
-	              (ret = db_rungs(o->db, id, &pl.ladder, "processing")) < 0))
+	if (o->db && ((ret = vs_catalog_renditions_start(o->db, id, &pl.ladder, "pending")) < 0 ||
+	              (ret = vs_catalog_renditions_start(o->db, id, &pl.ladder, "processing")) < 0))
 		goto out;
 
 	to.ladder = &pl.ladder;
@@ -418,7 +342,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 
 			snprintf(msg, sizeof(msg), "%s", vs_error_message());
 			snprintf(code, sizeof(code), "%s", vs_error_code());
-			db_failed(o->db, id, msg);
+			vs_catalog_renditions_failed(o->db, id, msg);
 			vs_fail(ret, code, "%s", msg); /* the encode's message, not the database's */
 		}
 		goto out;
@@ -451,7 +375,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		goto out;
 	put_sections(rec, result);
 	if (o->db)
-		ret = db_completed(o->db, id, result, pl.duration);
+		ret = vs_catalog_renditions_done(o->db, id, result, pl.duration);
 out:
 	if (tmp && ret < 0)
 		vs_remove_tree(tmp);

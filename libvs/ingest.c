@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
 #include "fetch.h"
@@ -13,12 +14,10 @@
 #include "log.h"
 #include "probe.h"
 #include "record.h"
-#include "video.h"
 
 #define INGEST_JSON "ingest.json"
 #define INCOMING_DIR ".incoming"
 #define COPY_CHUNK (1 << 20)
-#define SLUG_TRIES 20 /* "limits", "limits-2" … "limits-20", then "limits-<id>" */
 
 /* What the record asks for, validated. Strings borrowed from rec or opts. */
 struct meta {
@@ -442,138 +441,17 @@ static json_t *read_ingest_json(const char *dir)
 static int db_find(PGconn *db, const char *sha, json_t **found)
 {
 	const char *status = NULL;
-	int ret = vs_video_find(db, VS_VIDEO_BY_SHA256, sha, found, &status);
+	int ret = vs_catalog_find(db, VS_CATALOG_BY_SHA256, sha, found, &status);
 
 	if (ret == 0 && status && !strcmp(status, "deleted")) {
-		const char *p[] = {sha};
+		/* Ingesting a deleted video again brings it back, unpublished. */
+		const struct vs_video_state st = {.status = "processing", .published = 0};
 
-		/* Ingesting a deleted video again brings it back. */
-		ret = vs_db_exec(db, NULL,
-		                 "UPDATE videos SET upload_status = 'processing', is_published = false,"
-		                 " updated_at = now() WHERE source_sha256 = $1", 1, p);
+		ret = vs_catalog_set_state(db, vs_json_str(*found, "id"), &st);
 	}
 	return ret;
 }
 
-/* The first free slug among base, base-2 … base-N, base-<id prefix>. */
-static int db_free_slug(PGconn *db, const char *base, const char *id, char **slug)
-{
-	json_t *cands = json_array();
-	char buf[VS_SLUG_MAX + 16];
-	char *text;
-	const char *p[1];
-	PGresult *r = NULL;
-	int ret;
-
-	*slug = NULL;
-	json_array_append_new(cands, json_string(base));
-	for (int i = 2; i <= SLUG_TRIES; i++) {
-		snprintf(buf, sizeof(buf), "%s-%d", base, i);
-		json_array_append_new(cands, json_string(buf));
-	}
-	snprintf(buf, sizeof(buf), "%s-%.8s", base, id);
-	json_array_append_new(cands, json_string(buf));
-	text = json_dumps(cands, JSON_COMPACT);
-	json_decref(cands);
-	p[0] = text;
-	ret = vs_db_exec(db, &r,
-	                 "SELECT s FROM json_array_elements_text($1::json) WITH ORDINALITY AS c(s, n)"
-	                 " WHERE NOT EXISTS (SELECT 1 FROM videos WHERE slug = c.s)"
-	                 " ORDER BY n LIMIT 1", 1, p);
-	free(text);
-	if (ret < 0)
-		return ret;
-	if (PQntuples(r) == 1)
-		*slug = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	if (!*slug)
-		return vs_fail(VS_ERR, VS_E_CONFLICT, "no free slug for '%s'", base);
-	return 0;
-}
-
-static int db_insert(PGconn *db, json_t *rec, bool explicit_slug, bool *inserted)
-{
-	static const char insert[] =
-		"INSERT INTO videos (id, slug, title, description, tags, category,"
-		" original_filename, content_type, source_path, file_size_bytes, source_sha256,"
-		" probe, duration_exact_seconds, upload_status)"
-		" VALUES ($1, $2, $3, $4, ARRAY(SELECT json_array_elements_text($5::json)), $6,"
-		" $7, $8, $9, $10, $11, $12::jsonb, $13, 'processing')"
-		" ON CONFLICT (source_sha256) DO NOTHING RETURNING id";
-	static const char insert_chapters[] =
-		"INSERT INTO video_chapters (video_id, title, start_time_seconds, end_time_seconds, chapter_order)"
-		" SELECT $1, c->>'title', (c->>'start')::float8, (c->>'end')::float8, n"
-		" FROM json_array_elements($2::json) WITH ORDINALITY AS t(c, n)";
-	char *tags = json_dumps(json_object_get(rec, "tags"), JSON_COMPACT);
-	char *probe = json_dumps(json_object_get(rec, "probe"), JSON_COMPACT);
-	char *chapters = json_dumps(json_object_get(rec, "chapters"), JSON_COMPACT);
-	char size[32], duration[32];
-	char *slug = NULL;
-	const char *want = vs_json_str(rec, "slug");
-	PGresult *r = NULL;
-	double d = 0;
-	int ret;
-
-	*inserted = false;
-	snprintf(size, sizeof(size), "%.0f",
-	         json_number_value(vs_json_get(rec, "source.size")));
-	vs_json_number(rec, "probe.duration", &d);
-	snprintf(duration, sizeof(duration), "%.3f", d);
-	if (!tags || !probe || !chapters) {
-		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	ret = vs_db_run(db, "BEGIN");
-	if (ret < 0)
-		goto out;
-	if (explicit_slug) {
-		const char *p[] = {want, vs_json_str(rec, "id")};
-
-		ret = vs_db_exec(db, &r, "SELECT id FROM videos WHERE slug = $1 AND id <> $2", 2, p);
-		if (ret == 0 && PQntuples(r) > 0)
-			ret = vs_fail(VS_ERR, VS_E_CONFLICT, "slug '%s' is already used by video %s",
-			              want, PQgetvalue(r, 0, 0));
-		PQclear(r);
-		r = NULL;
-		slug = strdup(want);
-	} else {
-		ret = db_free_slug(db, want, vs_json_str(rec, "id"), &slug);
-	}
-	if (ret < 0)
-		goto out;
-	{
-		const char *p[] = {
-			vs_json_str(rec, "id"), slug, vs_json_str(rec, "title"),
-			vs_json_str(rec, "description"), tags, vs_json_str(rec, "category"),
-			vs_json_str(rec, "source.original_filename"),
-			vs_json_str(rec, "source.content_type"), vs_json_str(rec, "source.path"), size,
-			vs_json_str(rec, "source.sha256"), probe, duration,
-		};
-
-		ret = vs_db_exec(db, &r, insert, (int)VS_ARRAY_SIZE(p), p);
-	}
-	if (ret < 0)
-		goto out;
-	if (PQntuples(r) == 1) {
-		const char *p[] = {vs_json_str(rec, "id"), chapters};
-
-		ret = vs_db_exec(db, NULL, insert_chapters, 2, p);
-		if (ret < 0)
-			goto out;
-		*inserted = true;
-		json_object_set_new(rec, "slug", json_string(slug));
-	}
-	ret = vs_db_run(db, "COMMIT");
-out:
-	if (ret < 0)
-		vs_db_rollback(db);
-	PQclear(r);
-	free(slug);
-	free(tags);
-	free(probe);
-	free(chapters);
-	return ret;
-}
 
 /* Registers rec in the database; if another process registered the same
  * content first, rec becomes that video's record. */
@@ -582,7 +460,7 @@ static int db_register(PGconn *db, json_t *rec, bool explicit_slug, bool *existi
 	for (int attempt = 0; attempt < 3; attempt++) {
 		bool inserted = false;
 		json_t *found = NULL;
-		int ret = db_insert(db, rec, explicit_slug, &inserted);
+		int ret = vs_catalog_register(db, rec, explicit_slug, &inserted);
 
 		/* A concurrent ingest may take the slug between check and insert. */
 		if (ret == VS_ERR && !strcmp(vs_db_sqlstate(), "23505") && !explicit_slug)

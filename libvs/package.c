@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
@@ -644,19 +645,8 @@ static int load_key(const char *media_root, const char *id, PGconn *db, struct k
 	for (int i = 0; i < 16; i++)
 		snprintf(k->iv_hex + 2 * i, 3, "%02x", k->iv[i]);
 	k->on = true;
-	if (db) {
-		char khex[33], ivhex[33];
-		const char *p[] = {id, khex, ivhex};
-
-		for (int i = 0; i < 16; i++)
-			snprintf(khex + 2 * i, 3, "%02x", k->key[i]);
-		memcpy(ivhex, k->iv_hex, 33);
-		ret = vs_db_exec(db, NULL,
-		                 "INSERT INTO video_keys (video_id, method, key, iv)"
-		                 " VALUES ($1, 'AES-128', decode($2, 'hex'), decode($3, 'hex'))"
-		                 " ON CONFLICT (video_id) DO UPDATE SET key = EXCLUDED.key, iv = EXCLUDED.iv,"
-		                 " updated_at = now()", 3, p);
-	}
+	if (db)
+		ret = vs_catalog_store_key(db, id, k->key, k->iv);
 out:
 	free(data);
 	free(path);

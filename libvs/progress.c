@@ -1,5 +1,6 @@
 #include <math.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
 #include "hash.h"
@@ -56,26 +57,6 @@ int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_ev
 	return 1;
 }
 
-static int resolve_video(PGconn *db, const char *video, char id[VS_UUID_LEN + 1], double *duration)
-{
-	const char *p[] = {video};
-	PGresult *r = NULL;
-	int ret = vs_db_exec(db, &r,
-	                     vs_is_uuid(video) ? "SELECT id, duration_exact_seconds FROM videos WHERE id = $1::uuid"
-	                                       : "SELECT id, duration_exact_seconds FROM videos WHERE slug = $1",
-	                     1, p);
-
-	if (ret < 0)
-		return ret;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", video);
-	}
-	snprintf(id, VS_UUID_LEN + 1, "%s", PQgetvalue(r, 0, 0));
-	*duration = PQgetisnull(r, 0, 1) ? 0 : atof(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	return 0;
-}
 
 /* The video and the viewer's row in one read. Columns: 0 id, 1 duration,
  * 2 position, 3 completed_percentage, 4 completed, 5 completed_at (epoch),
@@ -207,7 +188,7 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 
 	if (user && !vs_is_uuid(user))
 		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
-	if (video && (ret = resolve_video(db, video, id, &d)) < 0)
+	if (video && (ret = vs_catalog_resolve(db, video, id, &d)) < 0)
 		return ret;
 	{
 		const char *p[] = {user, video ? id : NULL};

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
@@ -174,54 +175,6 @@ static int copy_object(const char *src, const char *dst, long long *bytes)
 	return ret;
 }
 
-static int db_published(PGconn *db, const char *id, const char *base, const json_t *rec,
-                        bool publish, bool have_poster)
-{
-	json_t *v;
-	size_t i;
-	char *poster = NULL;
-	int ret = vs_db_run(db, "BEGIN");
-
-	json_array_foreach(json_object_get(json_object_get(rec, "package"), "variants"), i, v) {
-		char *url = NULL;
-		const char *p[] = {id, vs_json_str(v, "label"), NULL};
-
-		if (ret < 0)
-			break;
-		if (asprintf(&url, "%s/%s", base, vs_json_str(v, "playlist")) < 0)
-			url = NULL;
-		p[2] = url;
-		ret = vs_db_exec(db, NULL, "UPDATE video_qualities SET file_url = $3, updated_at = now()"
-		                           " WHERE video_id = $1 AND quality_label = $2", 3, p);
-		free(url);
-	}
-	if (ret == 0) {
-		const char *p[] = {id, publish ? "t" : "f", NULL};
-
-		if (have_poster && asprintf(&poster, "%s/poster.jpg", base) < 0)
-			poster = NULL;
-		p[2] = poster;
-		ret = vs_db_exec(db, NULL,
-		                 "UPDATE videos SET upload_status = 'ready', is_published = $2,"
-		                 " published_at = CASE WHEN $2 THEN now() ELSE published_at END,"
-		                 " thumbnail_url = COALESCE($3, thumbnail_url), error = NULL,"
-		                 " updated_at = now() WHERE id = $1", 3, p);
-		if (ret == 0 && PQstatus(db) == CONNECTION_OK) {
-			PGresult *r = NULL;
-
-			ret = vs_db_exec(db, &r, "SELECT 1 FROM videos WHERE id = $1", 1, p);
-			if (ret == 0 && PQntuples(r) == 0)
-				ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
-			PQclear(r);
-		}
-	}
-	if (ret == 0)
-		ret = vs_db_run(db, "COMMIT");
-	if (ret < 0)
-		vs_db_rollback(db);
-	free(poster);
-	return ret;
-}
 
 static int publish_s3(const struct vs_publish_opts *o, const char *id, const char *pkg,
                       const struct files *f, char **base, int *skipped, long long *bytes,
@@ -390,7 +343,7 @@ done:
 		goto out;
 	}
 	ret = 0;
-	if (o->db && (ret = db_published(o->db, id, base, rec, o->publish, have_poster)) < 0)
+	if (o->db && (ret = vs_catalog_published(o->db, id, base, rec, o->publish, have_poster)) < 0)
 		goto out;
 	pub = json_object();
 	json_object_set_new(pub, "target", json_string(o->target));
@@ -414,21 +367,9 @@ out:
 
 static int set_hidden(PGconn *db, const char *id, bool deleted)
 {
-	const char *p[] = {id};
-	PGresult *r = NULL;
-	int ret;
+	const struct vs_video_state st = {.status = deleted ? "deleted" : NULL, .published = 0};
 
-	if (!vs_is_uuid(id))
-		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
-	ret = vs_db_exec(db, &r,
-	                 deleted ? "UPDATE videos SET is_published = false, upload_status = 'deleted',"
-	                           " updated_at = now() WHERE id = $1::uuid RETURNING id"
-	                         : "UPDATE videos SET is_published = false, updated_at = now()"
-	                           " WHERE id = $1::uuid RETURNING id", 1, p);
-	if (ret == 0 && PQntuples(r) == 0)
-		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video %s in the database", id);
-	PQclear(r);
-	return ret;
+	return vs_catalog_set_state(db, id, &st);
 }
 
 int vs_publish_unpublish(PGconn *db, const char *id)

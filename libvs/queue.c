@@ -2,11 +2,12 @@
 
 #include <openssl/rand.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
+#include "hash.h"
 #include "queue.h"
 #include "record.h"
-#include "video.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -33,18 +34,53 @@ static const char q_enqueue[] =
 	" next_attempt_at = now(), finished_at = NULL, updated_at = now()"
 	" WHERE video_jobs.state <> 'pending'";
 
-/* Jobs whose last attempt's worker stopped (the lease expired): failed. */
+/* Jobs whose last attempt's worker stopped (the lease expired): failed
+ * (their videos with them, in the same transaction). */
 static const char q_give_up[] =
-	"WITH j AS (UPDATE video_jobs SET state = 'failed', finished_at = now(), updated_at = now(),"
-	"   last_error = CASE WHEN lease_owner IS NOT NULL"
-	"     THEN 'the worker stopped before finishing: its lease expired' ELSE last_error END,"
+	"UPDATE video_jobs SET state = 'failed', finished_at = now(), updated_at = now(),"
+	"   last_error = coalesce(CASE WHEN lease_owner IS NOT NULL"
+	"     THEN 'the worker stopped before finishing: its lease expired' ELSE last_error END, 'failed'),"
 	"   lease_owner = NULL, lease_expires_at = NULL"
-	"   WHERE state = 'pending' AND attempts >= $1::int"
+	" WHERE state = 'pending' AND attempts >= $1::int"
 	"   AND (lease_expires_at IS NULL OR lease_expires_at <= now())"
-	"   RETURNING video_id, last_error, attempts),"
-	" v AS (UPDATE videos SET upload_status = 'failed', error = j.last_error, updated_at = now()"
-	"   FROM j WHERE videos.id = j.video_id RETURNING videos.id)"
-	" SELECT video_id, coalesce(last_error, 'failed'), attempts FROM j";
+	" RETURNING video_id, last_error, attempts";
+
+/* The videos of the jobs in r (video_id in column 0, state in state_col
+ * or every one when it is -1, the error in error_col) failed for good. */
+static int fail_videos(PGconn *db, PGresult *r, int state_col, int error_col)
+{
+	int ret = 0;
+
+	for (int i = 0; ret == 0 && i < PQntuples(r); i++) {
+		const struct vs_video_state st = {.status = "failed", .error = PQgetvalue(r, i, error_col), .published = -1};
+
+		if (state_col < 0 || !strcmp(PQgetvalue(r, i, state_col), "failed"))
+			ret = vs_catalog_set_state(db, PQgetvalue(r, i, 0), &st);
+	}
+	return ret;
+}
+
+/* Runs sql (n parameters) and fails the videos of the jobs it failed, in
+ * one transaction; *res gets sql's rows. */
+static int update_jobs(PGconn *db, const char *sql, int n, const char *const *p, int state_col, int error_col,
+                       PGresult **res)
+{
+	int ret = vs_db_run(db, "BEGIN");
+
+	*res = NULL;
+	if (ret == 0)
+		ret = vs_db_exec(db, res, sql, n, p);
+	if (ret == 0)
+		ret = fail_videos(db, *res, state_col, error_col);
+	if (ret == 0)
+		ret = vs_db_run(db, "COMMIT");
+	if (ret < 0) {
+		vs_db_rollback(db);
+		PQclear(*res);
+		*res = NULL;
+	}
+	return ret;
+}
 
 static const char q_claim[] =
 	"WITH pick AS (SELECT video_id FROM video_jobs"
@@ -73,14 +109,14 @@ int vs_queue_claim(PGconn *db, const struct vs_queue_opts *o, int limit, json_t 
 	{
 		const char *p[] = {max};
 
-		if ((ret = vs_db_exec(db, &r, q_give_up, 1, p)) < 0)
+		if ((ret = update_jobs(db, q_give_up, 1, p, -1, 1, &r)) < 0)
 			return ret;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		json_t *rec = NULL;
 		const char *id = PQgetvalue(r, i, 0);
 
-		if (vs_video_find(db, VS_VIDEO_BY_ID, id, &rec, NULL) < 0 || !rec) {
+		if (vs_catalog_find(db, VS_CATALOG_BY_ID, id, &rec, NULL) < 0 || !rec) {
 			vs_error_clear();
 			rec = json_pack("{s:s}", "id", id);
 		}
@@ -98,7 +134,7 @@ int vs_queue_claim(PGconn *db, const struct vs_queue_opts *o, int limit, json_t 
 	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
 		json_t *rec = NULL;
 
-		ret = vs_video_find(db, VS_VIDEO_BY_ID, PQgetvalue(r, i, 0), &rec, NULL);
+		ret = vs_catalog_find(db, VS_CATALOG_BY_ID, PQgetvalue(r, i, 0), &rec, NULL);
 		if (ret == 0 && !rec)
 			rec = json_pack("{s:s}", "id", PQgetvalue(r, i, 0)); /* deleted meanwhile: it fails downstream */
 		if (ret == 0) {
@@ -132,16 +168,13 @@ int vs_queue_renew(PGconn *db, const struct vs_queue_opts *o, int *held)
 /* A failed attempt for the jobs of owner (and of video, if not NULL): due
  * again after the backoff, or failed for good after the last attempt. */
 static const char q_fail[] =
-	"WITH j AS (UPDATE video_jobs SET"
+	"UPDATE video_jobs SET"
 	"   state = CASE WHEN attempts >= $3::int THEN 'failed' ELSE 'pending' END,"
 	"   last_error = $4, lease_owner = NULL, lease_expires_at = NULL,"
 	"   next_attempt_at = now() + make_interval(secs => $5::float8 * 2 ^ greatest(attempts - 1, 0)),"
 	"   finished_at = CASE WHEN attempts >= $3::int THEN now() END, updated_at = now()"
-	"   WHERE lease_owner = $1 AND state = 'pending' AND ($2::uuid IS NULL OR video_id = $2::uuid)"
-	"   RETURNING video_id, state, next_attempt_at, attempts),"
-	" v AS (UPDATE videos SET upload_status = 'failed', error = $4, updated_at = now()"
-	"   FROM j WHERE videos.id = j.video_id AND j.state = 'failed' RETURNING videos.id)"
-	" SELECT video_id, state, " TS("next_attempt_at") ", attempts FROM j";
+	" WHERE lease_owner = $1 AND state = 'pending' AND ($2::uuid IS NULL OR video_id = $2::uuid)"
+	" RETURNING video_id, state, " TS("next_attempt_at") ", attempts, last_error";
 
 static int fail(PGconn *db, const char *owner, const char *video, const struct vs_queue_opts *o, const char *why,
                 PGresult **res)
@@ -151,7 +184,7 @@ static int fail(PGconn *db, const char *owner, const char *video, const struct v
 
 	snprintf(max, sizeof(max), "%d", o->max_attempts);
 	snprintf(backoff, sizeof(backoff), "%.3f", o->backoff_s);
-	return vs_db_exec(db, res, q_fail, 5, p);
+	return update_jobs(db, q_fail, 5, p, 1, 4, res);
 }
 
 int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum vs_queue_outcome *outcome)
@@ -229,5 +262,44 @@ int vs_queue_status(PGconn *db, const char *state, json_t *out)
 	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
 		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
 	PQclear(r);
+	return ret;
+}
+
+int vs_queue_held(PGconn *db, const char *owner, int *held)
+{
+	const char *p[] = {owner};
+	PGresult *r = NULL;
+	int ret = vs_db_exec(db, &r, "SELECT count(*) FROM video_jobs WHERE lease_owner = $1 AND state = 'pending'", 1, p);
+
+	if (ret == 0)
+		*held = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return ret;
+}
+
+int vs_queue_retry(PGconn *db, const char *id)
+{
+	const char *p[] = {id};
+	const struct vs_video_state st = {.status = "processing", .error = NULL, .published = -1};
+	PGresult *r = NULL;
+	int ret;
+
+	if (!vs_is_uuid(id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
+	if ((ret = vs_db_run(db, "BEGIN")) < 0)
+		return ret;
+	ret = vs_db_exec(db, &r,
+	                 "UPDATE video_jobs SET state = 'pending', attempts = 0, next_attempt_at = now(),"
+	                 " finished_at = NULL, updated_at = now() WHERE video_id = $1::uuid AND state = 'failed'"
+	                 " RETURNING video_id", 1, p);
+	if (ret == 0 && PQntuples(r) != 1)
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no failed job for video %s", id);
+	PQclear(r);
+	if (ret == 0)
+		ret = vs_catalog_set_state(db, id, &st);
+	if (ret == 0)
+		ret = vs_db_run(db, "COMMIT");
+	if (ret < 0)
+		vs_db_rollback(db);
 	return ret;
 }

@@ -79,6 +79,13 @@ int vs_queue_finish(PGconn *db, json_t *rec, const struct vs_queue_opts *o, enum
 int vs_queue_release(PGconn *db, const char *owner, const char *video, const struct vs_queue_opts *o,
                      const char *why, int *count);
 
+/* How many jobs owner's leases still hold (*held), only looking. */
+int vs_queue_held(PGconn *db, const char *owner, int *held);
+
+/* A video whose job failed for good, once more from its first attempt
+ * (the video back to processing). Not found: no failed job for it. */
+int vs_queue_retry(PGconn *db, const char *id);
+
 /* Every job (or those in state, if not NULL) as JSON objects appended to out. */
 int vs_queue_status(PGconn *db, const char *state, json_t *out);
 

@@ -1,5 +1,6 @@
 #include <math.h>
 
+#include "catalog.h"
 #include "clock.h"
 #include "db.h"
 #include "error.h"
@@ -55,8 +56,6 @@ static const char q_viewers[] = "SELECT count(DISTINCT a.viewer_key)" WINDOW;
 static const char q_span[] =
 	"SELECT extract(epoch FROM min(a.session_start))::float8, extract(epoch FROM max(a.session_start))::float8" WINDOW;
 
-static const char q_videos[] =
-	"SELECT id, slug, title, duration_exact_seconds FROM videos WHERE id = ANY($1::uuid[])";
 
 #define REPORT_WORK_MEM "64MB"
 
@@ -416,37 +415,28 @@ static int take_viewers(PGresult *r, struct groups *g)
 /* Slug, title and duration of the videos, by id. */
 static int video_meta(PGconn *db, struct groups *g, size_t n)
 {
-	PGresult *r = NULL;
-	char *ids = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&ids, &len);
+	json_t *ids = json_array(), *found = NULL;
+	char *text;
 	int ret;
 
-	if (!f)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	fputc('{', f);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s", i ? "," : "", g->videos[i].id);
-	fputc('}', f);
-	fclose(f);
-	{
-		const char *p[] = {ids};
+		json_array_append_new(ids, json_string(g->videos[i].id));
+	text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	if (!text)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	ret = vs_catalog_titles(db, text, &found);
+	free(text);
+	for (size_t k = 0; ret == 0 && k < n; k++) {
+		json_t *meta = json_object_get(found, g->videos[k].id);
 
-		ret = vs_db_exec(db, &r, q_videos, 1, p);
+		if (meta) {
+			json_decref(g->videos[k].meta);
+			g->videos[k].meta = json_incref(meta);
+		}
 	}
-	free(ids);
-	if (ret < 0)
-		return ret;
-	for (int i = 0; i < PQntuples(r); i++)
-		for (size_t k = 0; k < n; k++)
-			if (!strcmp(g->videos[k].id, PQgetvalue(r, i, 0))) {
-				json_decref(g->videos[k].meta);
-				g->videos[k].meta = json_pack("{s:s,s:s,s:s,s:o}", "id", g->videos[k].id, "slug", PQgetvalue(r, i, 1),
-				                              "title", PQgetvalue(r, i, 2), "duration",
-				                              PQgetisnull(r, i, 3) ? json_null() : json_real(value(r, i, 3)));
-			}
-	PQclear(r);
-	return 0;
+	json_decref(found);
+	return ret;
 }
 
 /* Most views first, then by id, so that reports are stable. */
@@ -803,28 +793,14 @@ int vs_report_summary(PGconn *db, const struct vs_report_opts *o, json_t **out)
 /* One video by id or slug: {"id","slug","title","duration"}. */
 static int find_video(PGconn *db, const char *video, json_t **out)
 {
-	const char *p[] = {video};
-	PGresult *res = NULL;
 	int ret;
 
 	*out = NULL;
 	if (!video || (!vs_is_uuid(video) && !vs_is_slug(video)))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id or slug", video ? video : "");
-	ret = vs_db_exec(db, &res,
-	                 vs_is_uuid(video) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                     " 'duration', duration_exact_seconds)::text FROM videos WHERE id = $1::uuid"
-	                                   : "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                     " 'duration', duration_exact_seconds)::text FROM videos WHERE slug = $1",
-	                 1, p);
-	if (ret < 0)
+	if ((ret = vs_catalog_describe(db, video, out)) < 0)
 		return ret;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", video);
-	}
-	*out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	return *out ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "the video's row is not JSON");
+	return *out ? 0 : vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", video);
 }
 
 /* The video's curve, or an empty one when it has no sessions. */

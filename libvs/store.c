@@ -1,5 +1,6 @@
 #include <sys/stat.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "error.h"
 #include "fsutil.h"
@@ -53,11 +54,8 @@ int vs_store_put_source(const char *store, json_t *rec, PGconn *db)
 		goto out;
 	}
 	json_object_set_new(json_object_get(rec, "source"), "store", json_string(url));
-	if (db) {
-		const char *p[] = {id, url};
-
-		ret = vs_db_exec(db, NULL, "UPDATE videos SET source_path = $2, updated_at = now() WHERE id = $1::uuid", 2, p);
-	}
+	if (db)
+		ret = vs_catalog_set_source(db, id, url);
 out:
 	vs_s3_close(s3);
 	free(bucket);
