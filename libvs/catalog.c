@@ -301,7 +301,8 @@ int vs_catalog_renditions_done(PGconn *db, const char *id, const json_t *result,
 		const char *p[] = {id, dur, NULL};
 
 		snprintf(dur, sizeof(dur), "%.3f", duration);
-		if (asprintf(&poster, "file://%s", vs_json_str(result, "thumbnails.poster")) < 0)
+		if (vs_json_str(result, "thumbnails.poster") &&
+		    asprintf(&poster, "file://%s", vs_json_str(result, "thumbnails.poster")) < 0)
 			poster = NULL;
 		p[2] = poster;
 		ret = vs_db_exec(db, NULL,
@@ -446,6 +447,9 @@ int vs_catalog_published_video(PGconn *db, const char *key, bool full, const cha
 		*duration = atof(PQgetvalue(r, 0, 1));
 		if (!(*row = json_loads(PQgetvalue(r, 0, 2), 0, NULL)))
 			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "the video's row is not JSON");
+		/* the plan's progress?: absent, not null, without any */
+		else if (json_is_null(json_object_get(*row, "progress")))
+			json_object_del(*row, "progress");
 	}
 	PQclear(r);
 	return ret;

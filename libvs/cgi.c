@@ -653,9 +653,9 @@ static void h_progress(struct req *r, struct video *v, bool post)
 		row = progress_of(r, v->id);
 		if (json_is_null(row)) {
 			json_decref(row);
-			row = json_pack("{s:s,s:s,s:i,s:i,s:b,s:n,s:i}", "user_id", r->user, "video_id", v->id,
+			row = json_pack("{s:s,s:s,s:i,s:i,s:b,s:n,s:i,s:n,s:n}", "user_id", r->user, "video_id", v->id,
 			                "current_time", 0, "completed_percentage", 0, "is_completed", 0,
-			                "last_watched_at", "watch_count", 0);
+			                "last_watched_at", "watch_count", 0, "completed_at", "updated_at");
 		}
 		send_json(r, 200, row, "private, no-store", NULL);
 		json_decref(row);
