@@ -77,9 +77,9 @@ static int import_one(json_t *ev, void *ctx)
 	double when = vs_clock_now();
 	int ret;
 
-	if (!pos)
+	if (!pos || json_is_null(pos))
 		pos = json_object_get(ev, "position");
-	if (!at)
+	if (!at || json_is_null(at))
 		at = json_object_get(ev, "at");
 	if (!user)
 		user = vs_json_str(ev, "user");

@@ -263,7 +263,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 
 	if (!json_is_object(o))
 		return vs_fail(VS_ERR, VS_E_INVALID, "a session is a JSON object");
-	if (!video && src->import && (ret = string(o, "video_id", "video", VS_ANALYTICS_STRING_MAX, false, &video)) < 0)
+	if (!video && src->import && (ret = string(o, "video_id", "video", VS_SLUG_MAX, false, &video)) < 0)
 		return ret;
 	if (!video || (!vs_is_uuid(video) && !vs_is_slug(video)))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'video_id' must be a video's id or slug");

@@ -84,7 +84,8 @@ int vs_catalog_resolve(PGconn *db, const char *video, char *id, double *duration
 
 int vs_catalog_set_state(PGconn *db, const char *id, const struct vs_video_state *st)
 {
-	const char *p[] = {id, st->status, st->error, st->published < 0 ? NULL : st->published ? "t" : "f",
+	const char *p[] = {id, st->status, st->error,
+	                   st->published == VS_PUBLICATION_ON ? "t" : st->published == VS_PUBLICATION_OFF ? "f" : NULL,
 	                   st->thumbnail_url};
 	PGresult *r = NULL;
 	int ret;
@@ -266,7 +267,7 @@ int vs_catalog_renditions_failed(PGconn *db, const char *id, const char *msg)
 	                     " ('pending', 'processing')", 2, p);
 
 	if (ret == 0) {
-		const struct vs_video_state st = {.status = "failed", .error = msg, .published = -1};
+		const struct vs_video_state st = {.status = "failed", .error = msg};
 
 		ret = vs_catalog_set_state(db, id, &st);
 	}
@@ -341,7 +342,7 @@ int vs_catalog_published(PGconn *db, const char *id, const char *base, const jso
 		free(url);
 	}
 	if (ret == 0) {
-		struct vs_video_state st = {.status = "ready", .published = publish};
+		struct vs_video_state st = {.status = "ready", .published = publish ? VS_PUBLICATION_ON : VS_PUBLICATION_OFF};
 
 		if (have_poster && asprintf(&poster, "%s/poster.jpg", base) < 0)
 			poster = NULL;
@@ -397,6 +398,8 @@ int vs_catalog_key(PGconn *db, const char *id, uint8_t key[16], bool *found)
 
 /* ---- what viewers see (vs-cgi) ---- */
 
+#define UTC_TIME(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* The plan's column names, and the short ones the player has used. */
 #define Q_QUALITIES(v) \
 	"SELECT json_agg(json_build_object('id', id, 'quality_label', quality_label," \
@@ -419,7 +422,7 @@ int vs_catalog_key(PGconn *db, const char *id, uint8_t key[16], bool *found)
 	"SELECT v.id, coalesce(v.duration_exact_seconds, 0), json_build_object('id', v.id, 'slug', v.slug," \
 	" 'title', v.title, 'description', v.description, 'duration', v.duration_exact_seconds," \
 	" 'thumbnail_url', v.thumbnail_url, 'tags', to_json(v.tags), 'category', v.category," \
-	" 'is_public', v.is_public, 'created_at', v.created_at, 'updated_at', v.updated_at"
+	" 'is_public', v.is_public, 'created_at', " UTC_TIME("v.created_at") ", 'updated_at', " UTC_TIME("v.updated_at")
 #define VIDEO_FULL \
 	", 'qualities', coalesce((" Q_QUALITIES("v.id") "), '[]'::json)," \
 	" 'chapters', coalesce((" Q_CHAPTERS("v.id") "), '[]'::json)," \

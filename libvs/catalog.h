@@ -25,7 +25,9 @@
  *   any → deleted             its published objects removed
  *
  * All functions return 0, VS_ERR (message set) or VS_ETEMP (the database
- * cannot be reached), and run in the caller's transaction if one is open.
+ * cannot be reached). vs_catalog_register, vs_catalog_renditions_done and
+ * vs_catalog_published are transactions of their own (call them outside
+ * one); the others run in the caller's transaction if one is open.
  */
 
 enum vs_catalog_key {
@@ -48,11 +50,18 @@ int vs_catalog_find(PGconn *db, enum vs_catalog_key key, const char *value, json
  * video with id or slug video; not found is VS_ERR. */
 int vs_catalog_resolve(PGconn *db, const char *video, char *id, double *duration);
 
-/* What vs_catalog_set_state changes: NULL (or -1) leaves a part as it is. */
+/* Whether vs_catalog_set_state publishes: left out, it leaves it alone. */
+enum vs_publication {
+	VS_PUBLICATION_KEEP = 0,
+	VS_PUBLICATION_ON,  /* is_published, published_at now */
+	VS_PUBLICATION_OFF,
+};
+
+/* What vs_catalog_set_state changes: NULL leaves a part as it is. */
 struct vs_video_state {
-	const char *status;        /* upload_status */
-	const char *error;         /* with status: the error kept (NULL clears it) */
-	int published;             /* 1, 0, or -1; publishing sets published_at */
+	const char *status;        /* upload_status; a new one replaces the error */
+	const char *error;         /* with status: the error kept (NULL: none) */
+	enum vs_publication published;
 	const char *thumbnail_url; /* the poster's URL */
 };
 

@@ -587,27 +587,29 @@ out:
 	free(chosen);
 }
 
+/* Whether t is "DIGITS/SIGNATURE", the signature base64url. */
+static bool path_token_shape(const char *t)
+{
+	size_t d = strspn(t, "0123456789"), s;
+
+	if (d == 0 || d > 20 || t[d] != '/')
+		return false;
+	s = strspn(t + d + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+	return s > 0 && s <= 128 && t[d + 1 + s] == '\0';
+}
+
 static void h_key(struct req *r, struct video *v)
 {
 	const char *qs = param(r, "QUERY_STRING");
 	char token[256] = "", *url = NULL, *master = NULL;
-	const char *t = qs ? strstr(qs, "token=") : NULL;
 	uint8_t key[16];
 	bool found = false;
 
-	if (t && (t == qs || t[-1] == '&')) {
-		size_t n = strcspn(t + 6, "&");
-
-		if (n < sizeof(token)) {
-			memcpy(token, t + 6, n);
-			token[n] = '\0';
-		}
-	}
-	/* %2F from a URL-encoding client */
-	for (char *c = token; (c = strstr(c, "%2F")) || (c = strstr(token, "%2f"));) {
-		*c = '/';
-		memmove(c + 1, c + 3, strlen(c + 3) + 1);
-	}
+	/* the token is exactly what /stream handed out, "EXPIRES/SIGNATURE"
+	 * (its slash may come %2F-encoded): nothing that could carry a path,
+	 * and so a scope of another video's */
+	if (query_param(qs, "token", token, sizeof(token)) < 0 || !path_token_shape(token))
+		token[0] = '\0';
 	if (!token[0] || !r->cfg->public_base_url ||
 	    asprintf(&master, "%s/%s/master.m3u8", r->cfg->public_base_url, v->id) < 0) {
 		problem(r, 403, "a valid token for this video is required", NULL);
@@ -781,6 +783,8 @@ static bool method_in(const char *m, const char *allow)
 {
 	size_t n = strlen(m);
 
+	if (n == 0) /* strstr would find "" everywhere, and never move on */
+		return false;
 	for (const char *p = allow; (p = strstr(p, m)); p += n)
 		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
 			return true;

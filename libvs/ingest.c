@@ -443,9 +443,9 @@ static int db_find(PGconn *db, const char *sha, json_t **found)
 	const char *status = NULL;
 	int ret = vs_catalog_find(db, VS_CATALOG_BY_SHA256, sha, found, &status);
 
-	if (ret == 0 && status && !strcmp(status, "deleted")) {
+	if (ret == 0 && *found && status && !strcmp(status, "deleted")) {
 		/* Ingesting a deleted video again brings it back, unpublished. */
-		const struct vs_video_state st = {.status = "processing", .published = 0};
+		const struct vs_video_state st = {.status = "processing", .published = VS_PUBLICATION_OFF};
 
 		ret = vs_catalog_set_state(db, vs_json_str(*found, "id"), &st);
 	}

@@ -367,7 +367,7 @@ out:
 
 static int set_hidden(PGconn *db, const char *id, bool deleted)
 {
-	const struct vs_video_state st = {.status = deleted ? "deleted" : NULL, .published = 0};
+	const struct vs_video_state st = {.status = deleted ? "deleted" : NULL, .published = VS_PUBLICATION_OFF};
 
 	return vs_catalog_set_state(db, id, &st);
 }

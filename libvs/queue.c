@@ -52,7 +52,7 @@ static int fail_videos(PGconn *db, PGresult *r, int state_col, int error_col)
 	int ret = 0;
 
 	for (int i = 0; ret == 0 && i < PQntuples(r); i++) {
-		const struct vs_video_state st = {.status = "failed", .error = PQgetvalue(r, i, error_col), .published = -1};
+		const struct vs_video_state st = {.status = "failed", .error = PQgetvalue(r, i, error_col)};
 
 		if (state_col < 0 || !strcmp(PQgetvalue(r, i, state_col), "failed"))
 			ret = vs_catalog_set_state(db, PQgetvalue(r, i, 0), &st);
@@ -280,7 +280,7 @@ int vs_queue_held(PGconn *db, const char *owner, int *held)
 int vs_queue_retry(PGconn *db, const char *id)
 {
 	const char *p[] = {id};
-	const struct vs_video_state st = {.status = "processing", .error = NULL, .published = -1};
+	const struct vs_video_state st = {.status = "processing"};
 	PGresult *r = NULL;
 	int ret;
 

@@ -11,7 +11,7 @@
 -- progress rules and the player need) stays beside it
 ALTER TABLE videos RENAME COLUMN duration_seconds TO duration_exact_seconds;
 ALTER TABLE videos ADD COLUMN duration_seconds integer
-    GENERATED ALWAYS AS (round(duration_exact_seconds)::integer) STORED;
+    GENERATED ALWAYS AS (floor(duration_exact_seconds + 0.5)::integer) STORED;
 ALTER TABLE videos RENAME COLUMN source_size TO file_size_bytes;
 ALTER TABLE videos ADD COLUMN created_by uuid;                 -- the uploader (users table)
 ALTER TABLE videos ADD COLUMN is_public boolean NOT NULL DEFAULT true;
@@ -29,7 +29,7 @@ ALTER TABLE video_qualities RENAME COLUMN file_size TO file_size_bytes;
 ALTER TABLE video_qualities RENAME COLUMN status TO processing_status;
 -- bitrate stays the measured bits per second; the plan's kbps follows it
 ALTER TABLE video_qualities ADD COLUMN bitrate_kbps integer
-    GENERATED ALWAYS AS ((bitrate + 500) / 1000) STORED;
+    GENERATED ALWAYS AS (((bitrate::bigint + 500) / 1000)::integer) STORED;
 ALTER TABLE video_qualities DROP CONSTRAINT video_qualities_pkey;
 ALTER TABLE video_qualities ALTER COLUMN id DROP DEFAULT;
 ALTER TABLE video_qualities ALTER COLUMN id TYPE uuid USING gen_random_uuid();

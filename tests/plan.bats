@@ -332,7 +332,7 @@ dump_after() {
 	[ "$(sql "SELECT string_agg(slug || ':' || coalesce(created_by::text, 'NULL') || ':' || is_public, ',' ORDER BY slug) FROM videos")" = "limits-and-continuity:NULL:true,second-video:NULL:true" ]
 	[ "$(sql "SELECT string_agg(quality_label || '=' || coalesce(bitrate_kbps::text, 'NULL'), ',' ORDER BY video_id, quality_label) FROM video_qualities WHERE quality_label <> '240p'")" = "360p=800,720p=2500,1080p=NULL,360p=1" ]
 	# the plan's whole seconds follow the exact duration
-	[ "$(sql "SELECT count(duration_seconds), count(*) FILTER (WHERE duration_seconds IS DISTINCT FROM round(duration_exact_seconds)::int) FROM videos")" = "1|0" ]
+	[ "$(sql "SELECT count(duration_seconds), count(*) FILTER (WHERE duration_seconds IS DISTINCT FROM floor(duration_exact_seconds + 0.5)::int) FROM videos")" = "1|0" ]
 	[ "$(sql "SELECT count(*) FROM video_chapters WHERE description IS NULL AND created_at IS NOT NULL")" = 4 ]
 	[ "$(sql "SELECT count(*) FROM video_analytics WHERE bandwidth_kbps IS NULL AND country_code IS NULL")" = 4 ]
 

@@ -95,6 +95,15 @@ cgi() { # METHOD PATH [BODY] → $output, $lines (status line first), $stderr
 	[ "$(sql "SELECT count(*) > 0 FROM videos")" = "t" ]
 }
 
+@test "vs-cgi answers an empty or unknown request method at once" {
+	# vs-cgi itself under timeout: one that spins is killed, and fails here
+	for m in '' 'GE T'; do
+		run -0 --separate-stderr timeout -k 1 5 env REQUEST_METHOD="$m" PATH_INFO=/health \
+			GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+		[[ ${lines[0]} == "Status: 405 "* ]]
+	done
+}
+
 @test "vs-cgi without a web server exits 2" {
 	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
 	[[ $stderr == *"not run by a web server"* ]]
@@ -266,6 +275,15 @@ nginx_token() {
 	req "$API/videos/$ID/key?token=$(nginx_token 00000000-0000-4000-8000-000000000001 "$later")"
 	[ "$code" = 403 ]
 	req "$API/videos/$ID/key?token=${token%?}x"
+	[ "$code" = 403 ]
+	# another video's valid token carrying its own scope, plain and %2F-encoded
+	other=00000000-0000-4000-8000-000000000002
+	theirs=$(nginx_token "$other" "$later")
+	req "$API/videos/$ID/key?token=$theirs/vod/$other/"
+	[ "$code" = 403 ]
+	req "$API/videos/$ID/key?token=$(sed 's#/#%2F#g' <<<"$theirs/vod/$other/")"
+	[ "$code" = 403 ]
+	req "$API/videos/$ID/key?token=$token/"
 	[ "$code" = 403 ]
 	req "$API/videos/$ID/key"
 	[ "$code" = 403 ]
