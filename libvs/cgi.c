@@ -157,6 +157,17 @@ static int config_load(struct vs_cgi_config *c)
 	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
 	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
+	c->jwt = (struct vs_jwt_rules)VS_JWT_RULES_INIT;
+	c->jwt.audience = getenv("VS_JWT_AUDIENCE") && *getenv("VS_JWT_AUDIENCE") ? getenv("VS_JWT_AUDIENCE") : NULL;
+	c->jwt.issuer = getenv("VS_JWT_ISSUER") && *getenv("VS_JWT_ISSUER") ? getenv("VS_JWT_ISSUER") : NULL;
+	if (getenv("VS_JWT_MAX_LIFETIME") && *getenv("VS_JWT_MAX_LIFETIME")) {
+		char *end;
+		long l = strtol(getenv("VS_JWT_MAX_LIFETIME"), &end, 10);
+
+		if (*end || l <= 0 || l > 366L * 24 * 3600)
+			return vs_fail(VS_ERR, VS_E_USAGE, "VS_JWT_MAX_LIFETIME: not a number of seconds up to a year");
+		c->jwt.max_lifetime_s = l;
+	}
 	c->sign.nginx_template = getenv("VS_NGINX_TEMPLATE");
 	if (vs_analytics_ip_parse(getenv("VS_ANALYTICS_IP"), &c->ip_policy) < 0) {
 		vs_error_prefix("VS_ANALYTICS_IP");
@@ -284,7 +295,7 @@ static int identify(struct req *r)
 		const char *sub;
 
 		if (!*tok || !r->cfg->jwt_secret ||
-		    vs_jwt_verify(tok, r->cfg->jwt_secret, r->cfg->jwt_secret_len, time(NULL), &claims) < 0) {
+		    vs_jwt_verify(tok, r->cfg->jwt_secret, r->cfg->jwt_secret_len, time(NULL), &r->cfg->jwt, &claims) < 0) {
 			problem(r, 401, r->cfg->jwt_secret ? "the bearer token is not valid"
 			                                   : "bearer tokens are not accepted here",
 			        "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include "analytics.h"
+#include "jwt.h"
 #include "progress.h"
 #include "sign.h"
 #include "vs.h"
@@ -34,6 +35,7 @@ struct vs_cgi_config {
 	const char *database_url;
 	char *jwt_secret;           /* VS_JWT_SECRET_FILE's content, or NULL */
 	size_t jwt_secret_len;
+	struct vs_jwt_rules jwt;    /* VS_JWT_MAX_LIFETIME, VS_JWT_AUDIENCE, VS_JWT_ISSUER */
 	struct vs_sign_opts sign;   /* VS_SIGN_SCHEME, VS_SIGNING_KEY_FILE, … */
 	char *sign_secret;
 	EVP_PKEY *cloudfront_key;   /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */

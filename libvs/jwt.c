@@ -56,8 +56,22 @@ fail:
 	return NULL;
 }
 
+/* aud (RFC 7519 4.1.3): a string, or an array of strings, holding want. */
+static bool has_audience(const json_t *aud, const char *want)
+{
+	const json_t *a;
+	size_t i;
+
+	if (json_is_string(aud))
+		return !strcmp(json_string_value(aud), want);
+	json_array_foreach(aud, i, a)
+		if (json_is_string(a) && !strcmp(json_string_value(a), want))
+			return true;
+	return false;
+}
+
 int vs_jwt_verify(const char *token, const void *secret, size_t secret_len, time_t now,
-                  json_t **claims)
+                  const struct vs_jwt_rules *rules, json_t **claims)
 {
 	const char *d1 = token ? strchr(token, '.') : NULL, *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
 	unsigned char *hdr = NULL, *pay = NULL, *sig = NULL, mac[32];
@@ -92,13 +106,33 @@ int vs_jwt_verify(const char *token, const void *secret, size_t secret_len, time
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token's signature does not match");
 		goto out;
 	}
+	/* a token without exp would live forever; one far off nearly so */
 	v = json_object_get(p, "exp");
-	if (v && (!json_is_number(v) || json_number_value(v) <= (double)now)) {
+	if (!json_is_number(v)) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token has no exp");
+		goto out;
+	}
+	if (json_number_value(v) <= (double)now - VS_JWT_LEEWAY_S) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token expired");
 		goto out;
 	}
+	if (json_number_value(v) > (double)now + rules->max_lifetime_s + VS_JWT_LEEWAY_S ||
+	    (json_is_number(json_object_get(p, "iat")) &&
+	     json_number_value(v) - json_number_value(json_object_get(p, "iat")) > (double)rules->max_lifetime_s)) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token lives longer than %ld s", rules->max_lifetime_s);
+		goto out;
+	}
+	if (rules->issuer && (!json_is_string(json_object_get(p, "iss")) ||
+	                      strcmp(json_string_value(json_object_get(p, "iss")), rules->issuer))) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token's issuer is not %s", rules->issuer);
+		goto out;
+	}
+	if (rules->audience && !has_audience(json_object_get(p, "aud"), rules->audience)) {
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token is not for %s", rules->audience);
+		goto out;
+	}
 	v = json_object_get(p, "nbf");
-	if (v && (!json_is_number(v) || json_number_value(v) > (double)now)) {
+	if (v && (!json_is_number(v) || json_number_value(v) > (double)now + VS_JWT_LEEWAY_S)) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token is not valid yet");
 		goto out;
 	}

@@ -104,6 +104,48 @@ cgi() { # METHOD PATH [BODY] → $output, $lines (status line first), $stderr
 	done
 }
 
+# as_viewer TOKEN: GET /videos/ID/progress with that bearer token, directly
+as_viewer() {
+	run --separate-stderr env HTTP_AUTHORIZATION="Bearer $1" REQUEST_METHOD=GET PATH_INFO="/videos/$ID/progress" \
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+}
+
+@test "vs-cgi needs exp, caps a token's lifetime, and checks aud and iss when configured" {
+	now=$(date +%s)
+	h='{"alg":"HS256","typ":"JWT"}'
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now + 600))}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	# no exp: it would live forever
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\"}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":\"soon\"}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	# longer than a day (the default), from now or from iat
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now + 3 * 86400))}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"iat\":$((now - 86400)),\"exp\":$((now + 600))}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	# a shorter cap
+	VS_JWT_MAX_LIFETIME=300 as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now + 600))}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	VS_JWT_MAX_LIFETIME=forever as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now + 60))}")"
+	[[ ${lines[0]} == "Status: 500 "* ]]
+	[[ $stderr == *VS_JWT_MAX_LIFETIME* ]]
+	# audience and issuer
+	export VS_JWT_AUDIENCE=vs-api VS_JWT_ISSUER=https://auth.example.com
+	ok="\"sub\":\"$USER1\",\"exp\":$((now + 600))"
+	as_viewer "$(jwt "$h" "{$ok,\"aud\":\"vs-api\",\"iss\":\"https://auth.example.com\"}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	as_viewer "$(jwt "$h" "{$ok,\"aud\":[\"other\",\"vs-api\"],\"iss\":\"https://auth.example.com\"}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	for claims in "{$ok,\"iss\":\"https://auth.example.com\"}" "{$ok,\"aud\":\"other\",\"iss\":\"https://auth.example.com\"}" \
+		"{$ok,\"aud\":\"vs-api\"}" "{$ok,\"aud\":\"vs-api\",\"iss\":\"https://evil.example.com\"}" \
+		"{$ok,\"aud\":[1,2],\"iss\":\"https://auth.example.com\"}"; do
+		as_viewer "$(jwt "$h" "$claims")"
+		[[ ${lines[0]} == "Status: 401 "* ]] || { echo "accepted: $claims"; return 1; }
+	done
+}
+
 @test "vs-cgi without a web server exits 2" {
 	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
 	[[ $stderr == *"not run by a web server"* ]]
@@ -189,7 +231,7 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	# forged, expired, not yet valid, and alg none
 	forged=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\"}" "another secret")
 	expired=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"exp\":1000}")
-	early=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"nbf\":$(($(date +%s) + 3600))}")
+	early=$(jwt '{"alg":"HS256"}' "{\"sub\":\"$USER1\",\"exp\":$(($(date +%s) + 7200)),\"nbf\":$(($(date +%s) + 3600))}")
 	none="$(printf '{"alg":"none"}' | b64url).$(printf '{"sub":"%s"}' "$USER1" | b64url)."
 	hs512=$(jwt '{"alg":"HS512"}' "{\"sub\":\"$USER1\"}")
 	for bad in "$forged" "$expired" "$early" "$none" "$hs512" "garbage" "a.b.c"; do
