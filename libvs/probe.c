@@ -346,6 +346,8 @@ static json_t *chapters_json(AVFormatContext *fmt)
 int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 {
 	AVFormatContext *fmt = NULL;
+	AVIOContext *pb = NULL;
+	const AVInputFormat *ifmt = NULL;
 	AVDictionary *opts = NULL;
 	enum AVPixelFormat pix_fmt;
 	json_t *p = NULL;
@@ -368,20 +370,40 @@ int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 		return vs_fail(VS_ERR, VS_E_INVALID, "not a regular file");
 	if (sb.st_size == 0)
 		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "the file is empty");
-	/* "file:" so that a name with a colon is never taken for a protocol;
-	 * the whitelist keeps any demuxer from opening anything else. */
+	/* "file:" so that a name with a colon is never taken for a protocol.
+	 * The format is found from the bytes first, and a playlist or list is
+	 * refused before its demuxer could open what it names (an .m3u8 of
+	 * file:/etc/passwd); the demuxer then opened is that one only, on this
+	 * file only. */
 	if (asprintf(&url, "file:%s", path) < 0)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	err = avformat_open_input(&fmt, url, NULL, &opts);
+	err = avio_open2(&pb, url, AVIO_FLAG_READ, NULL, &opts);
 	av_dict_free(&opts);
-	if (err < 0) {
+	if (err >= 0)
+		err = av_probe_input_buffer2(pb, &ifmt, url, NULL, 0, 0);
+	if (err < 0 || !ifmt) {
 		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
 		              av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
 		goto out;
 	}
-	if (refused_demuxer(fmt->iformat->name, &why)) {
+	if (refused_demuxer(ifmt->name, &why)) {
 		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "%s", why);
+		goto out;
+	}
+	if (!(fmt = avformat_alloc_context())) {
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		goto out;
+	}
+	fmt->pb = pb;
+	fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	av_dict_set(&opts, "format_whitelist", ifmt->name, 0);
+	err = avformat_open_input(&fmt, url, ifmt, &opts);
+	av_dict_free(&opts);
+	if (err < 0) { /* fmt is freed, pb is still ours */
+		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
+		              av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	err = avformat_find_stream_info(fmt, NULL);
@@ -441,6 +463,7 @@ int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 	*chapters = chapters_json(fmt);
 out:
 	avformat_close_input(&fmt);
+	avio_closep(&pb);
 	free(url);
 	return ret;
 }

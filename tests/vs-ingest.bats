@@ -166,6 +166,22 @@ setup() {
 	[[ $stderr == *"text.mp4"*"not a media file"* ]]
 }
 
+@test "vs-ingest refuses a playlist before its demuxer opens what it names" {
+	# a valid video the playlist points at, by absolute path and as file:
+	ffmpeg -v error -f lavfi -i testsrc=size=160x120:rate=25 -t 1 -c:v libx264 -f mpegts secret.ts
+	printf '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\n%s\n#EXTINF:1,\nfile:%s\n#EXT-X-ENDLIST\n' \
+		"$PWD/secret.ts" "$PWD/secret.ts" >lesson.mp4
+	run -1 --separate-stderr strace -f -qq -e trace=open,openat -o opens.txt vs-ingest lesson.mp4
+	[[ $stderr == *"lesson.mp4"*"a playlist or list of other files"* ]]
+	grep -q 'lesson.mp4' opens.txt
+	run -1 grep -F secret.ts opens.txt
+	# a concat list likewise
+	printf "ffconcat version 1.0\nfile '%s'\n" "$PWD/secret.ts" >list.mp4
+	run -1 --separate-stderr strace -f -qq -e trace=open,openat -o opens.txt vs-ingest list.mp4
+	[[ $stderr == *"a playlist or list of other files"* ]]
+	run -1 grep -F secret.ts opens.txt
+}
+
 @test "vs-ingest rejects audio only with exit 1" {
 	run -1 --separate-stderr vs-ingest "$(fixture audio.m4a)"
 	echo "$output" >rec.json
