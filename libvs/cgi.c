@@ -26,6 +26,7 @@ struct req {
 	char seg[4][256];        /* path segments */
 	int nseg;
 	char user[VS_UUID_LEN + 1]; /* the viewer, or "" */
+	bool by_token;           /* the viewer is a bearer token's, not REMOTE_USER's */
 	const char *origin;      /* an allowed Origin, or NULL */
 };
 
@@ -309,6 +310,7 @@ static int identify(struct req *r)
 			return VS_ERR;
 		}
 		snprintf(r->user, sizeof(r->user), "%s", sub);
+		r->by_token = true;
 		json_decref(claims);
 	} else if (ru && vs_is_uuid(ru)) {
 		snprintf(r->user, sizeof(r->user), "%s", ru);
@@ -359,6 +361,15 @@ static int read_body(struct req *r, json_t **out)
 	}
 	if (ct && *ct && strncasecmp(ct, "application/json", 16) && strncasecmp(ct, "text/plain", 10)) {
 		problem(r, 415, "the body must be application/json", NULL);
+		return VS_ERR;
+	}
+	/* text/plain is what sendBeacon sends, and what a cross-site form can
+	 * send without a preflight: with the browser's own credentials
+	 * (REMOTE_USER from cookies or Basic) it could write a viewer's
+	 * progress. So a body that is not application/json needs a bearer
+	 * token (the beacon's access_token), or no viewer at all. */
+	if ((!ct || strncasecmp(ct, "application/json", 16)) && r->user[0] && !r->by_token) {
+		problem(r, 403, "send application/json, or identify with a bearer token", NULL);
 		return VS_ERR;
 	}
 	buf = malloc((size_t)len + 1);

@@ -146,6 +146,34 @@ as_viewer() {
 	done
 }
 
+# post TYPE PATH BODY [ENV...]: a POST straight to vs-cgi with that Content-Type
+post() {
+	local type=$1 path=$2 body=$3
+	shift 3
+	run --separate-stderr env "$@" REQUEST_METHOD=POST PATH_INFO="$path" CONTENT_TYPE="$type" \
+		CONTENT_LENGTH="$(printf %s "$body" | wc -c)" GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$body"
+}
+
+@test "a cross-site form cannot write the progress of a viewer the server authenticated" {
+	body='{"current_time": 1}'
+	# REMOTE_USER (cookies, Basic): only application/json, which needs a CORS preflight
+	post text/plain "/videos/$ID/progress" "$body" REMOTE_USER="$USER1"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	[[ $output == *"application/json"* ]]
+	post "" "/videos/$ID/progress" "$body" REMOTE_USER="$USER1"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	post "text/plain;charset=UTF-8" "/videos/$ID/analytics" '{"session_id":"csrf-1"}' REMOTE_USER="$USER1"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = 'csrf-1'")" = 0 ]
+	post application/json "/videos/$ID/progress" "$body" REMOTE_USER="$USER1"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	# the beacon: text/plain with its bearer token, or anonymous
+	post text/plain "/videos/$ID/progress" "$body" QUERY_STRING="access_token=$(token_for "$USER1")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	post text/plain "/videos/$ID/analytics" '{"session_id":"beacon-1"}'
+	[[ ${lines[0]} == "Status: 204 "* ]]
+}
+
 @test "vs-cgi without a web server exits 2" {
 	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
 	[[ $stderr == *"not run by a web server"* ]]
