@@ -219,7 +219,7 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	" quality_selected = COALESCE(EXCLUDED.quality_selected, a.quality_selected)," \
 	" quality_seconds = COALESCE(EXCLUDED.quality_seconds, a.quality_seconds)," \
 	" last_error = COALESCE(EXCLUDED.last_error, a.last_error)," \
-	" user_id = COALESCE(a.user_id, EXCLUDED.user_id), viewer_id = COALESCE(a.viewer_id, EXCLUDED.viewer_id)," \
+	" viewer_id = COALESCE(a.viewer_id, EXCLUDED.viewer_id)," \
 	" device_type = COALESCE(a.device_type, EXCLUDED.device_type), browser = COALESCE(a.browser, EXCLUDED.browser)," \
 	" os = COALESCE(a.os, EXCLUDED.os), user_agent = COALESCE(a.user_agent, EXCLUDED.user_agent)," \
 	" ip_address = COALESCE(a.ip_address, EXCLUDED.ip_address)," \
@@ -227,7 +227,9 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	" session_start = LEAST(a.session_start, EXCLUDED.session_start)," \
 	" session_end = GREATEST(a.session_end, EXCLUDED.session_end)," \
 	" updated_at = now()" \
-	" WHERE a.video_id = EXCLUDED.video_id RETURNING a.id"
+	" WHERE a.video_id = EXCLUDED.video_id AND a.user_id IS NOT DISTINCT FROM EXCLUDED.user_id" \
+	" AND (a.user_id IS NOT NULL OR a.viewer_id IS NULL OR a.viewer_id = EXCLUDED.viewer_id)" \
+	" RETURNING a.id"
 
 static const char q_by_id[] = "INSERT INTO video_analytics AS a (video_id, " COLUMNS ") SELECT v.id, " VALUES
                               " FROM videos v WHERE v.id = $1::uuid" MERGE;
@@ -337,7 +339,8 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		ret = vs_db_exec(db, &r, vs_is_uuid(video) ? q_by_id : q_by_slug, (int)VS_ARRAY_SIZE(p), p);
 	}
 	if (ret == 0 && PQntuples(r) != 1)
-		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s', or session '%s' belongs to another video", video, sid);
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s', or session '%s' belongs to another video or viewer",
+		              video, sid);
 	PQclear(r);
 out:
 	session_release(&s);

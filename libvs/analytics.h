@@ -38,7 +38,10 @@
  * Numbers must be finite and not negative; strings have length limits;
  * unknown members are ignored.
  *
- * A repeated beacon of a session updates it, never makes a second one:
+ * A repeated beacon of a session updates it, never makes a second one, and
+ * only when it comes from the same viewer (the same user, or for an
+ * anonymous session the same viewer_id): knowing a session_id is not enough
+ * to write another viewer's session or to sign an anonymous one in.
  * counters and the furthest point keep their highest value, the startup
  * time its first, the start and end their earliest and latest.
  */

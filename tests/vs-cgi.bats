@@ -174,6 +174,32 @@ post() {
 	[[ ${lines[0]} == "Status: 204 "* ]]
 }
 
+@test "knowing a session_id does not let another viewer write that session" {
+	a=$(token_for "$USER1")
+	b=$(token_for 5b1c0000-0000-4000-9000-000000000002)
+	beacon() { post application/json "/videos/$ID/analytics" "$1" ${2:+QUERY_STRING="access_token=$2"}; }
+	# an anonymous session, then another anonymous viewer and a signed-in one
+	beacon '{"session_id":"hij-1","viewer_id":"v-1","watch_time_seconds":2}'
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	beacon '{"session_id":"hij-1","viewer_id":"v-2","watch_time_seconds":3}'
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	beacon '{"session_id":"hij-1","viewer_id":"v-1","watch_time_seconds":3}' "$a"
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	[ "$(sql "SELECT watch_time_seconds, user_id IS NULL, viewer_id FROM video_analytics WHERE session_id = 'hij-1'")" = "2|t|v-1" ]
+	beacon '{"session_id":"hij-1","viewer_id":"v-1","watch_time_seconds":4}'
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	# a user's session: not another user's, nor anyone anonymous
+	beacon '{"session_id":"hij-2","watch_time_seconds":2}' "$a"
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	beacon '{"session_id":"hij-2","watch_time_seconds":9}' "$b"
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	beacon '{"session_id":"hij-2","watch_time_seconds":9}'
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	beacon '{"session_id":"hij-2","watch_time_seconds":5}' "$a"
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	[ "$(sql "SELECT string_agg(session_id || '=' || watch_time_seconds || ':' || coalesce(user_id::text, '-'), ',' ORDER BY session_id) FROM video_analytics WHERE session_id LIKE 'hij-%'")" = "hij-1=4:-,hij-2=5:$USER1" ]
+}
+
 @test "vs-cgi without a web server exits 2" {
 	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
 	[[ $stderr == *"not run by a web server"* ]]
