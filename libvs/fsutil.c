@@ -88,6 +88,11 @@ static int write_all(int fd, const void *data, size_t len)
 
 int vs_write_file_atomic(const char *path, const void *data, size_t len)
 {
+	return vs_write_file_atomic_mode(path, data, len, 0644);
+}
+
+int vs_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode)
+{
 	char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
 	char *tmp = NULL;
@@ -100,7 +105,7 @@ int vs_write_file_atomic(const char *path, const void *data, size_t len)
 	ret = vs_tmpfile(slash ? (*dir ? dir : "/") : ".", "tmp", &tmp, &fd);
 	if (ret < 0)
 		goto out;
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}

@@ -26,8 +26,13 @@ int vs_mkdir_p(const char *dir, mode_t mode);
  */
 int vs_tmpfile(const char *dir, const char *prefix, char **path, int *fd);
 
-/* Writes len bytes of data to path via a temporary file, fsync and rename. */
+/* Writes len bytes of data to path via a temporary file, fsync and rename;
+ * the file is 0644. */
 int vs_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* The same with the file's mode: 0600 for a secret, which is never readable
+ * by others, not even before the rename. */
+int vs_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Reads a whole file (at most max bytes) into a NUL-terminated buffer
  * (*data, malloced); *len gets its length. */

@@ -638,9 +638,8 @@ static int load_key(const char *media_root, const char *id, PGconn *db, struct k
 		memcpy(both, k->key, 16);
 		memcpy(both + 16, k->iv, 16);
 		if ((ret = vs_mkdir_p(dir, 0700)) < 0 ||
-		    (ret = vs_write_file_atomic(path, both, sizeof(both))) < 0)
+		    (ret = vs_write_file_atomic_mode(path, both, sizeof(both), 0600)) < 0)
 			goto out;
-		chmod(path, 0600);
 	}
 	for (int i = 0; i < 16; i++)
 		snprintf(k->iv_hex + 2 * i, 3, "%02x", k->iv[i]);

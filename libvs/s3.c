@@ -226,6 +226,41 @@ static void req_release(struct req *r)
  * Prepares a request. Body: the file region (path, off, len) or mem, or
  * none. extra: more headers, NULL-terminated.
  */
+/* VS_DEBUG's trace (CURLOPT_DEBUGFUNCTION): what libcurl's verbose mode
+ * prints, but the request headers that carry credentials (Authorization,
+ * X-Amz-Security-Token) show their name only. */
+static int debug_redacted(CURL *c, curl_infotype type, char *data, size_t size, void *u)
+{
+	static const char *const secret[] = {"authorization:", "x-amz-security-token:", "proxy-authorization:"};
+	const char *mark = type == CURLINFO_TEXT ? "*" : type == CURLINFO_HEADER_IN ? "<" :
+	                   type == CURLINFO_HEADER_OUT ? ">" : NULL;
+
+	(void)c;
+	(void)u;
+	if (!mark)
+		return 0; /* bodies and TLS data stay out of the trace */
+	for (size_t at = 0; at < size;) {
+		const char *line = data + at;
+		size_t n = 0;
+
+		while (at + n < size && line[n] != '\n')
+			n++;
+		if (n > 0 || at + n < size) {
+			size_t k = 0;
+
+			for (size_t i = 0; type == CURLINFO_HEADER_OUT && i < VS_ARRAY_SIZE(secret); i++)
+				if (n >= strlen(secret[i]) && !strncasecmp(line, secret[i], strlen(secret[i])))
+					k = strlen(secret[i]);
+			if (k)
+				fprintf(stderr, "%s %.*s <redacted>\n", mark, (int)k, line);
+			else
+				fprintf(stderr, "%s %.*s\n", mark, (int)(n && line[n - 1] == '\r' ? n - 1 : n), line);
+		}
+		at += n + 1;
+	}
+	return 0;
+}
+
 static int req_init(struct vs_s3 *s, struct req *r, const char *method, const char *url,
                     const char *path, long long off, long long len, const char *mem,
                     const char *const *extra)
@@ -279,8 +314,11 @@ static int req_init(struct vs_s3 *s, struct req *r, const char *method, const ch
 	curl_easy_setopt(r->c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(r->c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(r->c, CURLOPT_PRIVATE, r);
-	if (getenv("VS_DEBUG") && *getenv("VS_DEBUG") && strcmp(getenv("VS_DEBUG"), "0"))
-		curl_easy_setopt(r->c, CURLOPT_VERBOSE, 1L); /* the requests, on stderr */
+	if (getenv("VS_DEBUG") && *getenv("VS_DEBUG") && strcmp(getenv("VS_DEBUG"), "0")) {
+		/* the requests, on stderr, without their credentials */
+		curl_easy_setopt(r->c, CURLOPT_DEBUGFUNCTION, debug_redacted);
+		curl_easy_setopt(r->c, CURLOPT_VERBOSE, 1L);
+	}
 	/* The method by name too: libcurl 7.88's signer takes it from there,
 	 * and signs a NOBODY request as GET otherwise. */
 	curl_easy_setopt(r->c, CURLOPT_CUSTOMREQUEST, method);

@@ -165,6 +165,7 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[ -z "$(find pkg -name '*.key')" ]
 	key="$VS_MEDIA_ROOT/$id/keys/aes-128.key"
 	[ -f "$key" ]
+	[ "$(stat -c %a "$key")" = 600 ]
 	[ "$(sql "SELECT encode(key, 'hex') || encode(iv, 'hex') FROM video_keys WHERE video_id = '$id'")" = "$(od -An -tx1 "$key" | tr -d ' \n')" ]
 	# a segment is not readable without the key (after its init segment)...
 	iv=$(sed -n 's/^#EXT-X-KEY:.*,IV=0x\([0-9a-f]*\).*/\1/p' pkg/360p/index.m3u8 | head -1)

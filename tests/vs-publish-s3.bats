@@ -141,3 +141,14 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	[ "$(aws s3 ls --recursive "s3://vod/enc/$id/" | grep -c -i 'key')" -eq 0 ]
 	[ -f "$VS_MEDIA_ROOT/$id/keys/aes-128.key" ]
 }
+
+@test "VS_DEBUG traces the S3 requests without their credentials" {
+	run -0 --separate-stderr env VS_DEBUG=1 AWS_SESSION_TOKEN=session-token-never-shown \
+		vs-publish --to s3://vod/debugged <pkg.json
+	[[ $stderr == *"> PUT /vod/debugged/"* ]]
+	[[ ${stderr,,} == *"authorization: <redacted>"* ]]
+	[[ ${stderr,,} == *"x-amz-security-token: <redacted>"* ]]
+	[[ $stderr != *"session-token-never-shown"* ]]
+	[[ $stderr != *"Signature="* ]]
+	[[ $stderr != *"AKIDVSTEST/"* ]]
+}

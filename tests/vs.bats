@@ -134,3 +134,16 @@ programs() {
 	done
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/zsh/site-functions/_vs" ]
 }
+
+@test "scripts/token keeps the secret off every command line and signs as openssl does" {
+	printf 'a secret that ps must never show' >jwt.key
+	run -0 strace -f -qq -e trace=execve -s 4096 -o execs.txt env VS_JWT_SECRET_FILE="$PWD/jwt.key" \
+		"$VS_TOP/scripts/token" 00000000-0000-4000-8000-000000000001 60
+	token=$output
+	grep -q openssl execs.txt
+	run -1 grep -F 'ps must never' execs.txt
+	# the same HMAC as openssl's own (given the key here, in a test)
+	want=$(printf '%s' "${token%.*}" | openssl dgst -sha256 -hmac 'a secret that ps must never show' -binary |
+		base64 -w0 | tr '+/' '-_' | tr -d '=')
+	[ "${token##*.}" = "$want" ]
+}
