@@ -11,6 +11,8 @@
 #include "opt.h"
 #include "publish.h"
 #include "record.h"
+#include "s3.h"
+
 
 enum {
 	OPT_TO = 0x100,
@@ -89,6 +91,15 @@ int main(int argc, char **argv)
 		return vs_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
 	if (!unpublish && strncmp(po.target, "file:///", 8) && strncmp(po.target, "s3://", 5))
 		return vs_usage_error(&cmd, "target '%s': use file:///path or s3://bucket/prefix", po.target);
+	if (!unpublish && !strncmp(po.target, "s3://", 5)) {
+		char *bucket = NULL, *prefix = NULL;
+		int bad = vs_s3_parse_url(po.target, &bucket, &prefix);
+
+		free(bucket);
+		free(prefix);
+		if (bad < 0)
+			return vs_usage_error(&cmd, "%s", vs_error_message());
+	}
 	if (url && (ret = vs_db_connect(url, &db)) < 0) {
 		vs_log_error("%s", vs_error_message());
 		return vs_exit_for(ret);

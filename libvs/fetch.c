@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "fetch.h"
+#include "sigv4.h"
 #include "log.h"
 
 struct sink {
@@ -61,28 +62,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 	return len;
 }
 
-static char *percent_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1);
-	size_t k = 0;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n &&
-		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = {s[i + 1], s[i + 2], 0};
-
-			out[k++] = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else {
-			out[k++] = s[i];
-		}
-	}
-	out[k] = '\0';
-	return out;
-}
-
 /* Keeps filename="..." of a Content-Disposition header, if any. */
 static size_t on_header(char *data, size_t size, size_t n, void *p)
 {
@@ -103,7 +82,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 				v++;
 			vlen = strcspn(v, "\";\r\n");
 			free(s->disposition_name);
-			s->disposition_name = vlen ? percent_decode(v, vlen) : NULL;
+			s->disposition_name = vlen ? vs_uri_decode(v, vlen) : NULL;
 		}
 		free(line);
 	}
@@ -124,7 +103,7 @@ static char *name_from_url(const char *url)
 			slash = q;
 	if (!slash || slash + 1 >= end)
 		return NULL;
-	return percent_decode(slash + 1, (size_t)(end - slash - 1));
+	return vs_uri_decode(slash + 1, (size_t)(end - slash - 1));
 }
 
 /* Only a base name is kept: a server cannot steer where we write. */

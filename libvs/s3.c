@@ -398,6 +398,22 @@ static int run(struct vs_s3 *s, struct req *r, const char *method, const char *u
 	return ret;
 }
 
+/* S3's rules for bucket names: the name becomes a host name. */
+static bool bucket_name_ok(const char *b, size_t n)
+{
+	if (n < 3 || n > 63 || !isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i]) && b[i] != '.' && b[i] != '-')
+			return false;
+		if (i > 0 && b[i] == '.' && (b[i - 1] == '.' || b[i - 1] == '-'))
+			return false;
+		if (i > 0 && b[i] == '-' && b[i - 1] == '.')
+			return false;
+	}
+	return true;
+}
+
 int vs_s3_parse_url(const char *url, char **bucket, char **prefix)
 {
 	const char *b, *slash, *p;
@@ -415,6 +431,10 @@ int vs_s3_parse_url(const char *url, char **bucket, char **prefix)
 		pl--;
 	if (bl == 0)
 		return vs_fail(VS_ERR, VS_E_USAGE, "'%s' names no bucket", url);
+	if (!bucket_name_ok(b, bl))
+		return vs_fail(VS_ERR, VS_E_USAGE,
+		               "'%.*s' is not a bucket name: 3 to 63 lowercase letters, digits, '.' and '-', "
+		               "beginning and ending with a letter or digit", (int)bl, b);
 	*bucket = strndup(b, bl);
 	if (asprintf(prefix, "%.*s%s", (int)pl, p, pl ? "/" : "") < 0)
 		*prefix = NULL;
@@ -745,7 +765,8 @@ int vs_s3_upload(struct vs_s3 *s, const char *bucket, struct vs_s3_object *objs,
 /*
  * A GET whose query libcurl 7.88 signs wrongly (it signs encoded query
  * values as they are, where S3 encodes them once more): signed here with
- * libvs/sigv4 instead. query holds decoded values ("prefix=a/b/").
+ * libvs/sigv4 instead. query is encoded: "prefix=a%2Fb%26c%2F" (a value may
+ * hold '&' or '=').
  */
 static int get_signed_here(struct vs_s3 *s, struct req *r, const char *bucket, const char *query,
                            const char *what)
@@ -784,29 +805,9 @@ static int get_signed_here(struct vs_s3 *s, struct req *r, const char *bucket, c
 	}
 	if (ret == 0) {
 		/* the same encoding the signature used */
-		char *enc = NULL;
-		size_t el = 0;
-		FILE *f = open_memstream(&enc, &el);
+		char *enc = vs_sigv4_canonical_query(query);
 
-		for (const char *q = query; *q;) {
-			size_t n = strcspn(q, "&");
-			char *pair = strndup(q, n), *eq = pair ? strchr(pair, '=') : NULL, *k, *v;
-
-			if (!pair)
-				break;
-			if (eq)
-				*eq = '\0';
-			k = vs_uri_encode(pair, false);
-			v = vs_uri_encode(eq ? eq + 1 : "", false);
-			fprintf(f, "%s%s=%s", q == query ? "" : "&", k, v);
-			free(k);
-			free(v);
-			free(pair);
-			q += n;
-			q += *q == '&';
-		}
-		fclose(f);
-		if (asprintf(&url, "%s?%s", base, enc) < 0)
+		if (!enc || asprintf(&url, "%s?%s", base, enc) < 0)
 			url = NULL;
 		free(enc);
 	}
@@ -838,8 +839,70 @@ static int get_signed_here(struct vs_s3 *s, struct req *r, const char *bucket, c
 	return ret;
 }
 
+/* The text of an XML element, its entities (&amp; &lt; &gt; &quot; &apos;
+ * &#N; &#xN;) decoded; malloced, or NULL for a malformed one. */
+static char *xml_text(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		char c;
+	} named[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
+	char *out = malloc(n * 4 + 1);
+	size_t k = 0;
+
+	for (size_t i = 0; out && i < n; i++) {
+		bool done = s[i] != '&';
+
+		if (done) {
+			out[k++] = s[i];
+			continue;
+		}
+		for (size_t e = 0; !done && e < VS_ARRAY_SIZE(named); e++)
+			if (n - i - 1 >= strlen(named[e].name) && !strncmp(s + i + 1, named[e].name, strlen(named[e].name))) {
+				out[k++] = named[e].c;
+				i += strlen(named[e].name);
+				done = true;
+			}
+		if (!done && i + 2 < n && s[i + 1] == '#') {
+			char *end;
+			bool hex = s[i + 2] == 'x';
+			unsigned long cp = strtoul(s + i + 2 + hex, &end, hex ? 16 : 10);
+
+			if (end > s + i + 2 + hex && (size_t)(end - s) < n && *end == ';' && cp > 0 && cp <= 0x10ffff &&
+			    (cp < 0xd800 || cp > 0xdfff)) {
+				/* UTF-8 */
+				if (cp < 0x80) {
+					out[k++] = (char)cp;
+				} else if (cp < 0x800) {
+					out[k++] = (char)(0xc0 | cp >> 6);
+					out[k++] = (char)(0x80 | (cp & 0x3f));
+				} else if (cp < 0x10000) {
+					out[k++] = (char)(0xe0 | cp >> 12);
+					out[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
+					out[k++] = (char)(0x80 | (cp & 0x3f));
+				} else {
+					out[k++] = (char)(0xf0 | cp >> 18);
+					out[k++] = (char)(0x80 | (cp >> 12 & 0x3f));
+					out[k++] = (char)(0x80 | (cp >> 6 & 0x3f));
+					out[k++] = (char)(0x80 | (cp & 0x3f));
+				}
+				i = (size_t)(end - s);
+				done = true;
+			}
+		}
+		if (!done) {
+			free(out);
+			return NULL;
+		}
+	}
+	if (out)
+		out[k] = '\0';
+	return out;
+}
+
 int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix, int *count)
 {
+	char *first = NULL; /* the first key of the last listing */
 	char *base = vs_s3_url(s, bucket, ""), *url = NULL, *enc = vs_uri_encode(prefix, false);
 	struct req r = {0};
 	int ret = 0;
@@ -852,9 +915,10 @@ int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix,
 	for (;;) {
 		const char *p;
 		int found = 0;
+		bool again = false;
 
 		free(url);
-		if (asprintf(&url, "list-type=2&prefix=%s", prefix) < 0) {
+		if (asprintf(&url, "list-type=2&prefix=%s", enc) < 0) {
 			url = NULL;
 			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 			break;
@@ -869,8 +933,23 @@ int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix,
 
 			if (!e)
 				break;
-			key = strndup(p + 5, (size_t)(e - p - 5));
-			ourl = key ? vs_s3_url(s, bucket, key) : NULL;
+			if (!(key = xml_text(p + 5, (size_t)(e - p - 5)))) {
+				ret = vs_fail(VS_ERR, VS_E_DOWNLOAD, "list: a key the store lists is not XML text");
+				break;
+			}
+			if (found == 0) {
+				/* a listing that begins where the last one did: the
+				 * deletes did not take, and looping would never end */
+				again = first && !strcmp(first, key);
+				free(first);
+				first = strdup(key);
+			}
+			if (again) {
+				ret = vs_fail(VS_ERR, VS_E_DOWNLOAD, "list: '%s' is listed again after its delete", key);
+				free(key);
+				break;
+			}
+			ourl = vs_s3_url(s, bucket, key);
 			ret = ourl ? run(s, &d, "DELETE", ourl, NULL, 0, 0, NULL, NULL, key)
 			           : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 			req_release(&d);
@@ -886,6 +965,7 @@ int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix,
 	}
 out:
 	req_release(&r);
+	free(first);
 	free(url);
 	free(enc);
 	free(base);

@@ -58,8 +58,40 @@ static int by_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "b=2&a=1" → "a=1&b=2", each name and value encoded. */
-static char *canonical_query(const char *q)
+char *vs_uri_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t k = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+
+			out[k++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[k++] = s[i];
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+/* A query's name or value, percent-encoded, as SigV4 encodes it. */
+static char *query_part(const char *encoded)
+{
+	char *plain = vs_uri_decode(encoded, strlen(encoded)), *out = plain ? vs_uri_encode(plain, false) : NULL;
+
+	free(plain);
+	return out;
+}
+
+/* "b=2&a=1" → "a=1&b=2", each name and value decoded, then encoded as
+ * SigV4 wants (so an encoded query and a plain one give the same). */
+char *vs_sigv4_canonical_query(const char *q)
 {
 	char **items = NULL, *out = NULL;
 	size_t n = 0, len = 0;
@@ -74,8 +106,8 @@ static char *canonical_query(const char *q)
 			break;
 		if (eq)
 			*eq = '\0';
-		k = vs_uri_encode(pair, false);
-		v = vs_uri_encode(eq ? eq + 1 : "", false);
+		k = query_part(pair);
+		v = query_part(eq ? eq + 1 : "");
 		ni = realloc(items, sizeof(*items) * (n + 1));
 		if (k && v && ni) {
 			items = ni;
@@ -193,7 +225,7 @@ static void signing_key(const struct vs_sigv4 *r, unsigned char out[32])
 static int sign(const struct vs_sigv4 *r, const char *query, char **signed_names, char **signature,
                 char **canonical, char **sts)
 {
-	char *cq = canonical_query(query), *ch = NULL, *creq = NULL, *s = NULL, hash[65];
+	char *cq = vs_sigv4_canonical_query(query), *ch = NULL, *creq = NULL, *s = NULL, hash[65];
 	unsigned char key[32], sig[32];
 	int ret;
 
@@ -281,7 +313,7 @@ int vs_sigv4_presign(const struct vs_sigv4 *r, const char *scheme_host, int expi
 	names = NULL;
 	if ((ret = sign(&p, query, &names, &sig, NULL, NULL)) < 0)
 		goto out;
-	full = canonical_query(query);
+	full = vs_sigv4_canonical_query(query);
 	if (!full || asprintf(url, "%s%s?%s&X-Amz-Signature=%s", scheme_host, r->path, full, sig) < 0) {
 		*url = NULL;
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");

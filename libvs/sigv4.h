@@ -45,4 +45,12 @@ int vs_sigv4_presign(const struct vs_sigv4 *r, const char *scheme_host, int expi
  * '/' kept when keep_slash. Malloced. */
 char *vs_uri_encode(const char *s, bool keep_slash);
 
+/* An encoded query ("b=2&a=1%26") as SigV4 canonicalises it: the pairs
+ * sorted, each name and value decoded and encoded again; malloced. */
+char *vs_sigv4_canonical_query(const char *q);
+
+/* The first n bytes of s with %XX escapes decoded (malformed ones kept as
+ * they are); malloced. */
+char *vs_uri_decode(const char *s, size_t n);
+
 #endif

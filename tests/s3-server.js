@@ -2,6 +2,15 @@
 // Signature V4, on 127.0.0.1. Usage: node tests/s3-server.js PORT DIR BUCKET[,BUCKET…] KEY SECRET
 // Prints "ready" when it listens; stops on SIGTERM.
 'use strict';
+// s3rver escapes listed keys twice (he.escape, then fast-xml-parser's own
+// entity processing): S3 lists "a&b" as <Key>a&amp;b</Key>, s3rver as
+// a&amp;amp;b. Its XML builders are made here to escape once, as S3 does.
+const fxp = require(require.resolve('fast-xml-parser', { paths: [require.resolve('@20minutes/s3rver')] }));
+const build = fxp.XMLBuilder.prototype.build;
+fxp.XMLBuilder.prototype.build = function (obj) {
+	this.options.processEntities = false;
+	return build.call(this, obj);
+};
 const S3rver = require('@20minutes/s3rver');
 const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account');
 

@@ -152,3 +152,21 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	[[ $stderr != *"Signature="* ]]
 	[[ $stderr != *"AKIDVSTEST/"* ]]
 }
+
+@test "vs-publish --delete under a prefix with & and = deletes that prefix only, by the keys' real names" {
+	with_db
+	vs-publish --to s3://vod/media <pkg.json >/dev/null
+	vs-publish --to 's3://vod/media&x=1' <pkg.json >/dev/null
+	[ "$(aws s3 ls --recursive "s3://vod/media&x=1/$id/" | wc -l)" -gt 5 ]
+	run -0 --separate-stderr timeout -k 1 60 vs-publish --to 's3://vod/media&x=1' --delete "$id"
+	[ "$(aws s3 ls --recursive "s3://vod/media&x=1/$id/" | wc -l)" -eq 0 ]
+	# the neighbour that an unencoded prefix=media would have listed is all there
+	[ "$(aws s3 ls --recursive "s3://vod/media/$id/" | wc -l)" -gt 5 ]
+}
+
+@test "vs-publish refuses a bucket name that S3 would not have" {
+	for bad in Vod vo v_d -vod vod- 'v..d' 'vod@evil.example.com' "$(printf 'v%.0s' {1..64})"; do
+		run -2 --separate-stderr vs-publish --to "s3://$bad/x" <pkg.json
+		[[ $stderr == *"is not a bucket name"* ]] || { echo "$bad: $stderr"; return 1; }
+	done
+}
