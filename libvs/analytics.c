@@ -77,8 +77,8 @@ static json_t *member(const json_t *o, const char **key, const char *alias)
 	return v;
 }
 
-/* A member that must be a number from 0 to NUMBER_MAX, if present. */
-static int number(const json_t *o, const char *key, const char *alias, bool integer, char out[32],
+/* A member that must be a number from 0 to max, if present. */
+static int number(const json_t *o, const char *key, const char *alias, bool integer, double max, char out[32],
                   const char **param)
 {
 	json_t *v = member(o, &key, alias);
@@ -90,8 +90,8 @@ static int number(const json_t *o, const char *key, const char *alias, bool inte
 	d = json_number_value(v);
 	if (!json_is_number(v) || !isfinite(d) || d < 0)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' must be a number, at least 0", key);
-	if (d > NUMBER_MAX)
-		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is too large", key);
+	if (d > max)
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is too large (at most %.0f)", key, max);
 	snprintf(out, 32, integer ? "%.0f" : "%.3f", integer ? round(d) : d);
 	*param = out;
 	return 0;
@@ -192,14 +192,25 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	" buffering_time_ms, seek_events, quality_switches, error_count, max_position_seconds, bandwidth_kbps," \
 	" started, quality_selected, quality_seconds, last_error, device_type, browser, os, user_agent, ip_address," \
 	" country_code, session_start, session_end, watched_percent, completed"
+/* What a session can have watched: the wall time since it started (the
+ * stored start of a session seen before), and for the time before its
+ * first beacon the video once more (an hour when the duration is unknown)
+ * and a minute of heartbeats. */
+#define WATCH_BOUND \
+	"(greatest(0, extract(epoch FROM coalesce(to_timestamp($25::float8), now()) - coalesce(" \
+	"(SELECT x.session_start FROM video_analytics x WHERE x.session_id = $4), to_timestamp($24::float8), now())))" \
+	" + coalesce(v.duration_exact_seconds, 3600) + 60)"
+/* the furthest point is inside the video */
+#define POSITION "least($12::float8, coalesce(v.duration_exact_seconds, $12::float8))"
 #define VALUES \
-	"$2::uuid, $3, $4, coalesce($5::float8, 0), $6::int, coalesce($7::int, 0), coalesce($8::bigint, 0)," \
-	" coalesce($9::int, 0), coalesce($10::int, 0), coalesce($11::int, 0), $12::float8, $13::int," \
+	"$2::uuid, $3, $4, least(coalesce($5::float8, 0), " WATCH_BOUND "), $6::int, coalesce($7::int, 0)," \
+	" least(coalesce($8::bigint, 0), 1000 * " WATCH_BOUND ")," \
+	" coalesce($9::int, 0), coalesce($10::int, 0), coalesce($11::int, 0), " POSITION ", $13::int," \
 	" coalesce($14::boolean, $6::int IS NOT NULL), $15," \
 	" $16::jsonb, $17, $18, $19, $20, $21, $22::inet, $23, coalesce(to_timestamp($24::float8), now())," \
 	" coalesce(to_timestamp($25::float8), now())," \
 	" coalesce(CASE WHEN v.duration_exact_seconds > 0 THEN least(100, 100 * $12::float8 / v.duration_exact_seconds) END, 0)," \
-	" coalesce($12::float8 >= " VS_PROGRESS_THRESHOLD_SQL("v.duration_exact_seconds", "$26::float8", "$27::float8") ", false)"
+	" coalesce(" POSITION " >= " VS_PROGRESS_THRESHOLD_SQL("v.duration_exact_seconds", "$26::float8", "$27::float8") ", false)"
 /* beacons carry running totals: the highest counters, the first startup
  * time, the earliest start and the latest end */
 #define MERGE \
@@ -239,19 +250,23 @@ static const char q_by_slug[] = "INSERT INTO video_analytics AS a (video_id, " C
 int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const struct vs_analytics_source *src)
 {
 	/* the plan's names, and the older ones still taken */
+	/* the plan's names, the older ones still taken, and each figure's
+	 * ceiling (watch time and positions are bounded by the video and the
+	 * clock in SQL) */
 	static const struct {
 		const char *key, *alias;
 		bool integer;
+		double max;
 	} nums[] = {
-		{"watch_time_seconds", NULL, false},
-		{"load_time_ms", NULL, true},
-		{"buffer_events", "buffering_events", true},
-		{"buffering_time_ms", NULL, true},
-		{"seek_events", "seeks", true},
-		{"quality_switches", "quality_changes", true},
-		{"errors", NULL, true},
-		{"max_position_seconds", NULL, false},
-		{"bandwidth_kbps", NULL, true},
+		{"watch_time_seconds", NULL, false, NUMBER_MAX},
+		{"load_time_ms", NULL, true, VS_ANALYTICS_LOAD_TIME_MAX_MS},
+		{"buffer_events", "buffering_events", true, VS_ANALYTICS_COUNT_MAX},
+		{"buffering_time_ms", NULL, true, NUMBER_MAX},
+		{"seek_events", "seeks", true, VS_ANALYTICS_COUNT_MAX},
+		{"quality_switches", "quality_changes", true, VS_ANALYTICS_COUNT_MAX},
+		{"errors", NULL, true, VS_ANALYTICS_COUNT_MAX},
+		{"max_position_seconds", NULL, false, NUMBER_MAX},
+		{"bandwidth_kbps", NULL, true, VS_ANALYTICS_BANDWIDTH_MAX_KBPS},
 	};
 	struct session s = {0};
 	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country;
@@ -275,7 +290,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		return vs_fail(VS_ERR, VS_E_INVALID, "'session_id' must be a string of 1 to %d bytes",
 		               VS_ANALYTICS_STRING_MAX);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(nums); i++)
-		if ((ret = number(o, nums[i].key, nums[i].alias, nums[i].integer, s.num[i], &s.num_param[i])) < 0)
+		if ((ret = number(o, nums[i].key, nums[i].alias, nums[i].integer, nums[i].max, s.num[i], &s.num_param[i])) < 0)
 			return ret;
 	if (started && !json_is_null(started) && !json_is_boolean(started))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'started' must be true or false");

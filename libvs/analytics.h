@@ -35,8 +35,12 @@
  * and, for imports, video_id (id or slug) [video], user_id (UUID) [user],
  * user_agent, ip_address [ip], session_start [started_at] and session_end
  * [ended_at] (seconds since the epoch or ISO 8601).
- * Numbers must be finite and not negative; strings have length limits;
- * unknown members are ignored.
+ * Numbers must be finite and not negative, and below their ceilings
+ * (counters VS_ANALYTICS_COUNT_MAX, load_time_ms ten minutes); watch time
+ * and stalled time are clamped to what the clock allows (the wall time
+ * since the session started, plus the video's duration and a minute for
+ * what came before its first beacon), the furthest point to the duration. Strings
+ * have length limits; unknown members are ignored.
  *
  * A repeated beacon of a session updates it, never makes a second one, and
  * only when it comes from the same viewer (the same user, or for an
@@ -47,6 +51,9 @@
  */
 
 #define VS_ANALYTICS_STRING_MAX 128   /* session_id, viewer_id, quality, … */
+#define VS_ANALYTICS_COUNT_MAX 100000 /* buffer_events, seek_events, quality_switches, errors */
+#define VS_ANALYTICS_LOAD_TIME_MAX_MS 600000       /* load_time_ms: ten minutes */
+#define VS_ANALYTICS_BANDWIDTH_MAX_KBPS 100000000  /* bandwidth_kbps: 100 Gbit/s */
 #define VS_ANALYTICS_ERROR_MAX 500    /* last_error (longer is cut) */
 #define VS_ANALYTICS_UA_MAX 512       /* user_agent (longer is cut) */
 #define VS_ANALYTICS_QUALITIES_MAX 16 /* entries of quality_seconds */

@@ -27,6 +27,8 @@ struct req {
 	int nseg;
 	char user[VS_UUID_LEN + 1]; /* the viewer, or "" */
 	bool by_token;           /* the viewer is a bearer token's, not REMOTE_USER's */
+	bool admin;              /* a token with the admin claim, or a REMOTE_USER of VS_ADMIN_USERS */
+	bool identified;         /* a valid token or a REMOTE_USER, admin or viewer */
 	const char *origin;      /* an allowed Origin, or NULL */
 };
 
@@ -159,6 +161,7 @@ static int config_load(struct vs_cgi_config *c)
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
 	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
 	c->jwt = (struct vs_jwt_rules)VS_JWT_RULES_INIT;
+	c->admin_users = getenv("VS_ADMIN_USERS");
 	c->jwt.audience = getenv("VS_JWT_AUDIENCE") && *getenv("VS_JWT_AUDIENCE") ? getenv("VS_JWT_AUDIENCE") : NULL;
 	c->jwt.issuer = getenv("VS_JWT_ISSUER") && *getenv("VS_JWT_ISSUER") ? getenv("VS_JWT_ISSUER") : NULL;
 	if (getenv("VS_JWT_MAX_LIFETIME") && *getenv("VS_JWT_MAX_LIFETIME")) {
@@ -277,6 +280,47 @@ static void query_token(const char *qs, char *out, size_t n)
 		out[0] = '\0';
 }
 
+/* Whether word is one of the items of list (separated by commas, spaces
+ * around them ignored). */
+static bool in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		size_t l;
+
+		p += strspn(p, " ,");
+		l = strcspn(p, ",");
+		while (l > 0 && p[l - 1] == ' ')
+			l--;
+		if (l == n && n > 0 && !strncmp(p, word, n))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/* The admin claim: "role": "admin", or a "scope" (space-separated, RFC
+ * 8693) holding videos:write. */
+static bool admin_claim(const json_t *claims)
+{
+	const char *role = json_string_value(json_object_get(claims, "role"));
+	const char *scope = json_string_value(json_object_get(claims, "scope"));
+
+	if (role && !strcmp(role, "admin"))
+		return true;
+	for (const char *p = scope; p && *p;) {
+		size_t l;
+
+		p += strspn(p, " ");
+		l = strcspn(p, " ");
+		if (l == strlen("videos:write") && !strncmp(p, "videos:write", l))
+			return true;
+		p += l;
+	}
+	return false;
+}
+
 /* The viewer: a valid HS256 bearer token's "sub" (from the Authorization
  * header, else the access_token query parameter), or REMOTE_USER. Returns
  * 0 (maybe anonymous), or VS_ERR for a bad token (answered already). */
@@ -310,10 +354,14 @@ static int identify(struct req *r)
 			return VS_ERR;
 		}
 		snprintf(r->user, sizeof(r->user), "%s", sub);
-		r->by_token = true;
+		r->by_token = r->identified = true;
+		r->admin = admin_claim(claims);
 		json_decref(claims);
-	} else if (ru && vs_is_uuid(ru)) {
-		snprintf(r->user, sizeof(r->user), "%s", ru);
+	} else if (ru && *ru) {
+		if (vs_is_uuid(ru))
+			snprintf(r->user, sizeof(r->user), "%s", ru);
+		r->admin = in_list(r->cfg->admin_users, ru);
+		r->identified = true; /* the web server knows them, even by a name */
 	}
 	return 0;
 }
@@ -740,8 +788,18 @@ static void h_analytics_post(struct req *r, struct video *v)
 static void h_analytics_get(struct req *r, struct video *v)
 {
 	json_t *j = NULL;
-	int ret = vs_report_video_brief(*r->db, v->id, &j);
+	int ret;
 
+	/* a scan of the video's whole history: an admin's, never anyone's */
+	if (!r->identified) {
+		problem(r, 401, "the summary is for admins: sign in", "WWW-Authenticate: Bearer\r\n");
+		return;
+	}
+	if (!r->admin) {
+		problem(r, 403, "the summary is for admins (role admin, or scope videos:write)", NULL);
+		return;
+	}
+	ret = vs_report_video_brief(*r->db, v->id, &j);
 	if (ret < 0) {
 		server_error(r, ret == VS_ETEMP ? 503 : 500, "analytics");
 		return;

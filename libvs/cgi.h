@@ -36,6 +36,7 @@ struct vs_cgi_config {
 	char *jwt_secret;           /* VS_JWT_SECRET_FILE's content, or NULL */
 	size_t jwt_secret_len;
 	struct vs_jwt_rules jwt;    /* VS_JWT_MAX_LIFETIME, VS_JWT_AUDIENCE, VS_JWT_ISSUER */
+	const char *admin_users;    /* VS_ADMIN_USERS: REMOTE_USERs who are admins, comma-separated */
 	struct vs_sign_opts sign;   /* VS_SIGN_SCHEME, VS_SIGNING_KEY_FILE, … */
 	char *sign_secret;
 	EVP_PKEY *cloudfront_key;   /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */

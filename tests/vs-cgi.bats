@@ -200,6 +200,48 @@ post() {
 	[ "$(sql "SELECT string_agg(session_id || '=' || watch_time_seconds || ':' || coalesce(user_id::text, '-'), ',' ORDER BY session_id) FROM video_analytics WHERE session_id LIKE 'hij-%'")" = "hij-1=4:-,hij-2=5:$USER1" ]
 }
 
+# summary [ENV...]: GET /videos/ID/analytics straight to vs-cgi
+summary() {
+	run --separate-stderr env "$@" REQUEST_METHOD=GET PATH_INFO="/videos/$ID/analytics" GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+}
+
+@test "the analytics summary is an admin's: 401 anonymous, 403 for a viewer" {
+	exp=$(($(date +%s) + 600))
+	h='{"alg":"HS256","typ":"JWT"}'
+	summary
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	summary HTTP_AUTHORIZATION="Bearer $(token_for "$USER1")"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	summary HTTP_AUTHORIZATION="Bearer $(jwt "$h" "{\"sub\":\"$USER1\",\"role\":\"viewer\",\"scope\":\"videos:read videos:writer\",\"exp\":$exp}")"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	summary REMOTE_USER=mallory VS_ADMIN_USERS="alice, bob"
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	# the claim: role admin, or scope videos:write; or a REMOTE_USER listed
+	summary HTTP_AUTHORIZATION="Bearer $(jwt "$h" "{\"sub\":\"$USER1\",\"role\":\"admin\",\"exp\":$exp}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	summary HTTP_AUTHORIZATION="Bearer $(jwt "$h" "{\"sub\":\"$USER1\",\"scope\":\"videos:read videos:write\",\"exp\":$exp}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	summary REMOTE_USER=bob VS_ADMIN_USERS="alice, bob"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+}
+
+@test "posted figures are bounded by the video and the clock" {
+	beacon() { post application/json "/videos/$ID/analytics" "$1"; }
+	# the video is 4 s long: a minute and the video at most before the first beacon
+	beacon '{"session_id":"poison-1","watch_time_seconds":999999999,"buffering_time_ms":999999999,"max_position_seconds":1000000}'
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	run -0 sql "SELECT watch_time_seconds <= 70, buffering_time_ms <= 70000, max_position_seconds, watched_percent FROM video_analytics WHERE session_id = 'poison-1'"
+	[ "$output" = "t|t|4|100" ]
+	for field in buffer_events seek_events quality_switches errors; do
+		beacon "{\"session_id\":\"poison-2\",\"$field\":100001}"
+		[[ ${lines[0]} == "Status: 422 "* ]]
+		[[ $output == *"$field"*"too large"* ]]
+	done
+	beacon '{"session_id":"poison-2","load_time_ms":3600000}'
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = 'poison-2'")" = 0 ]
+}
+
 @test "vs-cgi without a web server exits 2" {
 	run -2 --separate-stderr env -u REQUEST_METHOD vs-cgi
 	[[ $stderr == *"not run by a web server"* ]]
@@ -327,7 +369,8 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	done
 	[ "$(sql "SELECT count(*), max(watch_time_seconds), max(host(ip_address)) FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "1|25|127.0.0.0" ]
 	[ "$(sql "SELECT quality_selected FROM video_analytics WHERE session_id = 's-$BATS_TEST_NUMBER'")" = "720p'); DROP TABLE videos;--" ]
-	req "$API/videos/$ID/analytics"
+	admin=$(jwt '{"alg":"HS256","typ":"JWT"}' "{\"sub\":\"$USER1\",\"role\":\"admin\",\"exp\":$(($(date +%s) + 600))}")
+	req -H "Authorization: Bearer $admin" "$API/videos/$ID/analytics"
 	[ "$code" = 200 ]
 	[ "$(jqr body.json .views)" -ge 1 ]
 	req -X POST -H 'Content-Type: application/json' -d '{"watch_time_seconds": 3}' "$API/videos/$ID/analytics"
@@ -513,6 +556,7 @@ nginx_token() {
 }
 
 @test "every endpoint answers HEAD like GET, without a body" {
+	export REMOTE_USER=ops VS_ADMIN_USERS=ops # the analytics summary is an admin's
 	for path in /health "/videos/$ID" "/videos/$ID/qualities" "/videos/$ID/chapters" "/videos/$ID/stream" "/videos/$ID/analytics"; do
 		cgi HEAD "$path"
 		[ "${lines[0]}" = "Status: 200 OK" ]
