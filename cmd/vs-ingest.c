@@ -20,6 +20,7 @@ enum {
 	OPT_SLUG,
 	OPT_MEDIA_ROOT,
 	OPT_MAX_SIZE,
+	OPT_ALLOW_ADDRESS,
 	OPT_STORE,
 };
 
@@ -31,6 +32,7 @@ static const struct vs_option options[] = {
 	{OPT_SLUG, 0, "slug", "SLUG", "URL name, unique (default: from the title)"},
 	{OPT_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or ./vs-media)"},
 	{OPT_MAX_SIZE, 0, "max-size", "BYTES", "largest download accepted (default: 20 GiB)"},
+	{OPT_ALLOW_ADDRESS, 0, "allow-address", "IP,...", "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"},
 	{OPT_STORE, 0, "store", "URL", "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"},
 	{0},
 };
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 	PGconn *db = NULL;
 
 	vs_log_init(argv[0]);
+	io->fetch.allow = getenv("VS_INGEST_ALLOW_ADDRESSES");
 	while ((c = vs_opt_next(&opt, &arg)) > 0) {
 		switch (c) {
 		case OPT_TITLE: io->title = arg; break;
@@ -81,6 +84,7 @@ int main(int argc, char **argv)
 		case OPT_SLUG: io->slug = arg; break;
 		case OPT_MEDIA_ROOT: media_root = arg; break;
 		case OPT_STORE: run.store = arg; break;
+		case OPT_ALLOW_ADDRESS: io->fetch.allow = arg; break;
 		case OPT_MAX_SIZE:
 			if (vs_opt_long(&cmd, "max-size", arg, 1, INT64_MAX, &io->fetch.max_bytes) < 0)
 				return VS_EXIT_USAGE;

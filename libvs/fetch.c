@@ -1,4 +1,6 @@
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <strings.h>
 #include <unistd.h>
@@ -7,8 +9,8 @@
 
 #include "error.h"
 #include "fetch.h"
-#include "sigv4.h"
 #include "log.h"
+#include "sigv4.h"
 
 struct sink {
 	int fd;
@@ -20,6 +22,8 @@ struct sink {
 	void (*on_data)(const void *, size_t, void *);
 	void *ctx;
 	char *disposition_name; /* malloced or NULL */
+	const char *allow;      /* the private addresses allowed */
+	char refused[INET6_ADDRSTRLEN]; /* the private address refused, or "" */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -123,10 +127,69 @@ static char *safe_base(char *name)
 	return name;
 }
 
+bool vs_fetch_private_address(const struct sockaddr *addr)
+{
+	if (addr->sa_family == AF_INET) {
+		uint32_t a = ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr);
+
+		return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||   /* this net, private, loopback */
+		       (a >> 16) == 0xa9fe || (a >> 20) == 0xac1 ||               /* 169.254/16, 172.16/12 */
+		       (a >> 16) == 0xc0a8 || (a >> 22) == (100u << 2 | 1) ||      /* 192.168/16, 100.64/10 */
+		       (a >> 8) == 0xc00000 || (a >> 17) == (198u << 7 | 9) ||     /* 192.0.0/24, 198.18/15 */
+		       (a >> 28) >= 0xe;                                         /* multicast, reserved */
+	}
+	if (addr->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+		const uint8_t *b = a->s6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a)) {
+			struct sockaddr_in v4 = {.sin_family = AF_INET};
+
+			memcpy(&v4.sin_addr, b + 12, 4);
+			return vs_fetch_private_address((const struct sockaddr *)&v4);
+		}
+		return IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_LINKLOCAL(a) ||
+		       IN6_IS_ADDR_SITELOCAL(a) || IN6_IS_ADDR_MULTICAST(a) || (b[0] & 0xfe) == 0xfc || /* fc00::/7 */
+		       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) ||           /* 2001:db8::/32 */
+		       (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b);            /* 64:ff9b::/96 */
+	}
+	return true;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: every connection, redirects' too, is checked
+ * here, on the address libcurl resolved, before it is made. */
+static curl_socket_t open_socket(void *u, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct sink *s = u;
+	char text[INET6_ADDRSTRLEN] = "";
+
+	(void)purpose;
+	if (vs_fetch_private_address(&a->addr)) {
+		const void *in = a->family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)&a->addr)->sin6_addr
+		                                       : (const void *)&((struct sockaddr_in *)&a->addr)->sin_addr;
+		bool listed = false;
+
+		inet_ntop(a->family, in, text, sizeof(text));
+		for (const char *p = s->allow; p && *p && text[0] && !listed;) {
+			size_t n = strcspn(p, ", ");
+
+			listed = n == strlen(text) && !strncmp(p, text, n);
+			p += n;
+			p += strspn(p, ", ");
+		}
+		if (!listed) {
+			snprintf(s->refused, sizeof(s->refused), "%s", text[0] ? text : "?");
+			return CURL_SOCKET_BAD;
+		}
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 int vs_fetch_to_fd(const char *url, int fd, const struct vs_fetch_opts *opts,
                    void (*on_data)(const void *, size_t, void *), void *ctx, char **filename)
 {
-	struct sink s = {.fd = fd, .max_bytes = opts->max_bytes, .on_data = on_data, .ctx = ctx};
+	struct sink s = {.fd = fd, .max_bytes = opts->max_bytes, .on_data = on_data, .ctx = ctx,
+	                 .allow = opts->allow};
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURL *c;
 	CURLcode rc;
@@ -142,7 +205,11 @@ int vs_fetch_to_fd(const char *url, int fd, const struct vs_fetch_opts *opts,
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "cannot start libcurl");
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* never from https down to http */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, strncasecmp(url, "https:", 6) ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->timeout_s);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)VS_FETCH_MAX_REDIRECTS);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
@@ -167,6 +234,13 @@ int vs_fetch_to_fd(const char *url, int fd, const struct vs_fetch_opts *opts,
 		ret = vs_fail(transient ? VS_ETEMP : VS_ERR,
 		              transient ? VS_E_UNAVAILABLE : VS_E_DOWNLOAD,
 		              "the server answered HTTP %ld", status);
+	} else if (s.refused[0]) {
+		ret = vs_fail(VS_ERR, VS_E_DOWNLOAD,
+		              "refused to connect to %s: a loopback, private or link-local address (--allow-address allows one)",
+		              s.refused);
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL && !strncasecmp(url, "https:", 6)) {
+		ret = vs_fail(VS_ERR, VS_E_DOWNLOAD, "refused a redirect from https to another protocol: %s",
+		              errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	} else if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		ret = vs_fail(VS_ERR, VS_E_TOO_LARGE, "larger than the limit of %lld bytes",
 		              opts->max_bytes);

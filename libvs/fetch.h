@@ -1,28 +1,43 @@
 #ifndef VS_FETCH_H
 #define VS_FETCH_H
 
+#include <stdbool.h>
+#include <sys/socket.h>
+
 #include "vs.h"
 
 /*
  * Downloading an http or https URL with libcurl, with limits: a size cap
  * (checked against Content-Length and while receiving), a connect timeout,
- * and an abort when the transfer stalls. Redirects are followed (at most
- * VS_FETCH_MAX_REDIRECTS), to http and https only.
+ * a time limit for the whole transfer, and an abort when it stalls.
+ * Redirects are followed (at most VS_FETCH_MAX_REDIRECTS), to http and
+ * https only, and from https to https only. Every connection, redirects'
+ * too, is refused to loopback, private, link-local (169.254.169.254, the
+ * cloud's metadata service), unique-local, multicast and unspecified
+ * addresses but those listed in allow: a URL from outside cannot make the
+ * server fetch from inside.
  */
 
 #define VS_FETCH_MAX_BYTES_DEFAULT (20LL * 1024 * 1024 * 1024) /* 20 GiB */
 #define VS_FETCH_CONNECT_TIMEOUT_S 10
 #define VS_FETCH_STALL_TIMEOUT_S 30 /* below 1 KiB/s for this long aborts */
 #define VS_FETCH_MAX_REDIRECTS 5
+#define VS_FETCH_TIMEOUT_S (6 * 3600) /* the whole transfer */
 
 struct vs_fetch_opts {
 	long long max_bytes;     /* refuse larger downloads */
 	long connect_timeout_s;
 	long stall_timeout_s;
+	long timeout_s;          /* the whole transfer */
+	const char *allow;       /* private addresses allowed: "127.0.0.1,10.1.2.3", or NULL */
 };
 
 #define VS_FETCH_OPTS_INIT \
-	{VS_FETCH_MAX_BYTES_DEFAULT, VS_FETCH_CONNECT_TIMEOUT_S, VS_FETCH_STALL_TIMEOUT_S}
+	{VS_FETCH_MAX_BYTES_DEFAULT, VS_FETCH_CONNECT_TIMEOUT_S, VS_FETCH_STALL_TIMEOUT_S, VS_FETCH_TIMEOUT_S, NULL}
+
+/* Whether addr is loopback, private, link-local, unique-local, multicast,
+ * unspecified or otherwise not a public unicast address. */
+bool vs_fetch_private_address(const struct sockaddr *addr);
 
 /* True if s starts with http:// or https:// (any case). */
 bool vs_is_http_url(const char *s);

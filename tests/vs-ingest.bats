@@ -445,6 +445,8 @@ CONF
 	lighttpd -D -f lighttpd.conf &
 	HTTP_PID=$!
 	wait_port "$HTTP_PORT"
+	# the test server is on loopback, which downloads may not reach unless allowed
+	export VS_INGEST_ALLOW_ADDRESSES=127.0.0.1
 }
 
 stop_http() {
@@ -490,7 +492,7 @@ teardown() {
 }
 
 @test "vs-ingest exits 75 when the download server cannot be reached" {
-	run -75 --separate-stderr vs-ingest "http://127.0.0.1:$(free_port)/lecture.mp4"
+	run -75 --separate-stderr vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$(free_port)/lecture.mp4"
 	echo "$output" >rec.json
 	[ "$(jqr rec.json .error.code)" = "unavailable" ]
 }
@@ -499,4 +501,32 @@ teardown() {
 	run -1 --separate-stderr vs-ingest "ftp://example.com/a.mp4"
 	echo "$output" >rec.json
 	[ "$(jqr rec.json .error.code)" = "invalid_input" ]
+}
+
+@test "vs-ingest refuses loopback, private and link-local addresses, and redirects to them" {
+	start_http
+	unset VS_INGEST_ALLOW_ADDRESSES
+	run -1 --separate-stderr vs-ingest "http://127.0.0.1:$HTTP_PORT/lecture.mp4"
+	[[ $stderr == *"refused to connect to 127.0.0.1"* ]]
+	[ "$(jqr <(echo "$output") .error.code)" = download_failed ]
+	# the cloud's metadata service, private nets, IPv6 loopback, v4-mapped: refused at once
+	for url in http://169.254.169.254/latest/meta-data/ http://10.0.0.1/x.mp4 http://192.168.1.1/x.mp4 \
+		http://172.16.0.1/x.mp4 'http://[::1]:1/x.mp4' 'http://[::ffff:127.0.0.1]:1/x.mp4' http://0.0.0.0:1/x.mp4; do
+		run -1 --separate-stderr timeout -k 1 5 vs-ingest "$url"
+		[[ $stderr == *"refused to connect to"* ]] || { echo "$url: $stderr"; return 1; }
+	done
+	# allowed: the listed address only, and a redirect to another is refused
+	cat >>lighttpd.conf <<CONF
+server.modules += ("mod_redirect")
+url.redirect = ("^/metadata$" => "http://169.254.169.254/latest/meta-data/iam", "^/again$" => "http://127.0.0.2:$HTTP_PORT/lecture.mp4")
+CONF
+	stop_http
+	lighttpd -D -f lighttpd.conf &
+	HTTP_PID=$!
+	wait_port "$HTTP_PORT"
+	run -0 --separate-stderr vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$HTTP_PORT/lecture.mp4"
+	run -1 --separate-stderr timeout -k 1 5 vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$HTTP_PORT/metadata"
+	[[ $stderr == *"refused to connect to 169.254.169.254"* ]]
+	run -1 --separate-stderr timeout -k 1 5 vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$HTTP_PORT/again"
+	[[ $stderr == *"refused to connect to 127.0.0.2"* ]]
 }
