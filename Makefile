@@ -134,6 +134,31 @@ $(TEST_BINS): $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 # (with a job per core unless -j was given).
 SUBMAKE = $(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 2))
 
+# libFuzzer targets (fuzz/*.c) under ASan + UBSan, built with clang: the
+# library once more, instrumented for coverage (scripts/fuzz runs them).
+FUZZ_CC    ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+FUZZ_BINS  := $(patsubst fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard fuzz/*.c))
+FUZZ_OBJ   := $(patsubst libvs/%.c,$(FUZZ_BUILD)/libvs/%.o,$(LIB_SRC)) $(FUZZ_BUILD)/libvs/migrations.o
+
+fuzz: $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/libvs/%.o: libvs/%.c | pkg-config-ok
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(VS_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libvs/migrations.o: $(BUILD)/libvs/migrations.c | pkg-config-ok
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(VS_CFLAGS) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libvs.a: $(FUZZ_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_BUILD)/libvs.a
+	$(FUZZ_CC) $(VS_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libvs.a $(VS_LDLIBS)
+
 deps:
 	@$(INSTALL_DEPS)
 
@@ -166,6 +191,6 @@ lint-man:
 clean:
 	rm -rf build bin
 
-.PHONY: all check demo deps tests install clean lint-man pkg-config-ok
+.PHONY: all check demo deps tests fuzz install clean lint-man pkg-config-ok
 
 -include $(shell find build -name '*.d' 2>/dev/null)

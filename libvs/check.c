@@ -74,6 +74,7 @@ struct media {
 	bool has_video, has_audio_aac;
 };
 
+/* Frees what m holds, and empties it: releasing it again is harmless. */
 static void media_release(struct media *m)
 {
 	for (int i = 0; i < m->n; i++)
@@ -81,6 +82,7 @@ static void media_release(struct media *m)
 	free(m->segs);
 	free(m->map);
 	free(m->path);
+	memset(m, 0, sizeof(*m));
 }
 
 static char *resolve(const char *playlist, const char *uri)
@@ -290,11 +292,13 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 	lines = read_lines(path, &n);
 	if (!lines) {
 		finding(c, true, "missing_file", path, "cannot read the playlist: %s", vs_error_message());
+		media_release(m);
 		return -1;
 	}
 	if (n == 0 || strcmp(lines[0], "#EXTM3U")) {
 		finding(c, true, "syntax", path, "the first line is not #EXTM3U");
 		free_lines(lines, n);
+		media_release(m);
 		return -1;
 	}
 	for (int i = 1; i < n; i++) {
@@ -602,8 +606,6 @@ int vs_check_package(const char *path, FILE *out)
 				check_media(&c, &vars[nv]);
 				attrs[nv] = lines[i] + 18;
 				nv++;
-			} else if (p) {
-				media_release(&vars[nv]);
 			}
 			free(p);
 		}

@@ -34,7 +34,7 @@ enum vs_log_level vs_log_level(void)
 	return level;
 }
 
-static void vlog(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 
