@@ -413,7 +413,9 @@ nginx_token() {
 	[ "$code" = 403 ]
 	req "$API/videos/$ID/key?token=$(nginx_token 00000000-0000-4000-8000-000000000001 "$later")"
 	[ "$code" = 403 ]
-	req "$API/videos/$ID/key?token=${token%?}x"
+	last=x
+	[ "${token: -1}" != x ] || last=y # a character that differs
+	req "$API/videos/$ID/key?token=${token%?}$last"
 	[ "$code" = 403 ]
 	# another video's valid token carrying its own scope, plain and %2F-encoded
 	other=00000000-0000-4000-8000-000000000002
@@ -583,7 +585,8 @@ nginx_token() {
 	[[ $output == 4.* || $output == 3.9* ]]
 	req "http://127.0.0.1:$PORT/vod/$ID/master.m3u8" # no token
 	[ "$code" = 403 ]
-	req "$(sed 's|/t/\([0-9]*\)/[^/]|/t/\1/A|' <<<"$url")" # forged
+	# forged: the signature's first character changed (to A, or B if it was A)
+	req "$(sed -e 's|/t/\([0-9]*\)/A|/t/\1/B|;t' -e 's|/t/\([0-9]*\)/[^/]|/t/\1/A|' <<<"$url")"
 	[ "$code" = 403 ]
 	req "$(sed 's|/t/[0-9]*/|/t/1000000000/|' <<<"$url")" # expired (and so forged)
 	[ "$code" = 403 ]
