@@ -1,12 +1,16 @@
 // A deliberately unreliable object store for the retry tests: it keeps
 // objects in memory, answers the first FAILS PUTs of every key with 503
 // (or, for keys containing "forbidden", always 400), and counts requests.
-// Signatures are not checked here (s3rver's tests do that).
-// Usage: node tests/flaky-s3.js PORT FAILS COUNTS_FILE
+// Signatures are not checked here (s3rver's tests do that). With ALLOW, the
+// store stores ALLOW objects and then answers every PUT 503 for good,
+// until a file COUNTS_FILE.heal appears. ETags are the objects' MD5s.
+// Usage: node tests/flaky-s3.js PORT FAILS COUNTS_FILE [ALLOW]
 'use strict';
 const http = require('http');
 const fs = require('fs');
-const [port, fails, countsFile] = process.argv.slice(2);
+const crypto = require('crypto');
+const [port, fails, countsFile, allow] = process.argv.slice(2);
+let stored = 0;
 const objects = new Map();
 const counts = {};
 
@@ -20,14 +24,18 @@ http.createServer((req, res) => {
 		fs.writeFileSync(countsFile, JSON.stringify(counts));
 		if (req.method === 'PUT') {
 			if (key.includes('forbidden')) { res.writeHead(400); res.end('<Error><Code>InvalidRequest</Code></Error>'); return; }
-			if (counts[id] <= Number(fails)) { res.writeHead(503); res.end('<Error><Code>SlowDown</Code></Error>'); return; }
-			objects.set(key, { data: Buffer.concat(body), type: req.headers['content-type'] });
-			res.writeHead(200, { ETag: '"x"' });
+			const down = allow !== undefined && stored >= Number(allow) && !fs.existsSync(`${countsFile}.heal`);
+			if (down || counts[id] <= Number(fails)) { res.writeHead(503); res.end('<Error><Code>SlowDown</Code></Error>'); return; }
+			const data = Buffer.concat(body);
+			const etag = `"${crypto.createHash('md5').update(data).digest('hex')}"`;
+			objects.set(key, { data, type: req.headers['content-type'], etag });
+			stored++;
+			res.writeHead(200, { ETag: etag });
 			res.end();
 		} else if (req.method === 'HEAD') {
 			const o = objects.get(key);
 			if (!o) { res.writeHead(404); res.end(); return; }
-			res.writeHead(200, { 'Content-Length': o.data.length, 'Content-Type': o.type, ETag: '"x"' });
+			res.writeHead(200, { 'Content-Length': o.data.length, 'Content-Type': o.type, ETag: o.etag });
 			res.end();
 		} else {
 			res.writeHead(405);
