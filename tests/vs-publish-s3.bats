@@ -199,3 +199,32 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	done | wc -l)
 	[ "$kept" -ge 3 ]
 }
+
+@test "vs-publish killed at any point of an S3 upload: the master only after the rest, ready only after the master" {
+	with_db
+	port=$(free_port)
+	node "$VS_TOP/tests/flaky-s3.js" "$port" 0 counts.json >flaky.log 2>&1 &
+	flaky=$!
+	wait_port "$port"
+	n=$(find "$(jqr pkg.json .package.dir)" -type f | wc -l)
+	puts() { jq -r '[to_entries[] | select(.key | startswith("PUT ")) | .value] | add // 0' counts.json 2>/dev/null || echo 0; }
+	for k in 1 3 6 9; do
+		setsid env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to "s3://vod/kill$k" <pkg.json >/dev/null 2>&1 &
+		p=$!
+		before=$(puts)
+		for _ in $(seq 400); do [ "$(puts)" -ge $((before + k)) ] && break; sleep 0.01; done
+		kill -9 -- "-$p" 2>/dev/null || :
+		wait "$p" || :
+		master=$(jq -r --arg k "PUT /vod/kill$k/$id/master.m3u8" '.[$k] // 0' counts.json)
+		sent=$(jq -r --arg p "PUT /vod/kill$k/$id/" '[to_entries[] | select(.key | startswith($p))] | length' counts.json)
+		# a master means every object was there before it
+		[ "$master" = 0 ] || [ "$sent" -eq "$n" ] || { echo "kill after $k: master with $sent of $n"; return 1; }
+		[ "$(sql "SELECT upload_status = 'ready' FROM videos WHERE id = '$id'")" = f ] || [ "$master" != 0 ]
+	done
+	# a run to the end after all that publishes everything
+	run -0 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to s3://vod/kill9 <pkg.json
+	kill "$flaky"
+	wait "$flaky" || :
+	[ "$(jq -r --arg p "PUT /vod/kill9/$id/" '[to_entries[] | select(.key | startswith($p))] | length' counts.json)" -eq "$n" ]
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+}
