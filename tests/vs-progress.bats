@@ -18,6 +18,11 @@ setup() {
 	U=$(printf '%08x-1111-4111-8111-111111111111' "$BATS_TEST_NUMBER")
 }
 
+teardown() {
+	[ -z "${PG_STOP_DIR:-}" ] || VS_PG_DIR=$PG_STOP_DIR "$VS_TOP/scripts/pg" destroy
+	return 0
+}
+
 set_() { # POSITION AT → out.json
 	run --separate-stderr vs-progress set --user "$U" --video long-video --position "$1" --at "$2"
 	echo "$output" >out.json
@@ -142,4 +147,51 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 
 @test "vs-progress exits 75 when the database is down" {
 	run -75 --separate-stderr env VS_DATABASE_URL="postgresql:///x?host=$BATS_TEST_TMPDIR" vs-progress get --user "$U"
+}
+
+@test "PostgreSQL stopped in the middle of an import: exit 75, the rows consistent, a re-run completes" {
+	# a cluster of this test's own, holding a copy of the file's database
+	PG_STOP_DIR=$(mktemp -d /tmp/vs-test-pg-stop.XXXXXX)
+	chmod 0755 "$PG_STOP_DIR"
+	url=$(VS_PG_DIR=$PG_STOP_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start)
+	pg_dump --no-owner "$VS_DATABASE_URL" >dump.sql
+	psql -X -q -v ON_ERROR_STOP=1 "$url" -f dump.sql >/dev/null
+	export VS_DATABASE_URL=$url
+	# five viewers, 600 events each, interleaved; never past 90 %: the last event decides
+	for i in $(seq 1 600); do
+		for u in 1 2 3 4 5; do
+			printf '{"user_id":"0000000%d-2222-4222-8222-222222222222","video_id":"long-video","current_time":%d,"last_watched_at":%d}\n' \
+				"$u" $(((i * 7 + u) % 500)) $((2000 + i))
+		done
+	done >events.ndjson
+	half=$(($(wc -l <events.ndjson) / 2))
+	mkfifo feed
+	vs-progress import <feed >import.out 2>import.err &
+	imp=$!
+	exec 7>feed
+	head -n "$half" events.ndjson >&7
+	# until a batch has landed, then the database goes away mid-import
+	for _ in $(seq 300); do
+		[ "$(psql -X -At "$url" -c "SELECT count(*) FROM video_progress WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'")" -gt 0 ] && break
+		sleep 0.05
+	done
+	VS_PG_DIR=$PG_STOP_DIR "$VS_TOP/scripts/pg" stop
+	# (vs-progress may stop reading once the database is gone: a broken pipe here)
+	tail -n +"$((half + 1))" events.ndjson >&7 2>/dev/null || :
+	exec 7>&-
+	st=0
+	wait "$imp" || st=$?
+	[ "$st" -eq 75 ]
+	VS_PG_DIR=$PG_STOP_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start >/dev/null
+	# what landed is whole: every row is the one its last event left
+	run -0 psql -X -At "$url" -c "SELECT count(*) FROM video_progress p WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'
+		AND (p.last_watched_at IS NULL OR p.current_time_seconds <> ((extract(epoch FROM p.last_watched_at)::int - 2000) * 7
+		+ substr(p.user_id::text, 8, 1)::int) % 500)"
+	[ "$output" = 0 ]
+	# the same events again: every viewer ends at their last event
+	run -0 --separate-stderr vs-progress import <events.ndjson
+	[ "$(tail -1 <<<"$output" | jq -r .import.rejected)" = 0 ]
+	for u in 1 2 3 4 5; do
+		[ "$(psql -X -At "$url" -c "SELECT round(current_time_seconds), extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '0000000$u-2222-4222-8222-222222222222'")" = "$(((600 * 7 + u) % 500))|2600" ]
+	done
 }
