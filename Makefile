@@ -166,7 +166,15 @@ check: deps
 	@$(SUBMAKE) all tests
 	VS_UNIT_DIR=$(CURDIR)/$(BUILD)/tests VS_SANITIZE=$(SANITIZE) $(RUN_TESTS) $(TESTS)
 
-tests: $(TEST_BINS)
+# LD_PRELOAD shims the tests inject faults with (tests/shim/*.c), built
+# without the sanitizers: they go before the program's own libraries.
+SHIMS := $(patsubst tests/shim/%.c,$(BUILD)/tests/%.so,$(wildcard tests/shim/*.c))
+
+$(SHIMS): $(BUILD)/tests/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -fPIC -shared -o $@ $< -ldl
+
+tests: $(TEST_BINS) $(SHIMS)
 
 demo: deps
 	@$(SUBMAKE) all

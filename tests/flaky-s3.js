@@ -4,11 +4,14 @@
 // Signatures are not checked here (s3rver's tests do that). With ALLOW, the
 // store stores ALLOW objects and then answers every PUT 503 for good,
 // until a file COUNTS_FILE.heal appears. ETags are the objects' MD5s.
+// A file COUNTS_FILE.on-master holds a shell command run when the master
+// playlist arrives, before the store answers (a fault at that moment).
 // Usage: node tests/flaky-s3.js PORT FAILS COUNTS_FILE [ALLOW]
 'use strict';
 const http = require('http');
 const fs = require('fs');
 const crypto = require('crypto');
+const { execSync } = require('child_process');
 const [port, fails, countsFile, allow] = process.argv.slice(2);
 let stored = 0;
 const objects = new Map();
@@ -26,6 +29,9 @@ http.createServer((req, res) => {
 			if (key.includes('forbidden')) { res.writeHead(400); res.end('<Error><Code>InvalidRequest</Code></Error>'); return; }
 			const down = allow !== undefined && stored >= Number(allow) && !fs.existsSync(`${countsFile}.heal`);
 			if (down || counts[id] <= Number(fails)) { res.writeHead(503); res.end('<Error><Code>SlowDown</Code></Error>'); return; }
+			if (key.endsWith('/master.m3u8') && fs.existsSync(`${countsFile}.on-master`)) {
+				execSync(fs.readFileSync(`${countsFile}.on-master`, 'utf8'), { stdio: 'ignore' });
+			}
 			const data = Buffer.concat(body);
 			const etag = `"${crypto.createHash('md5').update(data).digest('hex')}"`;
 			objects.set(key, { data, type: req.headers['content-type'], etag });

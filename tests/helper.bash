@@ -188,3 +188,31 @@ stop_pid() {
 		wait "$pid" 2>/dev/null || :
 	done
 }
+
+# full_disk BYTES CMD...: CMD on a "disk" that fills after BYTES (an
+# LD_PRELOAD shim makes writes to files fail with ENOSPC past them)
+full_disk() {
+	local bytes=$1
+	shift
+	env LD_PRELOAD="${VS_UNIT_DIR:-$VS_TOP/build/default/tests}/enospc.so" VS_ENOSPC_AFTER="$bytes" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" "$@"
+}
+
+# own_cluster: a PostgreSQL cluster of this test's own holding a copy of
+# the file's database (the suite's cluster serves other files at the same
+# time), so that the test may stop and start it; VS_DATABASE_URL points at
+# it. own_cluster_stop / own_cluster_start; own_cluster_destroy in teardown.
+own_cluster() {
+	OWN_PG_DIR=$(mktemp -d /tmp/vs-test-pg-own.XXXXXX)
+	chmod 0755 "$OWN_PG_DIR"
+	local url
+	url=$(VS_PG_DIR=$OWN_PG_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start)
+	pg_dump --no-owner "$VS_DATABASE_URL" >"$BATS_TEST_TMPDIR/own-cluster.sql"
+	psql -X -q -v ON_ERROR_STOP=1 "$url" -f "$BATS_TEST_TMPDIR/own-cluster.sql" >/dev/null
+	export VS_DATABASE_URL=$url
+}
+own_cluster_stop() { VS_PG_DIR=$OWN_PG_DIR "$VS_TOP/scripts/pg" stop; }
+own_cluster_start() { VS_PG_DIR=$OWN_PG_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start >/dev/null; }
+own_cluster_destroy() {
+	[ -z "${OWN_PG_DIR:-}" ] || VS_PG_DIR=$OWN_PG_DIR "$VS_TOP/scripts/pg" destroy
+}

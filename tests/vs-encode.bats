@@ -368,3 +368,20 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	[ "$(jqr out.json .error.code)" = "unavailable" ]
 	[[ $stderr == *"being encoded by another process"* ]]
 }
+
+@test "a disk that fills mid-encode: an error record, nothing finished left, no rendition completed" {
+	with_db
+	ingest lecture.mp4
+	id=$(jqr in.json .id)
+	run -1 --separate-stderr full_disk 300000 vs-encode --preset ultrafast <in.json
+	echo "$output" >out.json
+	[ "$(jqr out.json .error.tool)" = vs-encode ]
+	[[ $stderr == *"No space left on device"* ]]
+	# no finished encode where a later step would take it for one
+	[ ! -e "$VS_MEDIA_ROOT/$id/renditions" ]
+	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'completed'")" = 0 ]
+	# room again: the same command finishes
+	encode
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT count(*) > 0, bool_and(processing_status = 'completed') FROM video_qualities WHERE video_id = '$id'")" = "t|t" ]
+}

@@ -398,3 +398,16 @@ CONF
 	package --out pkg --segment-seconds 4
 	[ -f pkg/master.m3u8 ]
 }
+
+@test "a disk that fills mid-package: an error record, no package left that looks finished" {
+	run -1 --separate-stderr full_disk 200000 vs-package --out pkg --segment-seconds 2 <enc.json
+	echo "$output" >out.json
+	[ "$(jqr out.json .error.tool)" = vs-package ]
+	[[ $stderr == *"No space left on device"* ]]
+	[ ! -e pkg/master.m3u8 ]
+	# room again: the same command packages it whole
+	package --out pkg --segment-seconds 2
+	[ "$status" -eq 0 ]
+	check pkg
+	[ "$status" -eq 0 ]
+}

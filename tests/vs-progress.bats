@@ -19,7 +19,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${PG_STOP_DIR:-}" ] || VS_PG_DIR=$PG_STOP_DIR "$VS_TOP/scripts/pg" destroy
+	own_cluster_destroy
 	return 0
 }
 
@@ -150,13 +150,8 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 }
 
 @test "PostgreSQL stopped in the middle of an import: exit 75, the rows consistent, a re-run completes" {
-	# a cluster of this test's own, holding a copy of the file's database
-	PG_STOP_DIR=$(mktemp -d /tmp/vs-test-pg-stop.XXXXXX)
-	chmod 0755 "$PG_STOP_DIR"
-	url=$(VS_PG_DIR=$PG_STOP_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start)
-	pg_dump --no-owner "$VS_DATABASE_URL" >dump.sql
-	psql -X -q -v ON_ERROR_STOP=1 "$url" -f dump.sql >/dev/null
-	export VS_DATABASE_URL=$url
+	own_cluster
+	url=$VS_DATABASE_URL
 	# five viewers, 600 events each, interleaved; never past 90 %: the last event decides
 	for i in $(seq 1 600); do
 		for u in 1 2 3 4 5; do
@@ -175,14 +170,14 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 		[ "$(psql -X -At "$url" -c "SELECT count(*) FROM video_progress WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'")" -gt 0 ] && break
 		sleep 0.05
 	done
-	VS_PG_DIR=$PG_STOP_DIR "$VS_TOP/scripts/pg" stop
+	own_cluster_stop
 	# (vs-progress may stop reading once the database is gone: a broken pipe here)
 	tail -n +"$((half + 1))" events.ndjson >&7 2>/dev/null || :
 	exec 7>&-
 	st=0
 	wait "$imp" || st=$?
 	[ "$st" -eq 75 ]
-	VS_PG_DIR=$PG_STOP_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start >/dev/null
+	own_cluster_start
 	# what landed is whole: every row is the one its last event left
 	run -0 psql -X -At "$url" -c "SELECT count(*) FROM video_progress p WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'
 		AND (p.last_watched_at IS NULL OR p.current_time_seconds <> ((extract(epoch FROM p.last_watched_at)::int - 2000) * 7

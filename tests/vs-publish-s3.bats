@@ -23,6 +23,10 @@ teardown_file() {
 	kill "$(cat "$BATS_FILE_TMPDIR/s3.pid")" 2>/dev/null || true
 }
 
+teardown() {
+	own_cluster_destroy
+}
+
 setup() {
 	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
 	export AWS_ACCESS_KEY_ID=AKIDVSTEST AWS_SECRET_ACCESS_KEY="test secret 123" AWS_REGION=us-east-1
@@ -229,4 +233,27 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	wait "$flaky" || :
 	[ "$(jq -r --arg p "PUT /vod/kill9/$id/" '[to_entries[] | select(.key | startswith($p))] | length' counts.json)" -eq "$n" ]
 	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+}
+
+@test "PostgreSQL stopped between publishing and marking: exit 75, and a re-run marks it" {
+	with_db
+	sql "UPDATE videos SET upload_status = 'processing', is_published = false WHERE id = '$id'"
+	own_cluster
+	port=$(free_port)
+	node "$VS_TOP/tests/flaky-s3.js" "$port" 0 counts.json >flaky.log 2>&1 &
+	flaky=$!
+	wait_port "$port"
+	# the database stops the moment the last object, the master, arrives
+	printf 'VS_PG_DIR=%q %q stop' "$OWN_PG_DIR" "$VS_TOP/scripts/pg" >counts.json.on-master
+	run -75 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to s3://vod/marked <pkg.json
+	[ "$(jq -r --arg k "PUT /vod/marked/$id/master.m3u8" '.[$k]' counts.json)" = 1 ]
+	rm counts.json.on-master
+	own_cluster_start
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "processing|f" ]
+	run -0 --separate-stderr env AWS_ENDPOINT_URL="http://127.0.0.1:$port" vs-publish --to s3://vod/marked <pkg.json
+	kill "$flaky"
+	wait "$flaky" || :
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+	# everything was there: nothing sent twice
+	[ "$(jq -r --arg k "PUT /vod/marked/$id/master.m3u8" '.[$k]' counts.json)" = 1 ]
 }

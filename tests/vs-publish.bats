@@ -135,3 +135,17 @@ CONF
 	[[ $(echo "$output" | grep -v '^$' | head -1) == 4.0* ]]
 	run -0 vs-package --check "$PWD/origin/$id"
 }
+
+@test "a full origin disk: an error record, no master at the origin, the video not ready" {
+	with_db
+	sql "UPDATE videos SET upload_status = 'processing', is_published = false WHERE id = '$id'"
+	run -1 --separate-stderr full_disk 100000 vs-publish --to "file://$PWD/full" <pkg.json
+	echo "$output" >out.json
+	[ "$(jqr out.json .error.tool)" = vs-publish ]
+	[[ $stderr == *"No space left on device"* ]]
+	[ ! -e "full/$id/master.m3u8" ]
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "processing|f" ]
+	run -0 --separate-stderr vs-publish --to "file://$PWD/full" <pkg.json
+	[ -f "full/$id/master.m3u8" ]
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+}

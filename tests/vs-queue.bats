@@ -24,6 +24,10 @@ setup() {
 	sql "DELETE FROM videos" >/dev/null
 }
 
+teardown() {
+	own_cluster_destroy
+}
+
 # worker NAME [ARGS for claim]: rounds of the pipeline until a round finds
 # no work; what done wrote goes to NAME.ndjson, what the tools said to
 # NAME.err
@@ -229,4 +233,30 @@ start_s3() {
 	kill "$S3_PID"
 	# the worker's scratch space holds nothing of it any more
 	[ ! -e "$VS_MEDIA_ROOT/$id" ]
+}
+
+@test "PostgreSQL stopped between claim and done: exit 75, the job still leased, then finished by the next claim" {
+	vs-ingest "$BATS_FILE_TMPDIR/many/v1.mp4" >rec.json
+	id=$(jqr rec.json .id)
+	own_cluster
+	# the worker's claim renews its lease until done hands it back: here done
+	# never comes, the database stops first
+	setsid bash -c "vs-queue claim --lease 2 | vs-encode --preset ultrafast | vs-package --segment-seconds 2 |
+		vs-publish --to 'file://$ORIGIN' >published.json" 2>claim.err &
+	c=$!
+	for _ in $(seq 300); do [ -s published.json ] && break; sleep 0.1; done
+	[ -s published.json ]
+	own_cluster_stop
+	run -75 --separate-stderr vs-queue done <published.json
+	kill -9 -- "-$c"
+	st=0
+	wait "$c" || st=$?
+	[ "$st" -eq 137 ]
+	own_cluster_start
+	# nothing was marked done; the lease runs out and the video is due again
+	[ "$(sql "SELECT state, attempts FROM video_jobs WHERE video_id = '$id'")" = "pending|1" ]
+	lease_expired "$id"
+	worker w --lease 30
+	[ "$(sql "SELECT state, attempts FROM video_jobs WHERE video_id = '$id'")" = "done|2" ]
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
 }
