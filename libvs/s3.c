@@ -839,9 +839,7 @@ static int get_signed_here(struct vs_s3 *s, struct req *r, const char *bucket, c
 	return ret;
 }
 
-/* The text of an XML element, its entities (&amp; &lt; &gt; &quot; &apos;
- * &#N; &#xN;) decoded; malloced, or NULL for a malformed one. */
-static char *xml_text(const char *s, size_t n)
+char *vs_s3_xml_text(const char *s, size_t n)
 {
 	static const struct {
 		const char *name;
@@ -933,7 +931,7 @@ int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix,
 
 			if (!e)
 				break;
-			if (!(key = xml_text(p + 5, (size_t)(e - p - 5)))) {
+			if (!(key = vs_s3_xml_text(p + 5, (size_t)(e - p - 5)))) {
 				ret = vs_fail(VS_ERR, VS_E_DOWNLOAD, "list: a key the store lists is not XML text");
 				break;
 			}

@@ -54,6 +54,11 @@ int vs_s3_upload(struct vs_s3 *s3, const char *bucket, struct vs_s3_object *objs
 /* s3://bucket/prefix → bucket, and prefix "" or "a/b/" (both malloced). */
 int vs_s3_parse_url(const char *url, char **bucket, char **prefix);
 
+/* The text of an XML element of a listing (n bytes at s), its entities
+ * (&amp; &lt; &gt; &quot; &apos; &#N; &#xN;) decoded into UTF-8; malloced,
+ * or NULL for a malformed one. */
+char *vs_s3_xml_text(const char *s, size_t n);
+
 /* GET bucket/key into the file path (written under a temporary name and
  * renamed), with the retries of uploads. */
 int vs_s3_download(struct vs_s3 *s3, const char *bucket, const char *key, const char *path);
