@@ -34,7 +34,7 @@ teardown() {
 	# shellcheck disable=SC2046
 	[ -f run/spawn-fcgi.pid ] && kill $(cat run/spawn-fcgi.pid) 2>/dev/null
 	pkill -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
-	[ -z "${PG_RESTART_DIR:-}" ] || VS_PG_DIR=$PG_RESTART_DIR "$VS_TOP/scripts/pg" destroy
+	own_cluster_destroy
 	return 0
 }
 
@@ -436,13 +436,7 @@ nginx_token() {
 @test "through lighttpd FastCGI: one process serves many requests, and survives the database's restart" {
 	# a cluster of this test's own, holding a copy of the file's database: the
 	# suite's cluster serves other files running at the same time
-	pgdir=$(mktemp -d /tmp/vs-test-pg-restart.XXXXXX)
-	chmod 0755 "$pgdir"
-	PG_RESTART_DIR=$pgdir
-	url=$(VS_PG_DIR=$pgdir VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start)
-	pg_dump --no-owner "$VS_DATABASE_URL" >dump.sql
-	psql -X -q -v ON_ERROR_STOP=1 "$url" -f dump.sql >/dev/null
-	export VS_DATABASE_URL=$url
+	own_cluster
 	start_lighttpd lighttpd-fastcgi.conf
 	t=$(token_for "$USER1")
 	for i in 0.5 1 1.5 2 2.5; do # the video is 4 s long
@@ -451,12 +445,12 @@ nginx_token() {
 	done
 	[ "$(jqr body.json .current_time)" = 2.5 ]
 	# the database goes away: 503 fast; comes back: 200 again
-	VS_PG_DIR=$pgdir "$VS_TOP/scripts/pg" stop
+	own_cluster_stop
 	start=$(date +%s)
 	req "$API/health"
 	[ "$code" = 503 ]
 	[ $(($(date +%s) - start)) -le 3 ]
-	VS_PG_DIR=$pgdir VS_PG_FSYNC=off "$VS_TOP/scripts/pg" start >/dev/null
+	own_cluster_start
 	req "$API/health"
 	[ "$code" = 200 ]
 	req "$API/videos/lesson-one"
