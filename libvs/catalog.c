@@ -6,7 +6,6 @@
 #include "db.h"
 #include "error.h"
 #include "hash.h"
-#include "progress.h"
 #include "record.h"
 
 #define SLUG_TRIES 20 /* "limits", "limits-2" … "limits-20", then "limits-<id>" */

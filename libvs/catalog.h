@@ -143,4 +143,16 @@ int vs_catalog_titles(PGconn *db, const char *ids_json, json_t **out);
 /* {"id", "slug", "title", "duration"} of one video by id or slug, or NULL. */
 int vs_catalog_describe(PGconn *db, const char *key, json_t **out);
 
+/* The SQL expression that renders a video_progress row aliased "p" as the
+ * JSON text every tool and vs-cgi answer with (progress.c keeps the table;
+ * the shape is here because the catalog's video row embeds it). */
+#define VS_PROGRESS_ROW_JSON \
+	"json_build_object('user_id', p.user_id, 'video_id', p.video_id," \
+	" 'current_time', round(p.current_time_seconds::numeric, 3)," \
+	" 'completed_percentage', round(p.completed_percentage::numeric, 2), 'is_completed', p.is_completed," \
+	" 'completed_at', to_char(p.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'watch_count', p.watch_count," \
+	" 'last_watched_at', to_char(p.last_watched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
+	" 'updated_at', to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text"
+
 #endif

@@ -134,3 +134,12 @@ bool vs_hls_attr(const char *list, const char *name, char *out, size_t n)
 	}
 	return false;
 }
+
+char *vs_hls_vtt_time(double s, char *buf, size_t n)
+{
+	long ms = lround(s * 1000);
+
+	snprintf(buf, n, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+	         ms % 1000);
+	return buf;
+}

@@ -56,6 +56,11 @@ char *vs_hls_master_text(struct vs_hls_variant *v, int n, const struct vs_hls_au
  * Reads attribute name of an attribute list ("BANDWIDTH=1,CODECS=\"a,b\"")
  * into out (quotes removed). Returns true if present.
  */
+/* Writes s seconds as a WebVTT timestamp, HH:MM:SS.mmm (rounded to the
+ * millisecond), into buf; returns buf. 16 bytes hold any time below 277
+ * hours. */
+char *vs_hls_vtt_time(double s, char *buf, size_t n);
+
 bool vs_hls_attr(const char *list, const char *name, char *out, size_t n);
 
 #endif

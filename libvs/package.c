@@ -479,15 +479,6 @@ static int write_media_playlists(const char *dir, const char *label, struct trac
 	return ret;
 }
 
-static char *vtt_time(double s, char *buf, size_t n)
-{
-	long ms = lround(s * 1000);
-
-	snprintf(buf, n, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
-	         ms % 1000);
-	return buf;
-}
-
 static int write_chapters(const char *dir, const json_t *chapters, double duration)
 {
 	char *text = NULL;
@@ -514,8 +505,8 @@ static int write_chapters(const char *dir, const json_t *chapters, double durati
 				*p = ' ';
 		for (char *p = title ? strstr(title, "-->") : NULL; p; p = strstr(p, "-->"))
 			p[2] = ' ';
-		fprintf(f, "\n%zu\n%s --> %s\n%s\n", i + 1, vtt_time(start, a, sizeof(a)),
-		        vtt_time(end, b, sizeof(b)), title ? title : "");
+		fprintf(f, "\n%zu\n%s --> %s\n%s\n", i + 1, vs_hls_vtt_time(start, a, sizeof(a)),
+		        vs_hls_vtt_time(end, b, sizeof(b)), title ? title : "");
 		free(title);
 	}
 	fclose(f);

@@ -76,17 +76,6 @@ double vs_progress_threshold(double duration_s, const struct vs_progress_rules *
 int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
                       const struct vs_progress_rules *rules, struct vs_progress *out);
 
-/* The SQL expression that renders a video_progress row aliased "p" as the
- * JSON text every tool and vs-cgi answer with. */
-#define VS_PROGRESS_ROW_JSON \
-	"json_build_object('user_id', p.user_id, 'video_id', p.video_id," \
-	" 'current_time', round(p.current_time_seconds::numeric, 3)," \
-	" 'completed_percentage', round(p.completed_percentage::numeric, 2), 'is_completed', p.is_completed," \
-	" 'completed_at', to_char(p.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
-	" 'watch_count', p.watch_count," \
-	" 'last_watched_at', to_char(p.last_watched_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')," \
-	" 'updated_at', to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))::text"
-
 /*
  * Records an event for user and video (uuid or slug) in the database, in
  * the caller's transaction if one is open: reads the row, applies the

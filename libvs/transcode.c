@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "hls.h"
 #include "log.h"
 #include "probe.h"
 #include "record.h"
@@ -573,15 +574,6 @@ static int write_poster(struct thumbs *t, const char *path, int dw, int dh)
 	return err;
 }
 
-static char *vtt_time(double s, char *buf, size_t n)
-{
-	long ms = lround(s * 1000);
-
-	snprintf(buf, n, "%02ld:%02ld:%02ld.%03ld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
-	         ms % 1000);
-	return buf;
-}
-
 static int write_storyboard(struct thumbs *t, const char *jpg, const char *vtt, double duration)
 {
 	const char *name = strrchr(jpg, '/') ? strrchr(jpg, '/') + 1 : jpg;
@@ -601,8 +593,8 @@ static int write_storyboard(struct thumbs *t, const char *jpg, const char *vtt, 
 
 		if (end <= start)
 			end = start + 0.001;
-		fprintf(m, "\n%s --> %s\n%s#xywh=%d,%d,%d,%d\n", vtt_time(start, a, sizeof(a)),
-		        vtt_time(end, b, sizeof(b)), name, (i % t->cols) * t->tw, (i / t->cols) * t->th,
+		fprintf(m, "\n%s --> %s\n%s#xywh=%d,%d,%d,%d\n", vs_hls_vtt_time(start, a, sizeof(a)),
+		        vs_hls_vtt_time(end, b, sizeof(b)), name, (i % t->cols) * t->tw, (i / t->cols) * t->th,
 		        t->tw, t->th);
 	}
 	fclose(m);
