@@ -4,11 +4,9 @@
  *   vs-db migrate     apply the pending migrations, each in a transaction
  *   vs-db status      list applied and pending migrations
  */
-#include "db.h"
-#include "error.h"
 #include "log.h"
 #include "migrate.h"
-#include "opt.h"
+#include "prog.h"
 #include "record.h"
 
 enum {
@@ -20,15 +18,6 @@ static const struct vs_option options[] = {
 	{0},
 };
 
-static const struct vs_command cmd = {
-	.name = "vs-db",
-	.synopsis = "[options] migrate\n[options] status [--json]",
-	.summary = "Create and upgrade the vs database schema",
-	.subcommands = "migrate status",
-	.options = options,
-	.common = VS_COMMON_DATABASE,
-};
-
 static void applied(const char *name, void *ctx)
 {
 	int *n = ctx;
@@ -38,10 +27,12 @@ static void applied(const char *name, void *ctx)
 	printf("applied %s\n", name);
 }
 
-static int migrate(PGconn *db)
+static bool as_json; /* status --json */
+
+static int migrate(struct vs_prog *p)
 {
 	int n = 0;
-	int ret = vs_migrate_up(db, applied, &n);
+	int ret = vs_migrate_up(p->db, applied, &n);
 
 	if (ret < 0)
 		return ret;
@@ -50,19 +41,17 @@ static int migrate(PGconn *db)
 	return 0;
 }
 
-static int status(PGconn *db, bool as_json, int *pending)
+static int status(struct vs_prog *p)
 {
 	json_t *rows = NULL, *row;
 	size_t i;
-	int ret = vs_migrate_status(db, &rows);
+	int ret = vs_migrate_status(p->db, &rows);
 
 	if (ret < 0)
 		return ret;
-	*pending = 0;
 	json_array_foreach(rows, i, row) {
 		const char *at = vs_json_str(row, "applied_at");
 
-		*pending += at == NULL;
 		if (as_json)
 			ret = vs_record_write(stdout, row);
 		else
@@ -75,13 +64,27 @@ static int status(PGconn *db, bool as_json, int *pending)
 	return ret;
 }
 
+static const struct vs_subcommand commands[] = {
+	{"migrate", migrate, VS_OPT_DB_NEEDED},
+	{"status", status, VS_OPT_DB_NEEDED},
+	{0},
+};
+
+static const struct vs_command cmd = {
+	.name = "vs-db",
+	.synopsis = "[options] migrate\n[options] status [--json]",
+	.summary = "Create and upgrade the vs database schema",
+	.commands = commands,
+	.options = options,
+	.common = VS_COMMON_DATABASE,
+};
+
 int main(int argc, char **argv)
 {
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
-	const char *arg, *url, *sub;
-	bool as_json = false;
-	int c, ret, pending = 0;
-	PGconn *db = NULL;
+	struct vs_prog p;
+	const char *arg;
+	int c;
 
 	vs_log_init(argv[0]);
 	while ((c = vs_opt_next(&opt, &arg)) > 0)
@@ -89,24 +92,6 @@ int main(int argc, char **argv)
 			as_json = true;
 	if (c < 0)
 		return vs_opt_exit(c);
-	vs_opt_release(&opt);
-	if (opt.optind != argc - 1)
-		return vs_usage_error(&cmd, opt.optind == argc ? "no command: use 'migrate' or 'status'"
-		                                               : "too many arguments");
-	sub = argv[opt.optind];
-	if (strcmp(sub, "migrate") && strcmp(sub, "status"))
-		return vs_usage_error(&cmd, "unknown command '%s': use 'migrate' or 'status'", sub);
-	url = vs_db_url(opt.common.database);
-	if (!url)
-		return vs_usage_error(&cmd, "no database: set VS_DATABASE_URL or give --database URL");
-
-	ret = vs_db_connect(url, &db);
-	if (ret == 0)
-		ret = !strcmp(sub, "migrate") ? migrate(db) : status(db, as_json, &pending);
-	if (ret < 0)
-		vs_log_error("%s", vs_error_message());
-	vs_db_close(db);
-	if (vs_close_stdout() < 0 && ret == 0)
-		ret = VS_ERR;
-	return vs_exit_for(ret);
+	vs_prog_init(&p, &opt);
+	return vs_prog_dispatch(&p, NULL);
 }

@@ -5,13 +5,12 @@
  *   ... | vs-package [options]
  *   vs-package --check DIR|PLAYLIST
  */
+#include "catalog.h"
 #include "check.h"
-#include "db.h"
 #include "error.h"
-#include "ingest.h"
 #include "log.h"
-#include "opt.h"
 #include "package.h"
+#include "prog.h"
 #include "record.h"
 
 enum {
@@ -23,20 +22,18 @@ enum {
 	OPT_ENCRYPT,
 	OPT_KEY_URI,
 	OPT_CHECK,
-	OPT_MEDIA_ROOT,
 	OPT_FORCE,
 };
 
 static const struct vs_option options[] = {
 	{OPT_OUT, 'o', "out", "DIR", "package directory (default: MEDIA_ROOT/ID/hls)"},
-	{OPT_SEGMENT_SECONDS, 0, "segment-seconds", "S", "segment length, a multiple of the GOP (default: 6)"},
+	{OPT_SEGMENT_SECONDS, 0, "segment-seconds", "S", "segment length, a multiple of the GOP", VS_OPT_DEFAULT(VS_SEGMENT_SECONDS_DEFAULT)},
 	{OPT_SEGMENT_TYPE, 0, "segment-type", "TYPE", "fmp4 (CMAF, default) or ts"},
 	{OPT_AUDIO_GROUP, 0, "audio-group", NULL, "one audio rendition shared by all variants"},
 	{OPT_DASH, 0, "dash", NULL, "also write a DASH MPD over the same segments (fmp4)"},
 	{OPT_ENCRYPT, 0, "encrypt", "METHOD", "encrypt the segments: aes-128"},
 	{OPT_KEY_URI, 0, "key-uri", "URI", "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"},
 	{OPT_CHECK, 0, "check", "PATH", "validate the HLS package at PATH (a directory or playlist)"},
-	{OPT_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or ./vs-media)"},
 	{OPT_FORCE, 'f', "force", NULL, "package again even when a finished package of the same inputs exists"},
 	{0},
 };
@@ -46,13 +43,20 @@ static const struct vs_command cmd = {
 	.synopsis = "[options] < records\n--check DIR|PLAYLIST",
 	.summary = "Cut renditions into HLS (fMP4 or TS) and DASH packages, or validate a package",
 	.options = options,
-	.common = VS_COMMON_DATABASE,
+	.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
 };
 
 struct run {
 	struct vs_package_opts po;
 	int packaged;
 };
+
+/* vs_package()'s key_ready: the key into the database (ctx), where vs-cgi's
+ * key endpoint finds it, before the package that needs it is in place. */
+static int store_key(const char *id, const uint8_t key[16], const uint8_t iv[16], void *ctx)
+{
+	return vs_catalog_store_key(ctx, id, key, iv);
+}
 
 static int package_one(json_t *rec, void *ctx)
 {
@@ -76,9 +80,9 @@ int main(int argc, char **argv)
 	struct run r = {.po = VS_PACKAGE_OPTS_INIT};
 	struct vs_package_opts po = VS_PACKAGE_OPTS_INIT;
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
-	const char *arg, *check = NULL, *media_root = NULL, *url;
-	int c, status = VS_EXIT_OK, ret = 0;
-	PGconn *db = NULL;
+	struct vs_prog p;
+	const char *arg, *check = NULL;
+	int c, ret;
 
 	vs_log_init(argv[0]);
 	while ((c = vs_opt_next(&opt, &arg)) > 0) {
@@ -102,15 +106,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KEY_URI: po.key_uri = arg; break;
 		case OPT_CHECK: check = arg; break;
-		case OPT_MEDIA_ROOT: media_root = arg; break;
 		case OPT_FORCE: po.force = true; break;
 		}
 	}
 	if (c < 0)
 		return vs_opt_exit(c);
-	vs_opt_release(&opt);
-	if (opt.optind < argc)
-		return vs_usage_error(&cmd, "unexpected argument '%s'", argv[opt.optind]);
+	vs_prog_init(&p, &opt);
+	if (p.n_args > 0)
+		return vs_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
 	if (po.dash && po.ts)
 		return vs_usage_error(&cmd, "--dash needs fmp4 segments, not ts");
 	/* HLS AES-128 encrypts whole segments (CBC): DASH players know only
@@ -120,26 +123,19 @@ int main(int argc, char **argv)
 	if (po.key_uri && !po.encrypt)
 		return vs_usage_error(&cmd, "--key-uri goes with --encrypt aes-128");
 	if (check) {
+		/* the findings are on stdout; > 0 of them fail it */
 		ret = vs_check_package(check, stdout);
-		if (vs_close_stdout() < 0)
-			return VS_EXIT_FAILED;
-		return ret < 0 ? VS_EXIT_FAILED : ret > 0 ? VS_EXIT_FAILED : VS_EXIT_OK;
+		p.status = ret != 0 ? VS_EXIT_FAILED : VS_EXIT_OK;
+		return vs_prog_end(&p, 0);
 	}
-	po.media_root = vs_media_root(media_root);
-	url = vs_db_url(opt.common.database);
-	if (url && (ret = vs_db_connect(url, &db)) < 0) {
-		vs_log_error("%s", vs_error_message());
-		return vs_exit_for(ret);
+	po.media_root = p.media_root;
+	if ((ret = vs_prog_open_db(&p, VS_OPT_DB_IF_GIVEN, NULL)) < 0)
+		return vs_prog_end(&p, ret);
+	if (p.db) {
+		po.key_ready = store_key;
+		po.key_ctx = p.db;
 	}
-	po.db = db;
 	r.po = po;
-	ret = vs_record_loop(stdin, "stdin", package_one, &r, &status);
-	if (ret < 0) {
-		vs_log_error("%s", vs_error_message());
-		status = VS_EXIT_FAILED;
-	}
-	vs_db_close(db);
-	if (vs_close_stdout() < 0)
-		status = VS_EXIT_FAILED;
-	return status;
+	ret = vs_record_loop(stdin, "stdin", package_one, &r, &p.status);
+	return vs_prog_end(&p, ret);
 }

@@ -5,10 +5,9 @@
  *   vs-publish --unpublish ID
  *   vs-publish [--to URL] --delete ID
  */
-#include "db.h"
 #include "error.h"
 #include "log.h"
-#include "opt.h"
+#include "prog.h"
 #include "publish.h"
 #include "record.h"
 #include "s3.h"
@@ -32,8 +31,8 @@ static const struct vs_option options[] = {
 	{OPT_UNPUBLISH, 0, "unpublish", "ID", "hide a published video"},
 	{OPT_DELETE, 0, "delete", "ID", "remove a video's published objects and mark it deleted"},
 	{OPT_BASE_URL, 0, "base-url", "URL", "public URL of the target (default: $VS_PUBLIC_BASE_URL)"},
-	{OPT_MULTIPART, 0, "multipart-threshold", "BYTES", "S3: upload larger files in parts of this size (default: 64 MiB)"},
-	{OPT_PLAYLIST_CACHE, 0, "playlist-cache-control", "VALUE", "S3: Cache-Control of playlists (default: public, max-age=60)"},
+	{OPT_MULTIPART, 0, "multipart-threshold", "BYTES", "S3: upload larger files in parts of this size", VS_OPT_DEFAULT(VS_S3_MULTIPART_THRESHOLD)},
+	{OPT_PLAYLIST_CACHE, 0, "playlist-cache-control", "VALUE", "S3: Cache-Control of playlists (default: " VS_CACHE_PLAYLIST ")"},
 	{0},
 };
 
@@ -54,9 +53,9 @@ int main(int argc, char **argv)
 {
 	struct vs_publish_opts po = {.publish = true};
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
-	const char *arg, *unpublish = NULL, *del = NULL, *url;
-	int c, status = VS_EXIT_OK, ret = 0;
-	PGconn *db = NULL;
+	struct vs_prog p;
+	const char *arg, *unpublish = NULL, *del = NULL;
+	int c, ret = 0;
 
 	vs_log_init(argv[0]);
 	po.target = getenv("VS_PUBLISH_URL");
@@ -78,15 +77,11 @@ int main(int argc, char **argv)
 	}
 	if (c < 0)
 		return vs_opt_exit(c);
-	vs_opt_release(&opt);
-	if (opt.optind < argc)
-		return vs_usage_error(&cmd, "unexpected argument '%s'", argv[opt.optind]);
+	vs_prog_init(&p, &opt);
+	if (p.n_args > 0)
+		return vs_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
 	if (unpublish && del)
 		return vs_usage_error(&cmd, "--unpublish and --delete do not go together");
-	url = vs_db_url(opt.common.database);
-	if ((unpublish || del) && !url)
-		return vs_usage_error(&cmd, "--%s needs a database: set VS_DATABASE_URL or --database",
-		                      unpublish ? "unpublish" : "delete");
 	if (!unpublish && (!po.target || !*po.target))
 		return vs_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
 	if (!unpublish && strncmp(po.target, "file:///", 8) && strncmp(po.target, "s3://", 5))
@@ -100,27 +95,14 @@ int main(int argc, char **argv)
 		if (bad < 0)
 			return vs_usage_error(&cmd, "%s", vs_error_message());
 	}
-	if (url && (ret = vs_db_connect(url, &db)) < 0) {
-		vs_log_error("%s", vs_error_message());
-		return vs_exit_for(ret);
-	}
-	po.db = db;
-	if (unpublish || del) {
-		ret = unpublish ? vs_publish_unpublish(db, unpublish) : vs_publish_delete(db, po.target, del);
-		if (ret < 0) {
-			vs_log_error("%s", vs_error_message());
-			status = vs_exit_for(ret);
-		}
-		ret = 0;
-	} else {
-		ret = vs_record_loop(stdin, "stdin", publish_one, &po, &status);
-	}
-	if (ret < 0) {
-		vs_log_error("%s", vs_error_message());
-		status = VS_EXIT_FAILED;
-	}
-	vs_db_close(db);
-	if (vs_close_stdout() < 0)
-		status = VS_EXIT_FAILED;
-	return status;
+	ret = vs_prog_open_db(&p, unpublish || del ? VS_OPT_DB_NEEDED : VS_OPT_DB_IF_GIVEN,
+	                      unpublish ? "--unpublish" : del ? "--delete" : NULL);
+	po.db = p.db;
+	if (ret == 0 && unpublish)
+		ret = vs_publish_unpublish(p.db, unpublish);
+	else if (ret == 0 && del)
+		ret = vs_publish_delete(p.db, po.target, del);
+	else if (ret == 0)
+		ret = vs_record_loop(stdin, "stdin", publish_one, &po, &p.status);
+	return vs_prog_end(&p, ret);
 }

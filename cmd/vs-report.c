@@ -10,11 +10,10 @@
 
 #include "analytics.h"
 #include "clock.h"
-#include "db.h"
 #include "error.h"
 #include "fsutil.h"
 #include "log.h"
-#include "opt.h"
+#include "prog.h"
 #include "record.h"
 #include "report.h"
 #include "reportfmt.h"
@@ -34,20 +33,10 @@ static const struct vs_option options[] = {
 	{OPT_UNTIL, 0, "until", "TIME", "sessions started before TIME (same forms)"},
 	{OPT_FORMAT, 'f', "format", "FORMAT", "json (default), csv or html"},
 	{OPT_OUTPUT, 'o', "output", "FILE", "write the report to FILE (atomically) instead of standard output"},
-	{OPT_LIMIT, 'n', "limit", "N", "rows of top lists: videos, devices, browsers (default: 20)"},
-	{OPT_MIN_VIEWS, 0, "min-views", "N", "alerts: views before a video's completion counts (default: 10)"},
+	{OPT_LIMIT, 'n', "limit", "N", "rows of top lists: videos, devices, browsers", VS_OPT_DEFAULT(VS_REPORT_LIMIT_DEFAULT)},
+	{OPT_MIN_VIEWS, 0, "min-views", "N", "alerts: views before a video's completion counts", VS_OPT_DEFAULT(VS_ALERT_MIN_VIEWS)},
 	{OPT_IP, 0, "ip", "POLICY", "import: keep addresses truncate (default), full, or none ($VS_ANALYTICS_IP)"},
 	{0},
-};
-
-static const struct vs_command cmd = {
-	.name = "vs-report",
-	.synopsis = "[options] summary | video ID | qoe | retention ID | alerts\n"
-	            "[options] import < sessions",
-	.summary = "Quality-of-experience and engagement figures from viewing sessions",
-	.subcommands = "summary video qoe retention alerts import",
-	.options = options,
-	.common = VS_COMMON_DATABASE,
 };
 
 enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
@@ -80,162 +69,106 @@ static int write_file(const json_t *rep, enum format fmt, const char *path)
 	return ret;
 }
 
-/* import: every valid line in one transaction; bad lines reported with
- * their numbers and skipped; a summary record last. */
-static int import(PGconn *db, enum vs_analytics_ip policy, int *status)
+/* The program's settings, for its subcommands. */
+struct run {
+	struct vs_report_opts ro;
+	enum vs_analytics_ip policy;
+	enum format fmt;
+	const char *output;
+};
+
+/* A report, to stdout or --output. */
+static int report(struct vs_prog *p)
 {
-	struct vs_analytics_source src = {.import = true, .ip_policy = policy};
-	struct vs_reader *r = vs_reader_new(stdin, "stdin");
-	long long imported = 0, rejected = 0;
-	json_t *s = NULL, *sum;
-	int ret, got;
+	const struct run *r = p->ctx;
+	json_t *rep = NULL;
+	int ret = vs_report_make(p->db, p->sub->tag, p->n_args ? p->args[0] : NULL, &r->ro, &rep);
 
-	if (!r)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	vs_db_prepare_statements(db);
-	if ((ret = vs_db_run(db, "BEGIN")) < 0) {
-		vs_reader_free(r);
-		return ret;
-	}
-	while ((got = vs_record_read(r, &s)) > 0) {
-		int e = got == VS_RECORD_BAD ? VS_ERR : vs_analytics_record(db, NULL, s, &src);
-
-		if (e == VS_ETEMP || (e < 0 && !strcmp(vs_error_code(), VS_E_DATABASE))) {
-			/* the transaction is gone: nothing of this import stays */
-			vs_error_prefix("stdin:%zu", vs_reader_line(r));
-			json_decref(s);
-			ret = e;
-			break;
-		}
-		if (e < 0) {
-			rejected++;
-			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
-			if (got != VS_RECORD_BAD) { /* the reader reported those */
-				vs_log_error("stdin:%zu: %s", vs_reader_line(r), vs_error_message());
-				vs_record_set_last_error(s);
-				json_object_set_new(s, "line", json_integer((json_int_t)vs_reader_line(r)));
-			}
-			ret = vs_record_write(stdout, s);
-		} else {
-			imported++;
-		}
-		json_decref(s);
-		if (ret < 0)
-			break;
-	}
-	if (got < 0 && ret == 0)
-		ret = got;
 	if (ret == 0)
-		ret = vs_db_run(db, "COMMIT");
-	else
-		vs_db_rollback(db);
-	vs_reader_free(r);
-	if (ret < 0)
-		return ret;
-	sum = json_pack("{s:{s:I,s:I}}", "import", "imported", (json_int_t)imported, "rejected", (json_int_t)rejected);
-	ret = vs_record_write(stdout, sum);
-	json_decref(sum);
+		ret = r->output ? write_file(rep, r->fmt, r->output) : write_report(rep, r->fmt, stdout);
+	/* cron mails the output of a run that fails: a critical alert fails */
+	if (ret == 0 && p->sub->tag == VS_REPORT_ALERTS && json_integer_value(json_object_get(rep, "critical")) > 0)
+		p->status = VS_EXIT_FAILED;
+	json_decref(rep);
 	return ret;
 }
 
+static int import(struct vs_prog *p)
+{
+	const struct run *r = p->ctx;
+
+	return vs_analytics_import(p->db, stdin, "stdin", r->policy, &p->status);
+}
+
+static const struct vs_subcommand commands[] = {
+	{"summary", report, VS_OPT_DB_NEEDED, .tag = VS_REPORT_SUMMARY},
+	{"video", report, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug", VS_REPORT_VIDEO},
+	{"qoe", report, VS_OPT_DB_NEEDED, .tag = VS_REPORT_QOE},
+	{"retention", report, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug", VS_REPORT_RETENTION},
+	{"alerts", report, VS_OPT_DB_NEEDED, .tag = VS_REPORT_ALERTS},
+	{"import", import, VS_OPT_DB_NEEDED},
+	{0},
+};
+
+static const struct vs_command cmd = {
+	.name = "vs-report",
+	.synopsis = "[options] summary | video ID | qoe | retention ID | alerts\n"
+	            "[options] import < sessions",
+	.summary = "Quality-of-experience and engagement figures from viewing sessions",
+	.commands = commands,
+	.options = options,
+	.common = VS_COMMON_DATABASE,
+};
+
 int main(int argc, char **argv)
 {
-	struct vs_report_opts ro = VS_REPORT_OPTS_INIT;
+	struct run r = {.ro = VS_REPORT_OPTS_INIT, .fmt = FORMAT_JSON};
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
-	const char *arg, *url, *sub, *video = NULL, *output = NULL, *ip = getenv("VS_ANALYTICS_IP");
-	enum vs_analytics_ip policy;
-	enum format fmt = FORMAT_JSON;
+	struct vs_prog p;
+	const char *arg, *ip = getenv("VS_ANALYTICS_IP");
 	double now = vs_clock_now();
 	long long n;
-	int c, status = VS_EXIT_OK, ret = 0;
-	json_t *rep = NULL;
-	PGconn *db = NULL;
+	int c;
 
 	vs_log_init(argv[0]);
-	ro.concurrent = true;
+	r.ro.concurrent = true;
 	while ((c = vs_opt_next(&opt, &arg)) > 0) {
 		switch (c) {
 		case OPT_SINCE:
 		case OPT_UNTIL:
-			if (vs_parse_time(arg, true, now, c == OPT_SINCE ? &ro.since : &ro.until) < 0)
+			if (vs_parse_time(arg, true, now, c == OPT_SINCE ? &r.ro.since : &r.ro.until) < 0)
 				return vs_usage_error(&cmd, "--%s: %s", c == OPT_SINCE ? "since" : "until", vs_error_message());
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(arg, "json"))
-				fmt = FORMAT_JSON;
+				r.fmt = FORMAT_JSON;
 			else if (!strcmp(arg, "csv"))
-				fmt = FORMAT_CSV;
+				r.fmt = FORMAT_CSV;
 			else if (!strcmp(arg, "html"))
-				fmt = FORMAT_HTML;
+				r.fmt = FORMAT_HTML;
 			else
 				return vs_usage_error(&cmd, "--format: '%s' is not json, csv or html", arg);
 			break;
-		case OPT_OUTPUT: output = arg; break;
+		case OPT_OUTPUT: r.output = arg; break;
 		case OPT_LIMIT:
 			if (vs_opt_long(&cmd, "limit", arg, 1, 10000, &n) < 0)
 				return VS_EXIT_USAGE;
-			ro.limit = (int)n;
+			r.ro.limit = (int)n;
 			break;
 		case OPT_MIN_VIEWS:
 			if (vs_opt_long(&cmd, "min-views", arg, 1, 1000000000, &n) < 0)
 				return VS_EXIT_USAGE;
-			ro.min_views = (int)n;
+			r.ro.min_views = (int)n;
 			break;
 		case OPT_IP: ip = arg; break;
 		}
 	}
 	if (c < 0)
 		return vs_opt_exit(c);
-	vs_opt_release(&opt);
-	if (opt.optind == argc)
-		return vs_usage_error(&cmd, "no command: use summary, video, qoe, retention, alerts or import");
-	sub = argv[opt.optind++];
-	if (!strcmp(sub, "video") || !strcmp(sub, "retention")) {
-		if (opt.optind == argc)
-			return vs_usage_error(&cmd, "%s needs a video id or slug", sub);
-		video = argv[opt.optind++];
-	} else if (strcmp(sub, "summary") && strcmp(sub, "qoe") && strcmp(sub, "alerts") && strcmp(sub, "import")) {
-		return vs_usage_error(&cmd, "unknown command '%s'", sub);
-	}
-	if (opt.optind != argc)
-		return vs_usage_error(&cmd, "too many arguments");
-	if (isfinite(ro.since) && isfinite(ro.until) && ro.since >= ro.until)
+	vs_prog_init(&p, &opt);
+	if (isfinite(r.ro.since) && isfinite(r.ro.until) && r.ro.since >= r.ro.until)
 		return vs_usage_error(&cmd, "--since must come before --until");
-	if (vs_analytics_ip_parse(ip, &policy) < 0)
+	if (vs_analytics_ip_parse(ip, &r.policy) < 0)
 		return vs_usage_error(&cmd, "--ip: %s", vs_error_message());
-	url = vs_db_url(opt.common.database);
-	if (!url)
-		return vs_usage_error(&cmd, "it needs a database: set VS_DATABASE_URL or give --database");
-	if ((ret = vs_db_connect(url, &db)) < 0) {
-		vs_log_error("%s", vs_error_message());
-		return vs_exit_for(ret);
-	}
-
-	if (!strcmp(sub, "import"))
-		ret = import(db, policy, &status);
-	else if (!strcmp(sub, "summary"))
-		ret = vs_report_summary(db, &ro, &rep);
-	else if (!strcmp(sub, "video"))
-		ret = vs_report_video(db, video, &ro, &rep);
-	else if (!strcmp(sub, "qoe"))
-		ret = vs_report_qoe(db, &ro, &rep);
-	else if (!strcmp(sub, "retention"))
-		ret = vs_report_retention(db, video, &ro, &rep);
-	else
-		ret = vs_report_alerts(db, &ro, &rep);
-	if (ret == 0 && rep) {
-		ret = output ? write_file(rep, fmt, output) : write_report(rep, fmt, stdout);
-		/* cron mails the output of a run that fails: a critical alert fails */
-		if (ret == 0 && !strcmp(sub, "alerts") && json_integer_value(json_object_get(rep, "critical")) > 0)
-			status = VS_EXIT_FAILED;
-	}
-	if (ret < 0) {
-		vs_log_error("%s", vs_error_message());
-		status = vs_exit_worse(status, vs_exit_for(ret));
-	}
-	json_decref(rep);
-	vs_db_close(db);
-	if (vs_close_stdout() < 0)
-		status = VS_EXIT_FAILED;
-	return status;
+	return vs_prog_dispatch(&p, &r);
 }

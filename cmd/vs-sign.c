@@ -9,7 +9,7 @@
 #include "clock.h"
 #include "error.h"
 #include "log.h"
-#include "opt.h"
+#include "prog.h"
 #include "record.h"
 #include "sign.h"
 
@@ -32,7 +32,7 @@ enum {
 
 static const struct vs_option options[] = {
 	{OPT_SCHEME, 's', "scheme", "NAME", "hmac (default), nginx or cloudfront"},
-	{OPT_TTL, 't', "ttl", "SECONDS", "lifetime (default: 21600, rounded up to 5 minutes)"},
+	{OPT_TTL, 't', "ttl", "SECONDS", "lifetime, rounded up to 5 minutes", VS_OPT_DEFAULT(VS_SIGN_TTL_DEFAULT)},
 	{OPT_EXPIRES, 'e', "expires", "TIME", "expiry: seconds since the epoch or YYYY-MM-DDTHH:MM:SSZ"},
 	{OPT_VERIFY, 0, "verify", "URL", "check URL: exit 0 if valid and unexpired, 1 if not"},
 	{OPT_KEY_FILE, 'k', "key-file", "FILE", "signing key (default: $VS_SIGNING_KEY_FILE)"},
@@ -59,53 +59,85 @@ struct run {
 	struct vs_sign_opts so;
 	time_t expires;
 	bool cookies, json;
+	char *secret;              /* owned */
+	struct vs_sign_key *pkey;  /* owned */
 };
-
-/* The "stream" section: the signed URL and when it expires. */
-static json_t *stream_json(const struct run *r, const char *url, int *ret)
-{
-	char *signed_url = NULL, when[32];
-	json_t *cookies = NULL, *s;
-
-	*ret = vs_sign_url(url, r->expires, &r->so, &signed_url, r->cookies ? &cookies : NULL);
-	if (*ret < 0)
-		return NULL;
-	vs_format_time((double)r->expires, when, sizeof(when));
-	s = json_pack("{s:s,s:s,s:s}", "url", signed_url, "expires_at", when, "scheme",
-	              r->so.scheme == VS_SIGN_HMAC ? "hmac" : r->so.scheme == VS_SIGN_NGINX ? "nginx" : "cloudfront");
-	if (cookies)
-		json_object_set_new(s, "cookies", cookies);
-	free(signed_url);
-	return s;
-}
 
 static int sign_record(json_t *rec, void *ctx)
 {
 	const char *url = vs_json_str(rec, "published.master_url");
 	json_t *s;
 	int ret;
+	const struct run *r = ctx;
 
 	if (!url)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no published.master_url: run vs-publish first");
-	s = stream_json(ctx, url, &ret);
-	if (!s)
+	if ((ret = vs_sign_stream(url, r->expires, &r->so, r->cookies, &s)) < 0)
 		return ret;
 	json_object_set_new(rec, "stream", s);
 	return 0;
+}
+
+/* The secret (hmac, nginx) or the key (cloudfront) the scheme signs with. */
+static int load_keys(struct run *r, const char *key_file, const char *pkey_file, bool verify)
+{
+	if (key_file && *key_file && r->so.scheme != VS_SIGN_CLOUDFRONT) {
+		size_t len = 0;
+
+		if (vs_sign_read_secret(key_file, &r->secret, &len) < 0)
+			return VS_ERR;
+		r->so.secret = r->secret;
+		r->so.secret_len = len;
+	}
+	if (r->so.scheme == VS_SIGN_CLOUDFRONT) {
+		if (!pkey_file || !*pkey_file || (!verify && !r->so.key_pair_id)) {
+			vs_usage_error(&cmd, "cloudfront needs --key-pair-id and --private-key");
+			return VS_PROG_USAGE;
+		}
+		if (vs_sign_key_load(pkey_file, &r->pkey) < 0)
+			return VS_ERR;
+		r->so.private_key = r->pkey;
+	}
+	return 0;
+}
+
+/* URL operands: each printed signed, or as a record with --json. */
+static int sign_operands(struct vs_prog *p, struct run *r)
+{
+	int ret = 0;
+
+	for (int i = 0; i < p->n_args && ret == 0; i++) {
+		json_t *s = NULL;
+
+		if ((ret = vs_sign_stream(p->args[i], r->expires, &r->so, r->cookies, &s)) < 0) {
+			vs_log_error("cannot sign '%s': %s", p->args[i], vs_error_message());
+			p->status = vs_exit_worse(p->status, strcmp(vs_error_code(), VS_E_USAGE) ? VS_EXIT_FAILED : VS_EXIT_USAGE);
+			ret = 0;
+			continue;
+		}
+		if (r->json) {
+			json_t *rec = json_pack("{s:s,s:O}", "url", p->args[i], "stream", s);
+
+			ret = vs_record_write(stdout, rec);
+			json_decref(rec);
+		} else if (printf("%s\n", vs_json_str(s, "url")) < 0) {
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot write: %s", strerror(errno));
+		}
+		json_decref(s);
+	}
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	struct run r = {0};
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	struct vs_prog p;
 	const char *arg, *verify = NULL, *key_file = getenv("VS_SIGNING_KEY_FILE");
 	const char *pkey_file = getenv("VS_CLOUDFRONT_PRIVATE_KEY_FILE");
-	char *secret = NULL;
 	long long ttl = VS_SIGN_TTL_DEFAULT;
 	double t = 0;
-	bool have_expires = false;
-	EVP_PKEY *pkey = NULL;
-	int c, status = VS_EXIT_OK, ret = 0;
+	int c, ret;
 
 	vs_log_init(argv[0]);
 	r.so.key_pair_id = getenv("VS_CLOUDFRONT_KEY_PAIR_ID");
@@ -123,7 +155,6 @@ int main(int argc, char **argv)
 			if (vs_parse_time(arg, false, 0, &t) < 0 || t <= 0)
 				return vs_usage_error(&cmd, "--expires: '%s' is not a time", arg);
 			r.expires = (time_t)t;
-			have_expires = true;
 			break;
 		case OPT_VERIFY: verify = arg; break;
 		case OPT_KEY_FILE: key_file = arg; break;
@@ -140,75 +171,23 @@ int main(int argc, char **argv)
 	}
 	if (c < 0)
 		return vs_opt_exit(c);
-	vs_opt_release(&opt);
+	vs_prog_init(&p, &opt);
 	if (r.cookies && r.so.scheme != VS_SIGN_CLOUDFRONT)
 		return vs_usage_error(&cmd, "--cookies goes with --scheme cloudfront");
-	if (verify && opt.optind < argc)
+	if (verify && p.n_args > 0)
 		return vs_usage_error(&cmd, "--verify takes one URL and no operands");
-	if (key_file && *key_file && r.so.scheme != VS_SIGN_CLOUDFRONT) {
-		size_t len = 0;
-
-		if (vs_sign_read_secret(key_file, &secret, &len) < 0) {
-			vs_log_error("%s", vs_error_message());
-			return VS_EXIT_FAILED;
-		}
-		r.so.secret = secret;
-		r.so.secret_len = len;
+	if (!r.expires)
+		r.expires = vs_sign_expiry(time(NULL), ttl);
+	ret = load_keys(&r, key_file, pkey_file, verify != NULL);
+	if (ret == 0 && verify && vs_verify_url(verify, time(NULL), &r.so) < 0) {
+		vs_log_error("invalid: %s", vs_error_message());
+		p.status = VS_EXIT_FAILED;
+	} else if (ret == 0 && !verify && p.n_args > 0) {
+		ret = sign_operands(&p, &r);
+	} else if (ret == 0 && !verify) {
+		ret = vs_record_loop(stdin, "stdin", sign_record, &r, &p.status);
 	}
-	if (r.so.scheme == VS_SIGN_CLOUDFRONT) {
-		if (!pkey_file || !*pkey_file || (!verify && !r.so.key_pair_id))
-			return vs_usage_error(&cmd, "cloudfront needs --key-pair-id and --private-key");
-		if (vs_sign_load_key(pkey_file, &pkey) < 0) {
-			vs_log_error("%s", vs_error_message());
-			return VS_EXIT_FAILED;
-		}
-		r.so.private_key = pkey;
-	}
-	if (!have_expires) {
-		time_t now = time(NULL);
-
-		/* rounded up, so that viewers in the same window share URLs */
-		r.expires = ((now + (time_t)ttl + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) *
-		            VS_SIGN_EXPIRY_STEP_S;
-	}
-
-	if (verify) {
-		ret = vs_verify_url(verify, time(NULL), &r.so);
-		if (ret < 0) {
-			vs_log_error("invalid: %s", vs_error_message());
-			status = VS_EXIT_FAILED;
-		}
-		ret = 0;
-	} else if (opt.optind < argc) {
-		for (int i = opt.optind; i < argc && ret == 0; i++) {
-			json_t *s = stream_json(&r, argv[i], &ret);
-
-			if (!s) {
-				vs_log_error("cannot sign '%s': %s", argv[i], vs_error_message());
-				status = vs_exit_worse(status, strcmp(vs_error_code(), VS_E_USAGE) ? VS_EXIT_FAILED : VS_EXIT_USAGE);
-				ret = 0;
-				continue;
-			}
-			if (r.json) {
-				json_t *rec = json_pack("{s:s,s:O}", "url", argv[i], "stream", s);
-
-				ret = vs_record_write(stdout, rec);
-				json_decref(rec);
-			} else if (printf("%s\n", vs_json_str(s, "url")) < 0) {
-				ret = VS_ERR;
-			}
-			json_decref(s);
-		}
-	} else {
-		ret = vs_record_loop(stdin, "stdin", sign_record, &r, &status);
-	}
-	if (ret < 0) {
-		vs_log_error("%s", vs_error_message());
-		status = VS_EXIT_FAILED;
-	}
-	EVP_PKEY_free(pkey);
-	free(secret);
-	if (vs_close_stdout() < 0)
-		status = VS_EXIT_FAILED;
-	return status;
+	vs_sign_key_free(r.pkey);
+	free(r.secret);
+	return vs_prog_end(&p, ret);
 }

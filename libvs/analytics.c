@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "analytics.h"
+#include "batch.h"
 #include "clock.h"
 #include "db.h"
 #include "error.h"
@@ -360,4 +361,18 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 out:
 	session_release(&s);
 	return ret;
+}
+
+static int import_one(PGconn *db, json_t *s, void *ctx)
+{
+	return vs_analytics_record(db, NULL, s, ctx);
+}
+
+int vs_analytics_import(PGconn *db, FILE *in, const char *name, enum vs_analytics_ip policy, int *status)
+{
+	struct vs_analytics_source src = {.import = true, .ip_policy = policy};
+	/* nothing of an import stays unless all of it does */
+	struct vs_batch b = {.size = 0, .store = import_one, .ctx = &src};
+
+	return vs_batch_import(db, in, name, &b, status);
 }

@@ -94,4 +94,14 @@ struct vs_analytics_source {
  */
 int vs_analytics_record(PGconn *db, const char *video, const json_t *s, const struct vs_analytics_source *src);
 
+/*
+ * vs-report import: the sessions of in (NDJSON; name is used in messages,
+ * "stdin") recorded as imports, addresses kept under policy, every valid
+ * line in one transaction (libvs/batch, size 0): bad lines reported with
+ * their numbers and skipped, a summary record last. Raises *status for
+ * each bad line. Returns 0, or VS_ERR/VS_ETEMP when the import ended
+ * early (nothing of it stays) or stdout failed, message set.
+ */
+int vs_analytics_import(PGconn *db, FILE *in, const char *name, enum vs_analytics_ip policy, int *status);
+
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "codec.h"
 #include "db.h"
 #include "error.h"
 #include "hash.h"
@@ -363,10 +364,8 @@ int vs_catalog_store_key(PGconn *db, const char *id, const uint8_t key[16], cons
 	char khex[33], ivhex[33];
 	const char *p[] = {id, khex, ivhex};
 
-	for (int i = 0; i < 16; i++) {
-		snprintf(khex + 2 * i, 3, "%02x", key[i]);
-		snprintf(ivhex + 2 * i, 3, "%02x", iv[i]);
-	}
+	vs_codec_hex(key, 16, khex);
+	vs_codec_hex(iv, 16, ivhex);
 	return vs_db_exec(db, NULL,
 	                  "INSERT INTO video_keys (video_id, method, key, iv)"
 	                  " VALUES ($1, 'AES-128', decode($2, 'hex'), decode($3, 'hex'))"

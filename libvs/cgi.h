@@ -17,6 +17,12 @@
  * Every error is application/problem+json (RFC 9457) with its status; a
  * client never sees SQL, paths or library messages: 5xx details go to
  * stderr, the web server's error log.
+ *
+ * The code: cgi.c reads the configuration; cgiroute.c holds
+ * vs_cgi_handle(), the router; cgiauth.c identifies the viewer,
+ * cgihandlers.c answers each endpoint, cgihttp.c keeps the HTTP manners
+ * (status lines, problem+json, caching headers, the body, the query).
+ * Their shared request is in cgireq.h; none of it is for programs.
  */
 
 #define VS_CGI_MAX_BODY (64 * 1024)   /* larger bodies: 413 */
@@ -39,7 +45,7 @@ struct vs_cgi_config {
 	const char *admin_users;    /* VS_ADMIN_USERS: REMOTE_USERs who are admins, comma-separated */
 	struct vs_sign_opts sign;   /* VS_SIGN_SCHEME, VS_SIGNING_KEY_FILE, … */
 	char *sign_secret;
-	EVP_PKEY *cloudfront_key;   /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
+	struct vs_sign_key *cloudfront_key; /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
 	const char *public_base_url;/* VS_PUBLIC_BASE_URL */
 	long stream_ttl_s;          /* VS_STREAM_TTL, default VS_SIGN_TTL_DEFAULT */
 	char *cors_origins;         /* VS_CORS_ORIGINS, comma-separated, or NULL */

@@ -251,6 +251,11 @@ int vs_db_run(PGconn *db, const char *sql)
 	return vs_db_exec(db, NULL, sql, 0, NULL);
 }
 
+int vs_db_ping(PGconn *db)
+{
+	return vs_db_run(db, "SELECT 1");
+}
+
 void vs_db_rollback(PGconn *db)
 {
 	PGresult *r;

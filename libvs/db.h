@@ -67,6 +67,10 @@ int vs_db_connect_like(PGconn *db, PGconn **out);
 /* Runs a statement without parameters or rows (BEGIN, COMMIT, DDL). */
 int vs_db_run(PGconn *db, const char *sql);
 
+/* Whether the server answers on db: a trivial statement, for health
+ * checks. Returns 0, VS_ETEMP (down, or the connection dropped) or VS_ERR. */
+int vs_db_ping(PGconn *db);
+
 /* ROLLBACK if a transaction is open; keeps the current error message. */
 void vs_db_rollback(PGconn *db);
 

@@ -212,45 +212,6 @@ static void repath(json_t *v, const char *from, const char *to)
 	}
 }
 
-/* Puts tmp in place of final: final is complete or absent at every moment
- * but the instant between the two renames. */
-static int swap_in(const char *vdir, const char *tmp, const char *final)
-{
-	char *old = NULL;
-	int ret = 0;
-
-	if (vs_is_dir(final)) {
-		if (asprintf(&old, "%s/.renditions-old-%ld", vdir, (long)getpid()) < 0)
-			return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		vs_remove_tree(old);
-		if (rename(final, old) != 0) {
-			ret = vs_fail(VS_ERR, VS_E_IO, "cannot replace '%s': %s", final, strerror(errno));
-			goto out;
-		}
-	}
-	if (rename(tmp, final) != 0)
-		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename into '%s': %s", final, strerror(errno));
-	if (old)
-		vs_remove_tree(old);
-out:
-	free(old);
-	return ret;
-}
-
-static json_t *read_finished(const char *final, const char *key)
-{
-	char *path = vs_path_join(final, ENCODE_JSON);
-	json_t *v = path ? json_load_file(path, 0, NULL) : NULL;
-	const char *k = vs_json_str(v, "encode.key");
-
-	free(path);
-	if (!v || !k || strcmp(k, key)) {
-		json_decref(v);
-		return NULL;
-	}
-	return v;
-}
-
 static void put_sections(json_t *rec, json_t *from)
 {
 	json_object_set(rec, "renditions", json_object_get(from, "renditions"));
@@ -258,14 +219,111 @@ static void put_sections(json_t *rec, json_t *from)
 	json_object_set(rec, "encode", json_object_get(from, "encode"));
 }
 
-int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
+/* Takes the video's encode lock (flock on lock) in *fd, which is -1 or
+ * open afterwards, on failure too: the caller closes it. */
+static int lock_video(const char *lock, const char *id, int *fd)
+{
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0 || flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return vs_fail(errno == EWOULDBLOCK ? VS_ETEMP : VS_ERR,
+		               errno == EWOULDBLOCK ? VS_E_UNAVAILABLE : VS_E_IO,
+		               "video %s: %s", id, errno == EWOULDBLOCK ?
+		               "being encoded by another process" : strerror(errno));
+	return 0;
+}
+
+/* The video must be in the database to be encoded into it. */
+static int check_registered(PGconn *db, const char *id)
+{
+	json_t *row = NULL;
+	int ret = vs_catalog_find(db, VS_CATALOG_BY_ID, id, &row, NULL);
+
+	json_decref(row);
+	if (ret == 0 && !row)
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
+	return ret;
+}
+
+/* Encodes the ladder into tmp (*result, new reference). A failure is also
+ * the unfinished renditions' in the database, with the encode's message. */
+static int run_transcode(json_t *rec, const struct vs_encode_opts *o, const struct plan *pl,
+                         const char *tmp, json_t **result)
 {
 	struct vs_transcode_opts to = {0};
+	const char *id = vs_json_str(rec, "id");
+	const char *src = vs_json_str(rec, "source.path");
+	int ret;
+
+	to.ladder = &pl->ladder;
+	to.fps_num = pl->fps_num;
+	to.fps_den = pl->fps_den;
+	to.gop_s = o->gop_s;
+	to.preset = o->preset;
+	to.crf = o->crf;
+	to.audio_bps = o->audio_bps;
+	to.storyboard_interval_s = o->storyboard_interval_s;
+	to.threads = o->threads;
+	to.progress = o->progress;
+	to.progress_ctx = o->progress_ctx;
+	ret = vs_transcode(src, json_object_get(rec, "probe"), &to, tmp, result);
+	if (ret < 0) {
+		vs_error_prefix("cannot encode '%s'", src);
+		if (o->db) {
+			char msg[1024], code[32];
+
+			snprintf(msg, sizeof(msg), "%s", vs_error_message());
+			snprintf(code, sizeof(code), "%s", vs_error_code());
+			vs_catalog_renditions_failed(o->db, id, msg);
+			vs_fail(ret, code, "%s", msg); /* the encode's message, not the database's */
+		}
+	}
+	return ret;
+}
+
+/* The "encode" section: the settings key and what the plan chose. */
+static json_t *encode_section(const struct vs_encode_opts *o, const struct plan *pl, const char *key)
+{
+	json_t *meta = json_object();
+
+	json_object_set_new(meta, "key", json_string(key));
+	json_object_set_new(meta, "gop_seconds", json_real(o->gop_s));
+	json_object_set_new(meta, "frame_rate",
+	                    json_real(round((double)pl->fps_num / pl->fps_den * 1000) / 1000));
+	json_object_set_new(meta, "preset", json_string(o->preset));
+	json_object_set_new(meta, "crf", json_integer(o->crf));
+	json_object_set_new(meta, "skipped", json_array());
+	for (int i = 0; i < pl->ladder.n_skipped; i++)
+		json_array_append_new(json_object_get(meta, "skipped"),
+		                      json_string(pl->ladder.skipped[i]));
+	return meta;
+}
+
+/* Completes result with its "encode" section and its final paths, writes
+ * it into tmp as the finished marker (last), and puts tmp in place. */
+static int install(json_t *result, json_t *meta, const char *tmp, const char *final, const char *old)
+{
+	char *path;
+	int ret;
+
+	json_object_set_new(result, "encode", meta);
+	repath(result, tmp, final);
+	path = vs_path_join(tmp, ENCODE_JSON);
+	ret = path ? vs_write_finished(path, result, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+	           : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	free(path);
+	if (ret == 0)
+		ret = vs_swap_dir(tmp, final, old);
+	return ret;
+}
+
+int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
+{
 	struct plan pl;
 	const char *id = vs_json_str(rec, "id");
 	const char *src = vs_json_str(rec, "source.path");
 	char *root = NULL, *vdir = NULL, *final = NULL, *lock = NULL, *key = NULL, *tmp = NULL;
-	json_t *result = NULL, *done = NULL, *meta;
+	char *old = NULL, *marker = NULL;
+	json_t *result = NULL, *done = NULL;
 	int lock_fd = -1, ret;
 
 	*reused = false;
@@ -281,31 +339,18 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	final = vdir ? vs_path_join(vdir, "renditions") : NULL;
 	lock = vdir ? vs_path_join(vdir, ".encode.lock") : NULL;
 	key = settings_key(&pl.ladder, o);
-	if (!final || !lock || !key) {
+	if (vdir && asprintf(&old, "%s/.renditions-old-%ld", vdir, (long)getpid()) < 0)
+		old = NULL;
+	if (!final || !lock || !key || !old) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = vs_mkdir_p(vdir, 0755)) < 0)
+	if ((ret = vs_mkdir_p(vdir, 0755)) < 0 || (ret = lock_video(lock, id, &lock_fd)) < 0)
 		goto out;
-	lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		ret = vs_fail(errno == EWOULDBLOCK ? VS_ETEMP : VS_ERR,
-		              errno == EWOULDBLOCK ? VS_E_UNAVAILABLE : VS_E_IO,
-		              "video %s: %s", id, errno == EWOULDBLOCK ?
-		              "being encoded by another process" : strerror(errno));
+	if (o->db && (ret = check_registered(o->db, id)) < 0)
 		goto out;
-	}
-	if (o->db) {
-		json_t *row = NULL;
-
-		ret = vs_catalog_find(o->db, VS_CATALOG_BY_ID, id, &row, NULL);
-		json_decref(row);
-		if (ret == 0 && !row)
-			ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "video %s is not in the database", id);
-		if (ret < 0)
-			goto out;
-	}
-	if (!o->force && (done = read_finished(final, key))) {
+	if (!o->force && (marker = vs_path_join(final, ENCODE_JSON)) &&
+	    (done = vs_read_finished(marker, "encode.key", key))) {
 		put_sections(rec, done);
 		*reused = true;
 		if (o->db)
@@ -322,56 +367,8 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	if (o->db && ((ret = vs_catalog_renditions_start(o->db, id, &pl.ladder, "pending")) < 0 ||
 	              (ret = vs_catalog_renditions_start(o->db, id, &pl.ladder, "processing")) < 0))
 		goto out;
-
-	to.ladder = &pl.ladder;
-	to.fps_num = pl.fps_num;
-	to.fps_den = pl.fps_den;
-	to.gop_s = o->gop_s;
-	to.preset = o->preset;
-	to.crf = o->crf;
-	to.audio_bps = o->audio_bps;
-	to.storyboard_interval_s = o->storyboard_interval_s;
-	to.threads = o->threads;
-	to.progress = o->progress;
-	to.progress_ctx = o->progress_ctx;
-	ret = vs_transcode(src, json_object_get(rec, "probe"), &to, tmp, &result);
-	if (ret < 0) {
-		vs_error_prefix("cannot encode '%s'", src);
-		if (o->db) {
-			char msg[1024], code[32];
-
-			snprintf(msg, sizeof(msg), "%s", vs_error_message());
-			snprintf(code, sizeof(code), "%s", vs_error_code());
-			vs_catalog_renditions_failed(o->db, id, msg);
-			vs_fail(ret, code, "%s", msg); /* the encode's message, not the database's */
-		}
-		goto out;
-	}
-	meta = json_object();
-	json_object_set_new(meta, "key", json_string(key));
-	json_object_set_new(meta, "gop_seconds", json_real(o->gop_s));
-	json_object_set_new(meta, "frame_rate",
-	                    json_real(round((double)pl.fps_num / pl.fps_den * 1000) / 1000));
-	json_object_set_new(meta, "preset", json_string(o->preset));
-	json_object_set_new(meta, "crf", json_integer(o->crf));
-	json_object_set_new(meta, "skipped", json_array());
-	for (int i = 0; i < pl.ladder.n_skipped; i++)
-		json_array_append_new(json_object_get(meta, "skipped"),
-		                      json_string(pl.ladder.skipped[i]));
-	json_object_set_new(result, "encode", meta);
-	repath(result, tmp, final);
-	{
-		char *text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		char *path = vs_path_join(tmp, ENCODE_JSON);
-
-		ret = text && path ? vs_write_file_atomic(path, text, strlen(text))
-		                   : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		free(text);
-		free(path);
-	}
-	if (ret == 0)
-		ret = swap_in(vdir, tmp, final);
-	if (ret < 0)
+	if ((ret = run_transcode(rec, o, &pl, tmp, &result)) < 0 ||
+	    (ret = install(result, encode_section(o, &pl, key), tmp, final, old)) < 0)
 		goto out;
 	put_sections(rec, result);
 	if (o->db)
@@ -383,6 +380,8 @@ out:
 		close(lock_fd);
 	json_decref(result);
 	json_decref(done);
+	free(marker);
+	free(old);
 	free(tmp);
 	free(key);
 	free(lock);
@@ -390,4 +389,28 @@ out:
 	free(vdir);
 	free(root);
 	return ret;
+}
+
+void vs_encode_plan_describe(FILE *f, const char *id, const json_t *plan)
+{
+	size_t i;
+	json_t *v;
+
+	fprintf(f, "%s: plan for %s: %g fps, a keyframe every %g s (%lld frames)\n",
+	        vs_progname(), id ? id : "the source",
+	        json_real_value(json_object_get(plan, "frame_rate")),
+	        json_real_value(json_object_get(plan, "gop_seconds")),
+	        (long long)json_integer_value(json_object_get(plan, "gop_frames")));
+	json_array_foreach(json_object_get(plan, "rungs"), i, v)
+		fprintf(f, "  %-6s %5lldx%-5lld maxrate %6.0fk  bufsize %6.0fk  (cap: %s)\n",
+		        vs_json_str(v, "label"),
+		        (long long)json_integer_value(json_object_get(v, "width")),
+		        (long long)json_integer_value(json_object_get(v, "height")),
+		        json_integer_value(json_object_get(v, "maxrate")) / 1000.0,
+		        json_integer_value(json_object_get(v, "bufsize")) / 1000.0,
+		        vs_json_str(v, "cap"));
+	json_array_foreach(json_object_get(plan, "skipped"), i, v)
+		fprintf(f, "  %s\n", json_string_value(v));
+	fprintf(f, "  estimated output: %.1f MB\n",
+	        json_integer_value(json_object_get(plan, "estimated_bytes")) / 1e6);
 }

@@ -58,6 +58,10 @@ struct vs_encode_opts {
  */
 int vs_encode_plan(json_t *rec, const struct vs_encode_opts *opts, json_t **plan);
 
+/* Writes plan (from vs_encode_plan) readably to f, a line for the video
+ * (id, or NULL) and one for each rung, skipped rung and the estimate. */
+void vs_encode_plan_describe(FILE *f, const char *id, const json_t *plan);
+
 /*
  * Encodes the video of rec (borrowed, completed in place with "renditions",
  * "thumbnails" and "encode"). If a finished encode with the same settings

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "record.h"
 
 char *vs_path_join(const char *dir, const char *name)
 {
@@ -227,4 +228,44 @@ char *vs_abspath(const char *path)
 	s = vs_path_join(cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
 	free(cwd);
 	return s;
+}
+
+int vs_swap_dir(const char *tmp, const char *final, const char *old)
+{
+	bool aside = false;
+	int ret = 0;
+
+	if (vs_is_dir(final)) {
+		vs_remove_tree(old);
+		if (rename(final, old) != 0)
+			return vs_fail(VS_ERR, VS_E_IO, "cannot replace '%s': %s", final, strerror(errno));
+		aside = true;
+	}
+	if (rename(tmp, final) != 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename into '%s': %s", final, strerror(errno));
+	if (aside)
+		vs_remove_tree(old);
+	return ret;
+}
+
+int vs_write_finished(const char *path, const json_t *m, size_t flags)
+{
+	char *text = json_dumps(m, flags);
+	int ret = text ? vs_write_file_atomic(path, text, strlen(text))
+	               : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+
+	free(text);
+	return ret;
+}
+
+json_t *vs_read_finished(const char *path, const char *key_path, const char *key)
+{
+	json_t *m = json_load_file(path, 0, NULL);
+	const char *k = vs_json_str(m, key_path);
+
+	if (!m || !k || strcmp(k, key)) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }

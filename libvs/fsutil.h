@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "vs.h"
 
 /*
@@ -47,5 +49,32 @@ bool vs_is_dir(const char *path);
 
 /* The absolute form of path (not resolving links); new string or NULL. */
 char *vs_abspath(const char *path);
+
+/*
+ * Puts the directory tmp in place of final, so that final is complete or
+ * absent at every moment but the instant between two renames: an existing
+ * final is renamed to old first (a path beside it that no other process
+ * uses: the caller puts its pid in it; one left over is removed before),
+ * then tmp to final, then old is removed, even when that second rename
+ * failed. tmp is left for the caller to remove on failure.
+ */
+int vs_swap_dir(const char *tmp, const char *final, const char *old);
+
+/*
+ * Finished markers. A step whose output is a whole directory (vs-encode's
+ * renditions, vs-package's package) writes, once that output is complete,
+ * a JSON marker of what it was made from: a key over its inputs and
+ * settings. A later run that computes the same key reuses the output
+ * instead of making it again.
+ */
+
+/* Writes the marker m (borrowed), json_dumps()ed with flags, to path as
+ * vs_write_file_atomic() does. */
+int vs_write_finished(const char *path, const json_t *m, size_t flags);
+
+/* The marker at path (new reference) if its string at key_path (a
+ * vs_json_str() path: "key", "encode.key") is key; NULL if there is none,
+ * it cannot be read or it was made from something else. Sets no error. */
+json_t *vs_read_finished(const char *path, const char *key_path, const char *key);
 
 #endif

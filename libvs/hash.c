@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 
+#include "codec.h"
 #include "hash.h"
 
 struct vs_sha256 {
@@ -26,24 +27,13 @@ void vs_sha256_update(struct vs_sha256 *h, const void *data, size_t len)
 	EVP_DigestUpdate(h->ctx, data, len);
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void vs_sha256_final(struct vs_sha256 *h, char hex[VS_SHA256_HEX_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
 	EVP_DigestFinal_ex(h->ctx, md, &n);
-	to_hex(md, n, hex);
+	vs_codec_hex(md, n, hex);
 }
 
 void vs_sha256_free(struct vs_sha256 *h)
@@ -77,7 +67,7 @@ void vs_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1])
 	EVP_MD_CTX_free(ctx);
 	md[6] = (md[6] & 0x0f) | 0x50; /* version 5 */
 	md[8] = (md[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-	to_hex(md, 16, hex);
+	vs_codec_hex(md, 16, hex);
 	for (int i = 0; i < 32; i++) {
 		if (i == 8 || i == 12 || i == 16 || i == 20)
 			out[k++] = '-';

@@ -39,15 +39,6 @@ struct source {
 	char *tmp;               /* download or copy under .incoming; owned, unlinked on failure */
 };
 
-const char *vs_media_root(const char *flag)
-{
-	const char *env = getenv("VS_MEDIA_ROOT");
-
-	if (flag && *flag)
-		return flag;
-	return env && *env ? env : VS_MEDIA_ROOT_DEFAULT;
-}
-
 void vs_slugify(const char *title, char *out, size_t n)
 {
 	size_t k = 0;

@@ -20,7 +20,6 @@
  *                                   presence marks a finished ingest
  */
 
-#define VS_MEDIA_ROOT_DEFAULT "./vs-media"
 #define VS_TITLE_MAX 500           /* characters, as the schema checks */
 #define VS_DESCRIPTION_MAX 20000
 #define VS_TAGS_MAX 50
@@ -38,8 +37,6 @@ struct vs_ingest_opts {
 	const char *slug;
 };
 
-/* The media root: flag, else $VS_MEDIA_ROOT, else VS_MEDIA_ROOT_DEFAULT. */
-const char *vs_media_root(const char *flag);
 
 /*
  * Ingests the source named by rec's "source" member — a path or URL string,

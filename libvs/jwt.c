@@ -1,60 +1,6 @@
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "codec.h"
 #include "error.h"
 #include "jwt.h"
-
-static char *b64url(const unsigned char *in, size_t n)
-{
-	char *out = malloc(n * 4 / 3 + 8);
-	int len;
-
-	if (!out)
-		return NULL;
-	len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	while (len > 0 && out[len - 1] == '=')
-		out[--len] = '\0';
-	for (char *c = out; *c; c++)
-		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-	return out;
-}
-
-/* Decodes base64url without padding; NULL when it is not. */
-static unsigned char *unb64url(const char *s, size_t n, size_t *out_len)
-{
-	size_t padded = (n + 3) / 4 * 4;
-	char *t = malloc(padded + 1);
-	unsigned char *out = malloc(padded);
-	int len;
-
-	if (!t || !out || n % 4 == 1)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (!(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9'))
-			goto fail;
-		t[i] = c;
-	}
-	for (size_t i = n; i < padded; i++)
-		t[i] = '=';
-	t[padded] = '\0';
-	len = EVP_DecodeBlock(out, (unsigned char *)t, (int)padded);
-	if (len < 0)
-		goto fail;
-	*out_len = (size_t)len - (padded - n); /* EVP_DecodeBlock counts padding */
-	free(t);
-	return out;
-fail:
-	free(t);
-	free(out);
-	return NULL;
-}
 
 /* aud (RFC 7519 4.1.3): a string, or an array of strings, holding want. */
 static bool has_audience(const json_t *aud, const char *want)
@@ -74,18 +20,17 @@ int vs_jwt_verify(const char *token, const void *secret, size_t secret_len, time
                   const struct vs_jwt_rules *rules, json_t **claims)
 {
 	const char *d1 = token ? strchr(token, '.') : NULL, *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-	unsigned char *hdr = NULL, *pay = NULL, *sig = NULL, mac[32];
+	unsigned char *hdr = NULL, *pay = NULL, *sig = NULL, mac[VS_CODEC_SHA256_LEN];
 	size_t hl = 0, pl = 0, sl = 0;
-	unsigned int ml = 32;
 	json_t *h = NULL, *p = NULL, *v;
 	int ret = VS_ERR;
 
 	*claims = NULL;
 	if (!d1 || !d2 || strchr(d2 + 1, '.') || strlen(token) > 8192)
 		return vs_fail(VS_ERR, VS_E_INVALID, "not a JWT");
-	hdr = unb64url(token, (size_t)(d1 - token), &hl);
-	pay = unb64url(d1 + 1, (size_t)(d2 - d1 - 1), &pl);
-	sig = unb64url(d2 + 1, strlen(d2 + 1), &sl);
+	hdr = vs_codec_unbase64(token, (size_t)(d1 - token), VS_CODEC_BASE64URL, &hl);
+	pay = vs_codec_unbase64(d1 + 1, (size_t)(d2 - d1 - 1), VS_CODEC_BASE64URL, &pl);
+	sig = vs_codec_unbase64(d2 + 1, strlen(d2 + 1), VS_CODEC_BASE64URL, &sl);
 	if (!hdr || !pay || !sig) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "not a JWT: bad base64url");
 		goto out;
@@ -101,8 +46,8 @@ int vs_jwt_verify(const char *token, const void *secret, size_t secret_len, time
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token's algorithm is not HS256");
 		goto out;
 	}
-	HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)token, (size_t)(d2 - token), mac, &ml);
-	if (sl != 32 || CRYPTO_memcmp(mac, sig, 32) != 0) {
+	vs_codec_hmac_sha256(secret, secret_len, token, (size_t)(d2 - token), mac);
+	if (sl != sizeof(mac) || !vs_codec_equal(mac, sig, sizeof(mac))) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "the token's signature does not match");
 		goto out;
 	}
@@ -151,15 +96,14 @@ char *vs_jwt_sign(const json_t *claims, const void *secret, size_t secret_len)
 {
 	char *payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	const char *header = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-	char *h = b64url((const unsigned char *)header, strlen(header));
-	char *p = payload ? b64url((unsigned char *)payload, strlen(payload)) : NULL;
+	char *h = vs_codec_base64_new(header, strlen(header), VS_CODEC_BASE64URL | VS_CODEC_NOPAD);
+	char *p = payload ? vs_codec_base64_new(payload, strlen(payload), VS_CODEC_BASE64URL | VS_CODEC_NOPAD) : NULL;
 	char *signing = NULL, *s = NULL, *out = NULL;
-	unsigned char mac[32];
-	unsigned int ml = 32;
+	unsigned char mac[VS_CODEC_SHA256_LEN];
 
 	if (h && p && asprintf(&signing, "%s.%s", h, p) >= 0) {
-		HMAC(EVP_sha256(), secret, (int)secret_len, (unsigned char *)signing, strlen(signing), mac, &ml);
-		s = b64url(mac, 32);
+		vs_codec_hmac_sha256(secret, secret_len, signing, strlen(signing), mac);
+		s = vs_codec_base64_new(mac, sizeof(mac), VS_CODEC_BASE64URL | VS_CODEC_NOPAD);
 		if (s && asprintf(&out, "%s.%s", signing, s) < 0)
 			out = NULL;
 	}

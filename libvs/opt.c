@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 
 #include "log.h"
@@ -10,6 +11,7 @@ enum {
 	ID_VERBOSE,
 	ID_QUIET,
 	ID_DATABASE,
+	ID_MEDIA_ROOT,
 	ID_PROGRESS,
 	ID_LIST_OPTIONS,
 	ID_LIST_SUBCOMMANDS,
@@ -17,6 +19,7 @@ enum {
 
 static const struct vs_option common_options[] = {
 	{ID_DATABASE, 0, "database", "URL", "PostgreSQL connection string or URI (default: $VS_DATABASE_URL)"},
+	{ID_MEDIA_ROOT, 0, "media-root", "DIR", "working storage (default: $VS_MEDIA_ROOT or " VS_MEDIA_ROOT_DEFAULT ")"},
 	{ID_PROGRESS, 0, "progress", NULL, "show progress on stderr even when it is not a terminal"},
 	{ID_VERBOSE, 'v', "verbose", NULL, "say more on stderr"},
 	{ID_QUIET, 'q', "quiet", NULL, "say nothing on stderr but errors"},
@@ -31,8 +34,13 @@ static const struct vs_option common_options[] = {
  * program that returns early from its option loop leaks nothing. */
 #define MAX_OPTIONS 64
 
+/* The value getopt_long returns for the option stored by the parser at
+ * index k of the table it is given. */
+#define STORED_VAL 0x20000
+
 struct state {
 	struct option longopts[MAX_OPTIONS + 1];
+	const struct vs_option *opts[MAX_OPTIONS];
 	char shortopts[2 + 2 * MAX_OPTIONS + 1];
 };
 
@@ -44,6 +52,8 @@ static bool common_applies(const struct vs_command *cmd, int id)
 		return cmd->common & VS_COMMON_DATABASE;
 	if (id == ID_PROGRESS)
 		return cmd->common & VS_COMMON_PROGRESS;
+	if (id == ID_MEDIA_ROOT)
+		return cmd->common & VS_COMMON_MEDIA_ROOT;
 	return true;
 }
 
@@ -57,7 +67,7 @@ static struct state *state_new(const struct vs_command *cmd)
 	for (int pass = 0; pass < 2; pass++) {
 		const struct vs_option *o = pass ? common_options : cmd->options;
 
-		for (; o->id; o++) {
+		for (; o->long_name; o++) {
 			if (pass && !common_applies(cmd, o->id))
 				continue;
 			if (k == MAX_OPTIONS)
@@ -65,9 +75,11 @@ static struct state *state_new(const struct vs_command *cmd)
 			s->longopts[k].name = o->long_name;
 			s->longopts[k].has_arg = o->arg ? required_argument : no_argument;
 			s->longopts[k].flag = NULL;
-			/* Long options return the id itself; short ones return
-			 * the letter, mapped back in vs_opt_next(). */
-			s->longopts[k].val = o->id;
+			/* Long options return the id, or for a stored one its
+			 * index; short ones return the letter, mapped back in
+			 * vs_opt_next(). */
+			s->longopts[k].val = o->kind == VS_OPT_KIND_ID ? o->id : STORED_VAL + (int)k;
+			s->opts[k] = o;
 			k++;
 			if (o->short_name) {
 				s->shortopts[sk++] = o->short_name;
@@ -89,16 +101,28 @@ static const struct vs_option *by_short(const struct vs_command *cmd, int c)
 	for (int pass = 0; pass < 2; pass++) {
 		const struct vs_option *o = pass ? common_options : cmd->options;
 
-		for (; o->id; o++)
+		for (; o->long_name; o++)
 			if (o->short_name == c && (!pass || common_applies(cmd, o->id)))
 				return o;
 	}
 	return NULL;
 }
 
+static void format_default(const struct vs_option *o, char *out, size_t n)
+{
+	const double gib = 1 << 30, mib = 1 << 20;
+
+	if (o->arg && !strcmp(o->arg, "BYTES") && o->def >= gib && fmod(o->def, gib) == 0)
+		snprintf(out, n, " (default: %g GiB)", o->def / gib);
+	else if (o->arg && !strcmp(o->arg, "BYTES") && o->def >= mib && fmod(o->def, mib) == 0)
+		snprintf(out, n, " (default: %g MiB)", o->def / mib);
+	else
+		snprintf(out, n, " (default: %.15g)", o->def);
+}
+
 static void print_option(FILE *f, const struct vs_option *o)
 {
-	char left[64];
+	char left[64], def[64] = "";
 
 	if (!o->help)
 		return;
@@ -108,10 +132,12 @@ static void print_option(FILE *f, const struct vs_option *o)
 	if (o->short_name == 0) /* keep long names in one column */
 		snprintf(left, sizeof(left), "    --%s%s%s", o->long_name, o->arg ? " " : "",
 		         o->arg ? o->arg : "");
+	if (o->has_def)
+		format_default(o, def, sizeof(def));
 	if (strlen(left) <= 24)
-		fprintf(f, "  %-24s  %s\n", left, o->help);
+		fprintf(f, "  %-24s  %s%s\n", left, o->help, def);
 	else
-		fprintf(f, "  %s\n  %-24s  %s\n", left, "", o->help);
+		fprintf(f, "  %s\n  %-24s  %s%s\n", left, "", o->help, def);
 }
 
 void vs_opt_print_help(const struct vs_command *cmd, FILE *f)
@@ -132,13 +158,13 @@ void vs_opt_print_help(const struct vs_command *cmd, FILE *f)
 	}
 	if (cmd->summary)
 		fprintf(f, "\n%s.\n", cmd->summary);
-	if (cmd->options[0].id) {
+	if (cmd->options[0].long_name) {
 		fputs("\nOptions:\n", f);
-		for (const struct vs_option *o = cmd->options; o->id; o++)
+		for (const struct vs_option *o = cmd->options; o->long_name; o++)
 			print_option(f, o);
 	}
 	fputs("\nCommon options:\n", f);
-	for (const struct vs_option *o = common_options; o->id; o++)
+	for (const struct vs_option *o = common_options; o->long_name; o++)
 		if (common_applies(cmd, o->id))
 			print_option(f, o);
 	fprintf(f, "\nSee %s(1) for details.\n", cmd->name);
@@ -149,7 +175,7 @@ static void list_options(const struct vs_command *cmd)
 	for (int pass = 0; pass < 2; pass++) {
 		const struct vs_option *o = pass ? common_options : cmd->options;
 
-		for (; o->id; o++)
+		for (; o->long_name; o++)
 			if (o->help && (!pass || common_applies(cmd, o->id)))
 				printf("--%s%s\n", o->long_name, o->arg ? "=" : "");
 	}
@@ -168,6 +194,43 @@ int vs_usage_error(const struct vs_command *cmd, const char *fmt, ...)
 	fprintf(stderr, "Try '%s --help' for more information.\n", cmd->name);
 	free(msg);
 	return VS_EXIT_USAGE;
+}
+
+/* A stored option's value into its variable; a usage error reported if
+ * it is not one. */
+static int store(const struct vs_command *cmd, const struct vs_option *o, const char *arg)
+{
+	long long n;
+	double d;
+
+	switch (o->kind) {
+	case VS_OPT_KIND_STRING:
+		*(const char **)o->value = arg;
+		return 0;
+	case VS_OPT_KIND_SET:
+	case VS_OPT_KIND_CLEAR:
+		*(bool *)o->value = o->kind == VS_OPT_KIND_SET;
+		return 0;
+	case VS_OPT_KIND_INT:
+	case VS_OPT_KIND_LLONG:
+		/* a double holds 2^63 but no long long does: the top of the range is LLONG_MAX */
+		if (vs_opt_long(cmd, o->long_name, arg, (long long)o->min,
+		                o->max >= 0x1p63 ? LLONG_MAX : (long long)o->max, &n) < 0)
+			return -1;
+		if (o->kind == VS_OPT_KIND_INT)
+			*(int *)o->value = (int)n;
+		else
+			*(long long *)o->value = n;
+		return 0;
+	case VS_OPT_KIND_DOUBLE:
+		if (vs_opt_double(cmd, o->long_name, arg, o->min, o->max, &d) < 0)
+			return -1;
+		*(double *)o->value = d;
+		return 0;
+	case VS_OPT_KIND_ID:
+		break;
+	}
+	return -1;
 }
 
 int vs_opt_next(struct vs_opt *opt, const char **arg)
@@ -206,7 +269,14 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 			vs_opt_release(opt);
 			return VS_OPT_EXIT_USAGE;
 		}
-		o = c < 0x100 ? by_short(opt->cmd, c) : NULL;
+		o = c < 0x100 ? by_short(opt->cmd, c) : c >= STORED_VAL ? s->opts[c - STORED_VAL] : NULL;
+		if (o && o->kind != VS_OPT_KIND_ID) {
+			if (store(opt->cmd, o, optarg) < 0) {
+				vs_opt_release(opt);
+				return VS_OPT_EXIT_USAGE;
+			}
+			continue;
+		}
 		if (o)
 			c = o->id;
 		*arg = optarg;
@@ -224,13 +294,14 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 			vs_opt_release(opt);
 			return VS_OPT_EXIT_OK;
 		case ID_LIST_SUBCOMMANDS:
-			if (opt->cmd->subcommands)
-				for (const char *p = opt->cmd->subcommands; *p;) {
-					size_t n = strcspn(p, " ");
-					printf("%.*s\n", (int)n, p);
-					p += n;
-					p += strspn(p, " ");
-				}
+			for (const struct vs_subcommand *sub = opt->cmd->commands; sub && sub->name; sub++)
+				printf("%s\n", sub->name);
+			for (const char *p = opt->cmd->subcommands; p && *p;) {
+				size_t n = strcspn(p, " ");
+				printf("%.*s\n", (int)n, p);
+				p += n;
+				p += strspn(p, " ");
+			}
 			vs_opt_release(opt);
 			return VS_OPT_EXIT_OK;
 		case ID_VERBOSE:
@@ -242,6 +313,9 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 		case ID_DATABASE:
 			opt->common.database = optarg;
 			continue;
+		case ID_MEDIA_ROOT:
+			opt->common.media_root = optarg;
+			continue;
 		case ID_PROGRESS:
 			opt->common.progress = true;
 			continue;
@@ -249,6 +323,19 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 			return c;
 		}
 	}
+}
+
+int vs_opt_parse(struct vs_opt *opt)
+{
+	const char *arg;
+	int c = vs_opt_next(opt, &arg);
+
+	if (c > 0) { /* an option with an id: the program's loop should have it */
+		vs_usage_error(opt->cmd, "option with id %d is not handled", c);
+		vs_opt_release(opt);
+		return VS_OPT_EXIT_USAGE;
+	}
+	return c;
 }
 
 int vs_opt_exit(int ret)

@@ -2,7 +2,6 @@
 #define VS_PACKAGE_H
 
 #include <jansson.h>
-#include <libpq-fe.h>
 
 #include "vs.h"
 
@@ -25,8 +24,13 @@
  * The package is built in a temporary directory beside it and renamed into
  * place whole. MEDIA_ROOT/<id>/package-finished.json remembers what it was
  * made of (options, and the inputs' paths, sizes and times): packaging the
- * same inputs the same way again reuses it, unless forced. With AES-128 the key lives in MEDIA_ROOT/<id>/keys/, never in
- * the package.
+ * same inputs the same way again reuses it, unless forced. With AES-128 the
+ * key lives in MEDIA_ROOT/<id>/keys/, never in the package; keeping it in
+ * the database is the caller's business (key_ready below).
+ *
+ * The segments come from segment.h, manifest.mpd from dash.h, the
+ * playlists' text from hls.h; this module is the job that puts them
+ * together.
  */
 
 #define VS_SEGMENT_SECONDS_DEFAULT 6.0
@@ -34,7 +38,6 @@
 
 struct vs_package_opts {
 	const char *media_root;
-	PGconn *db;               /* NULL: no database */
 	const char *out;          /* package directory, or NULL for the default */
 	double segment_s;
 	bool ts;                  /* MPEG-TS segments instead of fMP4 */
@@ -44,6 +47,17 @@ struct vs_package_opts {
 	const char *key_uri;      /* NULL: VS_KEY_ENDPOINT for the video */
 	bool force;               /* package again even when a finished one exists */
 	bool *reused;             /* set when the finished package was reused */
+	/*
+	 * With encrypt: called with the video's key and IV (borrowed) once
+	 * they are known, before the first segment is encrypted with them and
+	 * so before the package is in place; not when a finished package is
+	 * reused. The caller keeps the key where its key endpoint finds it
+	 * (vs-package: vs_catalog_store_key()). A negative return stops the
+	 * job and is vs_package()'s, with the message the hook set. NULL: the
+	 * key is kept only in MEDIA_ROOT/<id>/keys/.
+	 */
+	int (*key_ready)(const char *id, const uint8_t key[16], const uint8_t iv[16], void *ctx);
+	void *key_ctx;
 };
 
 #define VS_PACKAGE_OPTS_INIT {.segment_s = VS_SEGMENT_SECONDS_DEFAULT}
@@ -51,7 +65,8 @@ struct vs_package_opts {
 /*
  * Packages the renditions of rec (borrowed, completed with "package").
  * Returns 0, VS_ERR (bad record, segment length not a multiple of the GOP,
- * unreadable rendition) or VS_ETEMP (database unavailable).
+ * unreadable rendition) or what opts->key_ready returned (vs-package's:
+ * VS_ETEMP when the database is unavailable).
  */
 int vs_package(json_t *rec, const struct vs_package_opts *opts);
 

@@ -343,21 +343,94 @@ static json_t *chapters_json(AVFormatContext *fmt)
 	return arr;
 }
 
+/*
+ * Opens path for reading its streams: *pb and *fmt, the caller's to close
+ * (avformat_close_input, then avio_closep) even on failure.
+ *
+ * "file:" so that a name with a colon is never taken for a protocol. The
+ * format is found from the bytes first, and a playlist or list is refused
+ * before its demuxer could open what it names (an .m3u8 of
+ * file:/etc/passwd); the demuxer then opened is that one only, on this file
+ * only.
+ */
+static int open_media(const char *url, AVIOContext **pb, AVFormatContext **fmt)
+{
+	const AVInputFormat *ifmt = NULL;
+	AVDictionary *opts = NULL;
+	const char *why;
+	char ebuf[128];
+	int err;
+
+	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	err = avio_open2(pb, url, AVIO_FLAG_READ, NULL, &opts);
+	av_dict_free(&opts);
+	if (err >= 0)
+		err = av_probe_input_buffer2(*pb, &ifmt, url, NULL, 0, 0);
+	if (err < 0 || !ifmt)
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
+		               av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
+	if (refused_demuxer(ifmt->name, &why))
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "%s", why);
+	if (!(*fmt = avformat_alloc_context()))
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	(*fmt)->pb = *pb;
+	(*fmt)->flags |= AVFMT_FLAG_CUSTOM_IO;
+	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	av_dict_set(&opts, "format_whitelist", ifmt->name, 0);
+	err = avformat_open_input(fmt, url, ifmt, &opts);
+	av_dict_free(&opts);
+	if (err < 0) /* *fmt is freed, *pb is still ours */
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
+		               av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
+	err = avformat_find_stream_info(*fmt, NULL);
+	if (err < 0)
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "cannot read the streams: %s",
+		               av_errstr(err, ebuf, sizeof(ebuf)));
+	return 0;
+}
+
+/* The video stream (*vi), the audio stream (*ai, or < 0) and the duration,
+ * or why this is not a video. */
+static int pick_streams(AVFormatContext *fmt, int *vi, int *ai, double *duration)
+{
+	const AVStream *v;
+
+	*vi = pick_video_stream(fmt);
+	if (*vi < 0) {
+		bool audio = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0) >= 0;
+
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "%s",
+		               audio ? "audio only: no video stream" : "no video stream");
+	}
+	v = fmt->streams[*vi];
+	if (v->codecpar->codec_id == AV_CODEC_ID_ANSI)
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "text, not a video");
+	if (v->codecpar->width <= 0 || v->codecpar->height <= 0)
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "the video stream has no picture size");
+	*ai = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, *vi, NULL, 0);
+	*duration = 0;
+	if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0)
+		*duration = (double)fmt->duration / AV_TIME_BASE;
+	else if (v->duration != AV_NOPTS_VALUE)
+		*duration = v->duration * av_q2d(v->time_base);
+	if (!(*duration > 0))
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "no duration: not a video (a still image?)");
+	if (v->nb_frames == 1)
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "a single picture, not a video");
+	return 0;
+}
+
 int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 {
 	AVFormatContext *fmt = NULL;
 	AVIOContext *pb = NULL;
-	const AVInputFormat *ifmt = NULL;
-	AVDictionary *opts = NULL;
 	enum AVPixelFormat pix_fmt;
 	json_t *p = NULL;
 	char *url = NULL;
-	const char *why;
 	struct stat sb;
 	double duration = 0;
-	int ret = 0, err, vi, ai;
+	int ret = 0, vi = -1, ai = -1;
 	int64_t bit_rate;
-	char ebuf[128];
 
 	*probe = NULL;
 	*chapters = NULL;
@@ -370,77 +443,10 @@ int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 		return vs_fail(VS_ERR, VS_E_INVALID, "not a regular file");
 	if (sb.st_size == 0)
 		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "the file is empty");
-	/* "file:" so that a name with a colon is never taken for a protocol.
-	 * The format is found from the bytes first, and a playlist or list is
-	 * refused before its demuxer could open what it names (an .m3u8 of
-	 * file:/etc/passwd); the demuxer then opened is that one only, on this
-	 * file only. */
 	if (asprintf(&url, "file:%s", path) < 0)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	err = avio_open2(&pb, url, AVIO_FLAG_READ, NULL, &opts);
-	av_dict_free(&opts);
-	if (err >= 0)
-		err = av_probe_input_buffer2(pb, &ifmt, url, NULL, 0, 0);
-	if (err < 0 || !ifmt) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
-		              av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
+	if ((ret = open_media(url, &pb, &fmt)) < 0 || (ret = pick_streams(fmt, &vi, &ai, &duration)) < 0)
 		goto out;
-	}
-	if (refused_demuxer(ifmt->name, &why)) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "%s", why);
-		goto out;
-	}
-	if (!(fmt = avformat_alloc_context())) {
-		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		goto out;
-	}
-	fmt->pb = pb;
-	fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-	av_dict_set(&opts, "protocol_whitelist", "file", 0);
-	av_dict_set(&opts, "format_whitelist", ifmt->name, 0);
-	err = avformat_open_input(&fmt, url, ifmt, &opts);
-	av_dict_free(&opts);
-	if (err < 0) { /* fmt is freed, pb is still ours */
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "not a media file (%s)",
-		              av_last_error[0] ? av_last_error : av_errstr(err, ebuf, sizeof(ebuf)));
-		goto out;
-	}
-	err = avformat_find_stream_info(fmt, NULL);
-	if (err < 0) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "cannot read the streams: %s",
-		              av_errstr(err, ebuf, sizeof(ebuf)));
-		goto out;
-	}
-	vi = pick_video_stream(fmt);
-	if (vi < 0) {
-		bool audio = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0) >= 0;
-
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "%s",
-		              audio ? "audio only: no video stream" : "no video stream");
-		goto out;
-	}
-	if (fmt->streams[vi]->codecpar->codec_id == AV_CODEC_ID_ANSI) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "text, not a video");
-		goto out;
-	}
-	if (fmt->streams[vi]->codecpar->width <= 0 || fmt->streams[vi]->codecpar->height <= 0) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "the video stream has no picture size");
-		goto out;
-	}
-	ai = av_find_best_stream(fmt, AVMEDIA_TYPE_AUDIO, -1, vi, NULL, 0);
-	if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0)
-		duration = (double)fmt->duration / AV_TIME_BASE;
-	else if (fmt->streams[vi]->duration != AV_NOPTS_VALUE)
-		duration = fmt->streams[vi]->duration * av_q2d(fmt->streams[vi]->time_base);
-	if (!(duration > 0)) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "no duration: not a video (a still image?)");
-		goto out;
-	}
-	if (fmt->streams[vi]->nb_frames == 1) {
-		ret = vs_fail(VS_ERR, VS_E_NOT_VIDEO, "a single picture, not a video");
-		goto out;
-	}
 	pix_fmt = fmt->streams[vi]->codecpar->format;
 	ret = decode_first_frame(fmt, vi, &pix_fmt);
 	if (ret < 0)
@@ -450,7 +456,7 @@ int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 		ret = check_tail(fmt, duration);
 	if (ret < 0)
 		goto out;
-	ret = 0;
+	ret = 0; /* check_index answers 1 when its check applied */
 
 	bit_rate = fmt->bit_rate > 0 ? fmt->bit_rate : (int64_t)(sb.st_size * 8 / duration);
 	p = json_object();

@@ -1,6 +1,8 @@
 #include <math.h>
 
+#include "batch.h"
 #include "catalog.h"
+#include "clock.h"
 #include "db.h"
 #include "error.h"
 #include "hash.h"
@@ -203,4 +205,79 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
 	PQclear(r);
 	return ret;
+}
+
+double vs_progress_parse_time(const char *s)
+{
+	double t;
+
+	return vs_parse_time(s, false, 0, &t) == 0 && t > 0 ? t : NAN;
+}
+
+/* The event of an import between its check and its store (strings
+ * borrowed from its record). */
+struct import {
+	struct vs_progress_rules rules;
+	const char *user, *video;
+	double position_s, duration_s, at;
+};
+
+static int import_check(json_t *ev, void *ctx)
+{
+	struct import *im = ctx;
+	/* the API's names (an exported row imports again), or the short ones */
+	json_t *pos = json_object_get(ev, "current_time"), *dur = json_object_get(ev, "duration");
+	json_t *at = json_object_get(ev, "last_watched_at");
+	const char *user = vs_json_str(ev, "user_id"), *video = vs_json_str(ev, "video_id");
+	double when;
+
+	if (vs_record_failed(ev))
+		return 1; /* an earlier tool's error record: not an event */
+	when = vs_clock_now();
+	if (!pos || json_is_null(pos))
+		pos = json_object_get(ev, "position");
+	if (!at || json_is_null(at))
+		at = json_object_get(ev, "at");
+	if (!user)
+		user = vs_json_str(ev, "user");
+	if (!video)
+		video = vs_json_str(ev, "video");
+
+	if (!json_is_number(pos) || (dur && !json_is_null(dur) && !json_is_number(dur)))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'current_time' (or 'position', and 'duration') must be numbers");
+	if (!user || !video)
+		return vs_fail(VS_ERR, VS_E_INVALID, "'user_id' and 'video_id' (or 'user' and 'video') are required");
+	if (at && json_is_number(at))
+		when = json_number_value(at);
+	else if (at && json_is_string(at))
+		when = vs_progress_parse_time(json_string_value(at));
+	if (!isfinite(when))
+		return vs_fail(VS_ERR, VS_E_INVALID, "'last_watched_at' (or 'at') is not a time");
+	im->user = user;
+	im->video = video;
+	im->position_s = json_number_value(pos);
+	im->duration_s = json_is_number(dur) ? json_number_value(dur) : 0;
+	im->at = when;
+	return 0;
+}
+
+static int import_store(PGconn *db, json_t *ev, void *ctx)
+{
+	struct import *im = ctx;
+
+	(void)ev; /* import_check took what it needs */
+	return vs_progress_record(db, im->user, im->video, im->position_s, im->duration_s, im->at, &im->rules, NULL);
+}
+
+int vs_progress_import(PGconn *db, FILE *in, const char *name, const struct vs_progress_rules *rules, int *status)
+{
+	struct import im = {.rules = *rules};
+	struct vs_batch b = {
+		.size = VS_PROGRESS_IMPORT_BATCH,
+		.check = import_check,
+		.store = import_store,
+		.ctx = &im,
+	};
+
+	return vs_batch_import(db, in, name, &b, status);
 }

@@ -93,4 +93,24 @@ int vs_progress_record(PGconn *db, const char *user, const char *video, double p
  * appended to out. */
 int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out);
 
+/* An event's time: seconds since the epoch or ISO 8601, after the epoch;
+ * NAN when it is neither. */
+double vs_progress_parse_time(const char *s);
+
+#define VS_PROGRESS_IMPORT_BATCH 500 /* events per transaction of an import */
+
+/*
+ * vs-progress import: the events of in (NDJSON; name is used in messages,
+ * "stdin") recorded under rules, VS_PROGRESS_IMPORT_BATCH to a transaction
+ * (libvs/batch). An event has the API's names, so that an exported row
+ * imports again: user_id, video_id, current_time, duration (optional: the
+ * video's own), last_watched_at (optional: now; a time as
+ * vs_progress_parse_time() reads it); or the short ones, user, video,
+ * position, at. Only what failed is written, then a summary: the events
+ * are many. A record that already failed is dropped. Raises *status for
+ * each bad event. Returns 0, or VS_ERR/VS_ETEMP when the import ended
+ * early (the batches committed stay) or stdout failed, message set.
+ */
+int vs_progress_import(PGconn *db, FILE *in, const char *name, const struct vs_progress_rules *rules, int *status);
+
 #endif

@@ -1,13 +1,18 @@
+#include <poll.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "db.h"
 #include "error.h"
+#include "fsutil.h"
 #include "hash.h"
+#include "log.h"
 #include "queue.h"
 #include "record.h"
+#include "store.h"
 
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -302,4 +307,162 @@ int vs_queue_retry(PGconn *db, const char *id)
 	if (ret < 0)
 		vs_db_rollback(db);
 	return ret;
+}
+
+void vs_queue_keep_leases(PGconn *db, const struct vs_queue_opts *o, int held, double started,
+                          double renewed, double max_runtime_s)
+{
+	while (held > 0 && vs_clock_now() - started < max_runtime_s) {
+		poll(NULL, 0, VS_QUEUE_WATCH_INTERVAL_MS);
+		if (vs_clock_now() - renewed < o->lease_s / 3) {
+			/* only looking: has done released them? */
+			if (vs_queue_held(db, o->owner, &held) < 0)
+				vs_error_clear();
+			continue;
+		}
+		if (vs_queue_renew(db, o, &held) < 0) {
+			vs_log_warn("cannot renew the leases: %s", vs_error_message());
+			vs_error_clear();
+		}
+		renewed = vs_clock_now();
+	}
+}
+
+void vs_queue_clean(const json_t *rec, const char *media_root)
+{
+	const char *id = vs_json_str(rec, "id"), *target = vs_json_str(rec, "published.target");
+	char *dir = id && vs_is_uuid(id) ? vs_path_join(media_root, id) : NULL;
+	char *root = vs_abspath(media_root);
+
+	/* never the origin itself, when it was published inside the media root */
+	if (dir && root && target && !strncmp(target, "file://", 7) && !strncmp(target + 7, root, strlen(root)))
+		vs_log_warn("%s: not cleaned: published inside the media root", id);
+	else if (dir && vs_is_dir(dir) && vs_remove_tree(dir) < 0)
+		vs_log_warn("%s: cannot clean '%s': %s", id, dir, vs_error_message());
+	free(dir);
+	free(root);
+}
+
+int vs_queue_done(PGconn *db, FILE *in, FILE *out_f, const struct vs_queue_opts *o, const char *clean_root,
+                  int *status)
+{
+	struct vs_reader *rd = vs_reader_new(in, "stdin");
+	json_t *rec = NULL, *owners = json_object();
+	const char *owner;
+	json_t *unused;
+	int ret = 0, got;
+
+	if (!rd)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	while ((got = vs_record_read(rd, &rec)) > 0) {
+		enum vs_queue_outcome out = VS_QUEUE_NOT_MINE;
+		const char *job_owner = vs_json_str(rec, "job.owner"), *id = vs_json_str(rec, "id");
+		const char *state = vs_json_str(rec, "job.state");
+
+		if (job_owner)
+			json_object_set_new(owners, job_owner, json_true());
+		if (got == VS_RECORD_OK && state && !strcmp(state, "failed")) {
+			*status = vs_exit_worse(*status, VS_EXIT_FAILED); /* claim gave it up */
+		} else if (got == VS_RECORD_OK && (ret = vs_queue_finish(db, rec, o, &out)) < 0) {
+			json_decref(rec);
+			break;
+		}
+		switch (out) {
+		case VS_QUEUE_DONE:
+			vs_log_info("%s: done", id);
+			if (clean_root)
+				vs_queue_clean(rec, clean_root);
+			break;
+		case VS_QUEUE_RETRY:
+			vs_log_warn("%s: failed, again from %s: %s", id, vs_json_str(rec, "job.next_attempt_at"),
+			            vs_json_str(rec, "error.message") ? vs_json_str(rec, "error.message") : "not published");
+			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
+			break;
+		case VS_QUEUE_GAVE_UP:
+			vs_log_error("%s: failed for good after %lld attempts: %s", id,
+			             (long long)json_integer_value(json_object_get(json_object_get(rec, "job"), "attempt")),
+			             vs_json_str(rec, "error.message") ? vs_json_str(rec, "error.message") : "not published");
+			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
+			break;
+		case VS_QUEUE_NOT_MINE:
+			if (job_owner && !vs_record_failed(rec))
+				vs_log_warn("%s: its lease was no longer %s's: nothing recorded", id, job_owner);
+			if (got == VS_RECORD_BAD || vs_record_failed(rec))
+				*status = vs_exit_worse(*status, VS_EXIT_FAILED);
+			break;
+		}
+		ret = vs_record_write(out_f, rec);
+		json_decref(rec);
+		if (ret < 0)
+			break;
+	}
+	if (got < 0 && ret == 0)
+		ret = got;
+	/* what the pipeline claimed and never answered for: a step crashed */
+	json_object_foreach(owners, owner, unused) {
+		int lost = 0;
+
+		if (ret == 0 &&
+		    (ret = vs_queue_release(db, owner, NULL, o, "the pipeline lost the record (a step stopped)", &lost)) == 0 &&
+		    lost > 0) {
+			vs_log_error("%d claimed record%s never reached vs-queue done: due again", lost, lost == 1 ? "" : "s");
+			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
+		}
+	}
+	json_decref(owners);
+	vs_reader_free(rd);
+	return ret;
+}
+
+int vs_queue_claim_to(PGconn *db, const struct vs_queue_opts *o, int limit, FILE *out, const char *media_root,
+                      int *held, int *status)
+{
+	json_t *claimed = json_array(), *gave_up = json_array(), *rec;
+	size_t i;
+	int ret;
+
+	*held = 0;
+	if ((ret = vs_queue_claim(db, o, limit, claimed, gave_up)) < 0) {
+		json_decref(claimed);
+		json_decref(gave_up);
+		return ret;
+	}
+	json_array_foreach(gave_up, i, rec) {
+		vs_log_error("%s: failed for good after %lld attempts: %s", vs_json_str(rec, "id"),
+		             (long long)json_integer_value(json_object_get(json_object_get(rec, "job"), "attempt")),
+		             vs_json_str(rec, "error.message"));
+		*status = VS_EXIT_FAILED;
+		if (ret == 0)
+			ret = vs_record_write(out, rec);
+	}
+	json_array_foreach(claimed, i, rec) {
+		/* a source kept in a store comes down to this machine first */
+		if (ret == 0 && vs_store_fetch_source(rec, media_root) < 0) {
+			vs_log_error("%s: %s", vs_json_str(rec, "id"), vs_error_message());
+			vs_record_set_last_error(rec);
+		}
+		vs_log_info("claimed %s (attempt %lld)", vs_json_str(rec, "id"),
+		            (long long)json_integer_value(json_object_get(json_object_get(rec, "job"), "attempt")));
+		/* each record into the pipe before the next: one that did not get
+		 * there is released here, one that did is the pipeline's */
+		if (ret == 0 && (ret = vs_record_write(out, rec)) == 0 && fflush(out) != 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot write the records: %s", strerror(errno));
+		if (ret < 0) {
+			int n = 0;
+
+			if (vs_queue_release(db, o->owner, vs_json_str(rec, "id"), o, "the claim could not hand the record on",
+			                     &n) == 0)
+				*held -= n;
+			vs_error_clear();
+			ret = VS_ERR;
+		}
+	}
+	*held += (int)json_array_size(claimed);
+	json_decref(claimed);
+	json_decref(gave_up);
+	if (ret < 0) {
+		vs_log_error("the pipeline stopped reading: the records not handed on are due again");
+		*status = VS_EXIT_FAILED;
+	}
+	return 0;
 }

@@ -82,6 +82,53 @@ int vs_queue_release(PGconn *db, const char *owner, const char *video, const str
 /* How many jobs owner's leases still hold (*held), only looking. */
 int vs_queue_held(PGconn *db, const char *owner, int *held);
 
+/* While its pipeline runs, a claim looks this often whether its leases are
+ * still held (done releases them), and renews them every third of a lease;
+ * for at most VS_QUEUE_MAX_RUNTIME_S unless told otherwise. */
+#define VS_QUEUE_WATCH_INTERVAL_MS 1000
+#define VS_QUEUE_MAX_RUNTIME_S (6 * 3600.0)
+
+/*
+ * vs-queue claim: takes up to limit videos (vs_queue_claim) and writes
+ * their records to out, flushed one by one, after their sources came down
+ * from a store to media_root (vs_store_fetch_source); the jobs given up for
+ * good are error records. A record that could not be handed on (the
+ * pipeline stopped reading) is released at once. *held gets the leases
+ * still held; *status is raised for every failure. Returns 0, or a negative
+ * code when the claim itself failed.
+ */
+int vs_queue_claim_to(PGconn *db, const struct vs_queue_opts *o, int limit, FILE *out, const char *media_root,
+                      int *held, int *status);
+
+/*
+ * Keeps o->owner's held leases alive until done has released them all or
+ * max_runtime_s has passed since started (vs_clock_now() values, as is
+ * renewed, when they were last renewed or taken), renewing every third of
+ * a lease. A failed renewal is a warning on stderr and is tried again; the
+ * loop itself does not fail.
+ */
+void vs_queue_keep_leases(PGconn *db, const struct vs_queue_opts *o, int held, double started,
+                          double renewed, double max_runtime_s);
+
+/*
+ * Removes the working files of a published video (its record) from the
+ * media root; never the origin itself when the video was published inside
+ * the media root. Problems are warnings on stderr: cleaning is a courtesy.
+ */
+void vs_queue_clean(const json_t *rec, const char *media_root);
+
+/*
+ * vs-queue done: reads the pipeline's records from in, records what became
+ * of each job (vs_queue_finish; the outcome on stderr), writes each record
+ * to out and, with clean_root (the media root, or NULL), cleans the videos
+ * that are done (vs_queue_clean). At the end of input the leases of the
+ * owners it saw that no record came back for are released: a step of the
+ * pipeline stopped. *status is raised for every failure. Returns 0, or a
+ * negative code when reading, writing or the database failed.
+ */
+int vs_queue_done(PGconn *db, FILE *in, FILE *out, const struct vs_queue_opts *o, const char *clean_root,
+                  int *status);
+
 /* A video whose job failed for good, once more from its first attempt
  * (the video back to processing). Not found: no failed job for it. */
 int vs_queue_retry(PGconn *db, const char *id);

@@ -34,7 +34,8 @@
  *   still watching at each percent of the video).
  *
  * Every function returns 0 with *out a new JSON object, VS_ERR (bad
- * argument, unknown video) or VS_ETEMP, message set.
+ * argument, unknown video) or VS_ETEMP, message set. The scans of the
+ * sessions, and their SQL, are libvs/rollup's.
  */
 
 #define VS_REPORT_LIMIT_DEFAULT 20     /* rows of top lists */
@@ -68,6 +69,19 @@ struct vs_report_opts {
  * retention: {"report":"retention", "video", "window", "views", "points":
  *           [{"percent", "position_seconds", "viewers_percent"}, …]}
  */
+enum vs_report_kind {
+	VS_REPORT_SUMMARY,   /* vs_report_summary */
+	VS_REPORT_VIDEO,     /* vs_report_video: needs a video */
+	VS_REPORT_QOE,       /* vs_report_qoe */
+	VS_REPORT_RETENTION, /* vs_report_retention: needs a video */
+	VS_REPORT_ALERTS,    /* vs_report_alerts */
+};
+
+/* The report of that kind (video: id or slug, for the kinds that need
+ * one), as the function named beside the kind makes it. */
+int vs_report_make(PGconn *db, enum vs_report_kind kind, const char *video, const struct vs_report_opts *o,
+                   json_t **out);
+
 int vs_report_summary(PGconn *db, const struct vs_report_opts *o, json_t **out);
 int vs_report_video(PGconn *db, const char *video, const struct vs_report_opts *o, json_t **out);
 int vs_report_qoe(PGconn *db, const struct vs_report_opts *o, json_t **out);

@@ -338,26 +338,37 @@ static void bar_section(FILE *f, const char *title, const char *note, const stru
 	fputs("</svg></figure></section>\n", f);
 }
 
-static void html_startup(FILE *f, const json_t *rep)
+/* A bar_section() of a bar per row of rows, as bar_of makes it. */
+static void bar_rows(FILE *f, const char *title, const char *note, const json_t *rows,
+                     void (*bar_of)(const json_t *row, struct bar *bar), const char *yunit, const char *xlabel)
 {
-	json_t *hist = json_object_get(rep, "startup_histogram"), *b;
-	size_t n = json_array_size(hist), i;
+	size_t n = json_array_size(rows), i;
 	struct bar *bars = calloc(n + 1, sizeof(*bars));
+	json_t *r;
 
 	if (!bars)
 		return;
-	json_array_foreach(hist, i, b) {
-		double from = num(b, "from_ms"), to = num(b, "to_ms");
-
-		if (isfinite(to))
-			snprintf(bars[i].label, sizeof(bars[i].label), "%g–%g s", from / 1000, to / 1000);
-		else
-			snprintf(bars[i].label, sizeof(bars[i].label), "%g s+", from / 1000);
-		bars[i].value = num(b, "views");
-	}
-	bar_section(f, "Startup time", "Views by the time from pressing play to the first frame.", bars, n, "",
-	            "startup time");
+	json_array_foreach(rows, i, r)
+		bar_of(r, &bars[i]);
+	bar_section(f, title, note, bars, n, yunit, xlabel);
 	free(bars);
+}
+
+static void startup_bar(const json_t *b, struct bar *bar)
+{
+	double from = num(b, "from_ms"), to = num(b, "to_ms");
+
+	if (isfinite(to))
+		snprintf(bar->label, sizeof(bar->label), "%g–%g s", from / 1000, to / 1000);
+	else
+		snprintf(bar->label, sizeof(bar->label), "%g s+", from / 1000);
+	bar->value = num(b, "views");
+}
+
+static void quality_bar(const json_t *q, struct bar *bar)
+{
+	snprintf(bar->label, sizeof(bar->label), "%s", vs_json_str(q, "quality") ? vs_json_str(q, "quality") : "?");
+	bar->value = num(q, "share");
 }
 
 static void html_over_time(FILE *f, const json_t *rep)
@@ -403,22 +414,6 @@ static void html_over_time(FILE *f, const json_t *rep)
 		}
 	}
 	fputs("</svg></figure></section>\n", f);
-}
-
-static void html_quality_mix(FILE *f, const json_t *rep)
-{
-	json_t *mix = json_object_get(rep, "quality_mix"), *q;
-	size_t n = json_array_size(mix), i;
-	struct bar *bars = calloc(n + 1, sizeof(*bars));
-
-	if (!bars)
-		return;
-	json_array_foreach(mix, i, q) {
-		snprintf(bars[i].label, sizeof(bars[i].label), "%s", vs_json_str(q, "quality") ? vs_json_str(q, "quality") : "?");
-		bars[i].value = num(q, "share");
-	}
-	bar_section(f, "Quality mix", "Share of watch time at each rendition.", bars, n, "%", "rendition");
-	free(bars);
 }
 
 static void html_table(FILE *f, const char *title, const json_t *rows, const char *const *cols,
@@ -525,9 +520,11 @@ int vs_report_write_html(const json_t *rep, FILE *f)
 	}
 	html_tiles(f, rep);
 	html_retention(f, rep);
-	html_startup(f, rep);
+	bar_rows(f, "Startup time", "Views by the time from pressing play to the first frame.",
+	         json_object_get(rep, "startup_histogram"), startup_bar, "", "startup time");
 	html_over_time(f, rep);
-	html_quality_mix(f, rep);
+	bar_rows(f, "Quality mix", "Share of watch time at each rendition.", json_object_get(rep, "quality_mix"),
+	         quality_bar, "%", "rendition");
 	html_table(f, "Top videos", json_object_get(rep, "videos"), vcols, vheads, VS_ARRAY_SIZE(vcols));
 	html_table(f, "Devices", json_object_get(rep, "devices"), dcols, dheads, VS_ARRAY_SIZE(dcols));
 	html_table(f, "Browsers", json_object_get(rep, "browsers"), bcols, bheads, VS_ARRAY_SIZE(bcols));

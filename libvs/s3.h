@@ -15,6 +15,10 @@
  * Failures: VS_ETEMP when the store cannot be reached, times out, or keeps
  * answering 5xx or 429 after the retries; VS_ERR for other refusals (403:
  * wrong credentials, the message carries the store's error code).
+ *
+ * The code: s3.c holds the client, its requests (signed and retried) and
+ * the single-object ones (HEAD, GET); s3upload.c the uploads, multipart
+ * included; s3list.c listing and deleting. s3req.h is what they share.
  */
 
 #define VS_S3_PARALLEL 8                       /* uploads in flight at once */

@@ -1,12 +1,12 @@
 #include <ctype.h>
 #include <math.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include "codec.h"
 #include "error.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "sign.h"
 
@@ -20,6 +20,38 @@ int vs_sign_scheme_parse(const char *s, enum vs_sign_scheme *out)
 		*out = VS_SIGN_CLOUDFRONT;
 	else
 		return vs_fail(VS_ERR, VS_E_USAGE, "unknown scheme '%s': use hmac, nginx or cloudfront", s);
+	return 0;
+}
+
+time_t vs_sign_expiry(time_t now, long long ttl_s)
+{
+	return ((now + (time_t)ttl_s + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) * VS_SIGN_EXPIRY_STEP_S;
+}
+
+const char *vs_sign_scheme_name(enum vs_sign_scheme scheme)
+{
+	return scheme == VS_SIGN_HMAC ? "hmac" : scheme == VS_SIGN_NGINX ? "nginx" : "cloudfront";
+}
+
+int vs_sign_stream(const char *url, time_t expires, const struct vs_sign_opts *o, bool cookies, json_t **stream)
+{
+	char *signed_url = NULL, when[32];
+	json_t *jar = NULL;
+	int ret = vs_sign_url(url, expires, o, &signed_url, cookies ? &jar : NULL);
+
+	*stream = NULL;
+	if (ret < 0)
+		return ret;
+	vs_format_time((double)expires, when, sizeof(when));
+	*stream = json_pack("{s:s,s:s,s:s}", "url", signed_url, "expires_at", when, "scheme",
+	                    vs_sign_scheme_name(o->scheme));
+	free(signed_url);
+	if (!*stream) {
+		json_decref(jar);
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	if (jar)
+		json_object_set_new(*stream, "cookies", jar);
 	return 0;
 }
 
@@ -39,20 +71,40 @@ int vs_sign_read_secret(const char *path, char **secret, size_t *len)
 	return 0;
 }
 
-int vs_sign_load_key(const char *path, EVP_PKEY **key)
+struct vs_sign_key {
+	EVP_PKEY *pkey; /* owned */
+};
+
+int vs_sign_key_load(const char *path, struct vs_sign_key **key)
 {
 	FILE *f = fopen(path, "r");
+	EVP_PKEY *pkey;
 
 	*key = NULL;
 	if (!f)
 		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot open '%s': %s", path, strerror(errno));
-	*key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	if (!*key) {
+	pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (!pkey) {
 		rewind(f);
-		*key = PEM_read_PUBKEY(f, NULL, NULL, NULL); /* enough to verify */
+		pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL); /* enough to verify */
 	}
 	fclose(f);
-	return *key ? 0 : vs_fail(VS_ERR, VS_E_INVALID, "'%s' holds no PEM key", path);
+	if (!pkey)
+		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' holds no PEM key", path);
+	if (!(*key = malloc(sizeof(**key)))) {
+		EVP_PKEY_free(pkey);
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	(*key)->pkey = pkey;
+	return 0;
+}
+
+void vs_sign_key_free(struct vs_sign_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
 }
 
 /* URL pieces: origin "https://host:port", path "/a/b", rest "?q#f". */
@@ -109,41 +161,27 @@ char *vs_sign_scope(const char *url)
 	return scope;
 }
 
-static void b64(const unsigned char *in, int n, char *out, bool url_safe, bool pad)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, in, n);
-
-	if (!pad)
-		while (len > 0 && out[len - 1] == '=')
-			out[--len] = '\0';
-	if (url_safe)
-		for (char *c = out; *c; c++)
-			*c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
-}
-
 void vs_nginx_md5(const char *text, char out[32])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned char md[VS_CODEC_MD5_LEN];
 
-	EVP_Digest(text, strlen(text), md, &n, EVP_md5(), NULL);
-	b64(md, (int)n, out, true, false);
+	vs_codec_md5(text, strlen(text), md);
+	vs_codec_base64(md, sizeof(md), VS_CODEC_BASE64URL | VS_CODEC_NOPAD, out);
 }
 
 /* HMAC-SHA256 over "EXPIRES:ORIGIN SCOPE": the host and the package. */
 static void hmac_token(const struct vs_sign_opts *o, long long expires, const char *origin,
                        const char *scope, char out[64])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
+	unsigned char md[VS_CODEC_SHA256_LEN];
 	char *msg = NULL;
 
 	if (asprintf(&msg, "%lld:%s%s", expires, origin, scope) < 0) {
 		out[0] = '\0';
 		return;
 	}
-	HMAC(EVP_sha256(), o->secret, (int)o->secret_len, (unsigned char *)msg, strlen(msg), md, &n);
-	b64(md, (int)n, out, true, false);
+	vs_codec_hmac_sha256(o->secret, o->secret_len, msg, strlen(msg), md);
+	vs_codec_base64(md, sizeof(md), VS_CODEC_BASE64URL | VS_CODEC_NOPAD, out);
 	free(msg);
 }
 
@@ -203,29 +241,24 @@ static int need_secret(const struct vs_sign_opts *o)
 
 static void cf_b64(const unsigned char *in, int n, char *out)
 {
-	b64(in, n, out, false, true);
+	vs_codec_base64(in, (size_t)n, 0, out);
 	for (char *c = out; *c; c++) /* CloudFront's URL-safe alphabet */
 		*c = *c == '+' ? '-' : *c == '=' ? '_' : *c == '/' ? '~' : *c;
 }
 
 static int cf_unb64(const char *in, unsigned char **out, int *n)
 {
-	size_t len = strlen(in);
+	size_t len = strlen(in), k = 0;
 	char *s = strdup(in);
-	int k;
 
 	if (!s)
 		return -1;
 	for (char *c = s; *c; c++)
 		*c = *c == '-' ? '+' : *c == '_' ? '=' : *c == '~' ? '/' : *c;
-	*out = malloc(len + 4);
-	k = *out ? EVP_DecodeBlock(*out, (unsigned char *)s, (int)len) : -1;
-	if (k >= 0) /* EVP_DecodeBlock counts the padding as bytes */
-		for (const char *c = s + len; c > s && c[-1] == '='; c--)
-			k--;
+	*out = vs_codec_unbase64(s, len, 0, &k);
 	free(s);
-	*n = k;
-	return k < 0 ? -1 : 0;
+	*n = (int)k;
+	return *out ? 0 : -1;
 }
 
 static char *cf_policy(const char *resource, long long expires)
@@ -249,7 +282,7 @@ static int cf_sign(const struct vs_sign_opts *o, const char *policy, char **sig)
 	*sig = NULL;
 	if (!o->private_key || !o->key_pair_id)
 		return vs_fail(VS_ERR, VS_E_USAGE, "cloudfront needs --key-pair-id and --private-key");
-	if (c && EVP_DigestSignInit(c, NULL, o->sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key) == 1 &&
+	if (c && EVP_DigestSignInit(c, NULL, o->sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key->pkey) == 1 &&
 	    EVP_DigestSign(c, NULL, &n, (const unsigned char *)policy, strlen(policy)) == 1 &&
 	    (raw = malloc(n)) && EVP_DigestSign(c, raw, &n, (const unsigned char *)policy, strlen(policy)) == 1 &&
 	    (*sig = malloc(n * 2 + 8))) {
@@ -401,7 +434,7 @@ static bool same(const char *a, const char *b)
 {
 	size_t n = strlen(a);
 
-	return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+	return n == strlen(b) && vs_codec_equal(a, b, n);
 }
 
 static const char *query_param(const char *rest, const char *name, char *out, size_t n)
@@ -553,7 +586,7 @@ static int verify_cloudfront(const char *url, const struct url *u, time_t now,
 		char alg[16];
 		bool sha256 = query_param(u->rest, "Hash-Algorithm", alg, sizeof(alg)) && !strcmp(alg, "SHA256");
 
-		if (!c || EVP_DigestVerifyInit(c, NULL, sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key) != 1 ||
+		if (!c || EVP_DigestVerifyInit(c, NULL, sha256 ? EVP_sha256() : EVP_sha1(), NULL, o->private_key->pkey) != 1 ||
 		    EVP_DigestVerify(c, raw, (size_t)rawn, (const unsigned char *)policy, strlen(policy)) != 1) {
 			ret = vs_fail(VS_ERR, VS_E_INVALID, "the signature does not match");
 			goto out;

@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "vs.h"
 
@@ -35,8 +34,14 @@
 
 #define VS_SIGN_TTL_DEFAULT 21600      /* 6 hours */
 #define VS_SIGN_EXPIRY_STEP_S 300      /* expiries rounded up to 5 minutes */
+
+/* The expiry of a signature made at now for ttl_s seconds, rounded up to
+ * VS_SIGN_EXPIRY_STEP_S so that viewers in the same window share URLs. */
+time_t vs_sign_expiry(time_t now, long long ttl_s);
 #define VS_SIGN_TOKEN_PREFIX "t"       /* /t/EXPIRES/SIGNATURE/… */
 #define VS_NGINX_TEMPLATE_DEFAULT "$secure_link_expires$scope $secret"
+
+struct vs_sign_key;
 
 enum vs_sign_scheme { VS_SIGN_HMAC, VS_SIGN_NGINX, VS_SIGN_CLOUDFRONT };
 
@@ -48,10 +53,21 @@ struct vs_sign_opts {
 	const char *remote_addr;     /* for $remote_addr in the template, or NULL */
 	bool token_in_query;         /* nginx: ?md5=…&expires=… instead of the path */
 	const char *key_pair_id;     /* cloudfront */
-	EVP_PKEY *private_key;       /* cloudfront; borrowed */
+	const struct vs_sign_key *private_key; /* cloudfront; borrowed */
 	bool sha256;                 /* cloudfront: Hash-Algorithm=SHA256 */
 	bool custom_policy;          /* cloudfront: a policy on the package's directory */
 };
+
+/*
+ * The "stream" section of a record: {"url": url signed to expire at
+ * expires, "expires_at", "scheme", and with cookies (cloudfront) "cookies"},
+ * new in *stream. Returns 0 or VS_ERR (code VS_E_USAGE for a setting that
+ * is missing).
+ */
+int vs_sign_stream(const char *url, time_t expires, const struct vs_sign_opts *o, bool cookies, json_t **stream);
+
+/* "hmac", "nginx" or "cloudfront". */
+const char *vs_sign_scheme_name(enum vs_sign_scheme scheme);
 
 /* Parses "hmac", "nginx", "cloudfront". */
 int vs_sign_scheme_parse(const char *s, enum vs_sign_scheme *out);
@@ -81,8 +97,13 @@ void vs_nginx_md5(const char *text, char out[32]);
 /* Reads a secret from a file, trailing newlines removed (malloced). */
 int vs_sign_read_secret(const char *path, char **secret, size_t *len);
 
+/* A key for the cloudfront scheme (an RSA key; OpenSSL's type stays in
+ * sign.c). */
+struct vs_sign_key;
+
 /* Reads a PEM private key (or, enough to verify, a public key) for the
- * cloudfront scheme; *key is the caller's to EVP_PKEY_free(). */
-int vs_sign_load_key(const char *path, EVP_PKEY **key);
+ * cloudfront scheme into *key, the caller's to vs_sign_key_free(). */
+int vs_sign_key_load(const char *path, struct vs_sign_key **key);
+void vs_sign_key_free(struct vs_sign_key *key); /* accepts NULL */
 
 #endif

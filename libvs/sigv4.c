@@ -1,40 +1,10 @@
 #include <ctype.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "codec.h"
 #include "error.h"
 #include "sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-void vs_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-                    unsigned char out[32])
-{
-	unsigned int n = 32;
-
-	HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
-}
-
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void sha256_hex(const char *s, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-	hex(md, 32, out);
-}
 
 char *vs_uri_encode(const char *s, bool keep_slash)
 {
@@ -95,25 +65,29 @@ char *vs_sigv4_canonical_query(const char *q)
 {
 	char **items = NULL, *out = NULL;
 	size_t n = 0, len = 0;
+	bool failed = false;
 	FILE *f;
 
-	for (const char *p = q ? q : ""; *p;) {
+	/* Out of memory anywhere gives NULL: a pair left out would sign
+	 * another request than the one sent. */
+	for (const char *p = q ? q : ""; *p && !failed;) {
 		size_t l = strcspn(p, "&");
 		char *pair = strndup(p, l), *eq = pair ? strchr(pair, '=') : NULL;
-		char *k, *v, **ni;
+		char *k = NULL, *v = NULL, **ni;
 
-		if (!pair)
-			break;
-		if (eq)
+		if (pair && eq)
 			*eq = '\0';
-		k = query_part(pair);
-		v = query_part(eq ? eq + 1 : "");
-		ni = realloc(items, sizeof(*items) * (n + 1));
-		if (k && v && ni) {
-			items = ni;
-			if (asprintf(&items[n], "%s=%s", k, v) >= 0)
-				n++;
+		if (pair) {
+			k = query_part(pair);
+			v = query_part(eq ? eq + 1 : "");
 		}
+		ni = realloc(items, sizeof(*items) * (n + 1));
+		if (ni)
+			items = ni;
+		if (pair && k && v && ni && asprintf(&items[n], "%s=%s", k, v) >= 0)
+			n++;
+		else
+			failed = true;
 		free(k);
 		free(v);
 		free(pair);
@@ -122,11 +96,13 @@ char *vs_sigv4_canonical_query(const char *q)
 	}
 	if (n > 1)
 		qsort(items, n, sizeof(*items), by_str);
-	f = open_memstream(&out, &len);
+	f = failed ? NULL : open_memstream(&out, &len);
 	for (size_t i = 0; f && i < n; i++)
 		fprintf(f, "%s%s", i ? "&" : "", items[i]);
-	if (f)
-		fclose(f);
+	if (f && fclose(f) != 0) {
+		free(out);
+		out = NULL;
+	}
 	for (size_t i = 0; i < n; i++)
 		free(items[i]);
 	free(items);
@@ -215,10 +191,10 @@ static void signing_key(const struct vs_sigv4 *r, unsigned char out[32])
 
 	if (asprintf(&k, "AWS4%s", r->secret_key) < 0)
 		k = NULL;
-	vs_hmac_sha256(k ? k : "", k ? strlen(k) : 0, r->amz_date, 8, a);
-	vs_hmac_sha256(a, 32, r->region, strlen(r->region), b);
-	vs_hmac_sha256(b, 32, r->service, strlen(r->service), c);
-	vs_hmac_sha256(c, 32, "aws4_request", 12, out);
+	vs_codec_hmac_sha256(k ? k : "", k ? strlen(k) : 0, r->amz_date, 8, a);
+	vs_codec_hmac_sha256(a, 32, r->region, strlen(r->region), b);
+	vs_codec_hmac_sha256(b, 32, r->service, strlen(r->service), c);
+	vs_codec_hmac_sha256(c, 32, "aws4_request", 12, out);
 	free(k);
 }
 
@@ -238,7 +214,7 @@ static int sign(const struct vs_sigv4 *r, const char *query, char **signed_names
 	             r->payload_sha256 ? r->payload_sha256 : EMPTY_SHA256) < 0)
 		creq = NULL;
 	if (creq)
-		sha256_hex(creq, hash);
+		vs_codec_sha256_hex(creq, strlen(creq), hash);
 	if (!creq || asprintf(&s, "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s", r->amz_date,
 	                      r->amz_date, r->region, r->service, hash) < 0) {
 		free(creq);
@@ -247,10 +223,10 @@ static int sign(const struct vs_sigv4 *r, const char *query, char **signed_names
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	}
 	signing_key(r, key);
-	vs_hmac_sha256(key, 32, s, strlen(s), sig);
+	vs_codec_hmac_sha256(key, 32, s, strlen(s), sig);
 	*signature = malloc(65);
 	if (*signature)
-		hex(sig, 32, *signature);
+		vs_codec_hex(sig, sizeof(sig), *signature);
 	if (canonical)
 		*canonical = creq;
 	else

@@ -22,10 +22,6 @@ struct vs_sigv4 {
 	const char *access_key, *secret_key;
 };
 
-/* HMAC-SHA256 of data with key into out (32 bytes). */
-void vs_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
-                    unsigned char out[32]);
-
 /*
  * The Authorization header value for r. canonical and string_to_sign, if
  * not NULL, receive those intermediate texts (malloced) for debugging and

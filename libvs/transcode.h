@@ -18,6 +18,11 @@
  * deinterlaced with bwdif), at a constant frame rate (vs_ladder_fps), with
  * IDR frames at exact multiples of gop_s and nowhere else, in MP4 with the
  * index first.
+ *
+ * The work is done by lower modules, which know nothing of this header:
+ * decode.h (the source, its filters and the audio), rungs.h (one encoder
+ * thread per rung, fed through a frameq.h queue) and thumbs.h (poster and
+ * storyboard). This module glues them and keeps the engine's settings.
  */
 
 #define VS_STORYBOARD_INTERVAL_DEFAULT 5.0 /* seconds between thumbnails */
@@ -53,6 +58,10 @@ struct vs_transcode_opts {
  */
 int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode_opts *opts,
                  const char *dir, json_t **result);
+
+/* Whether name is one of x264's presets: ultrafast, superfast, veryfast,
+ * faster, fast, medium, slow, slower, veryslow, placebo. False for NULL. */
+bool vs_transcode_preset_known(const char *name);
 
 /* The RFC 6381 codecs string of an H.264 stream from its extradata (Annex B
  * or avcC), "avc1.PPCCLL"; writes "" if it cannot tell. */

@@ -7,6 +7,7 @@
 
 #include "analytics.h"
 #include "clock.h"
+#include "codec.h"
 #include "hash.h"
 #include "hls.h"
 #include "ingest.h"
@@ -168,13 +169,51 @@ static void codecs(void)
 	CHECK("codecs of nothing is empty", !strcmp(out, ""));
 }
 
-static void tohex(const unsigned char *in, size_t n, char *out)
+/* RFC 4231 4.2-4.8 (test case 5, truncated output, left out). */
+/* RFC 4648 section 10's vectors, both alphabets, and what must be refused. */
+static void base64(void)
 {
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", in[i]);
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	static const char *const bad[] = {"Z", "Zm9vY", "Zg=", "Z===", "Zm9v!A==", "Zm 9v", "Zg==Zg=="};
+	unsigned char bytes[] = {0xfb, 0xff, 0xbf, 0x3e};
+	char out[80], name[96];
+	unsigned char *dec;
+	size_t n = 99;
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(plain); i++) {
+		snprintf(name, sizeof(name), "base64 of \"%s\" is \"%s\"", plain[i], coded[i]);
+		vs_codec_base64(plain[i], strlen(plain[i]), 0, out);
+		CHECK(name, !strcmp(out, coded[i]));
+		snprintf(name, sizeof(name), "base64 \"%s\" decodes, padded and not", coded[i]);
+		dec = vs_codec_unbase64(coded[i], strlen(coded[i]), 0, &n);
+		CHECK(name, dec && n == strlen(plain[i]) && !memcmp(dec, plain[i], n));
+		free(dec);
+		dec = vs_codec_unbase64(coded[i], strcspn(coded[i], "="), 0, &n);
+		CHECK(name, dec && n == strlen(plain[i]) && !memcmp(dec, plain[i], n));
+		free(dec);
+	}
+	vs_codec_base64(bytes, sizeof(bytes), 0, out);
+	CHECK("base64 uses + and /", !strcmp(out, "+/+/Pg=="));
+	vs_codec_base64(bytes, sizeof(bytes), VS_CODEC_BASE64URL | VS_CODEC_NOPAD, out);
+	CHECK("base64url uses - and _, no padding", !strcmp(out, "-_-_Pg"));
+	dec = vs_codec_unbase64("-_-_Pg", 6, VS_CODEC_BASE64URL, &n);
+	CHECK("base64url decodes", dec && n == 4 && !memcmp(dec, bytes, 4));
+	free(dec);
+	CHECK("base64url refuses padding", !vs_codec_unbase64("-_-_Pg==", 8, VS_CODEC_BASE64URL, &n));
+	CHECK("base64url refuses + and /", !vs_codec_unbase64("+/+/Pg", 6, VS_CODEC_BASE64URL, &n));
+	CHECK("base64 refuses - and _", !vs_codec_unbase64("-_-_Pg==", 8, 0, &n));
+	for (size_t i = 0; i < VS_ARRAY_SIZE(bad); i++) {
+		snprintf(name, sizeof(name), "base64 refuses \"%s\"", bad[i]);
+		CHECK(name, !vs_codec_unbase64(bad[i], strlen(bad[i]), 0, &n));
+	}
+	vs_codec_hex(bytes, sizeof(bytes), out);
+	CHECK("hex is lower case", !strcmp(out, "fbffbf3e"));
+	vs_codec_sha256_hex("abc", 3, out);
+	CHECK("sha256 of abc (FIPS 180-2)", !strcmp(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	CHECK("equal compares", vs_codec_equal("abc", "abc", 3) && !vs_codec_equal("abc", "abd", 3));
 }
 
-/* RFC 4231 4.2-4.8 (test case 5, truncated output, left out). */
 static void hmac(void)
 {
 	static const struct {
@@ -210,8 +249,8 @@ static void hmac(void)
 			memset(key, v[i].key_byte, kl);
 		}
 		memset(data, v[i].data_byte, sizeof(data));
-		vs_hmac_sha256(k, kl, d, dl, md);
-		tohex(md, 32, h);
+		vs_codec_hmac_sha256(k, kl, d, dl, md);
+		vs_codec_hex(md, 32, h);
 		snprintf(name, sizeof(name), "RFC 4231 HMAC-SHA256 test case %zu", i < 4 ? i + 1 : i + 2);
 		CHECK(name, !strcmp(h, v[i].want));
 	}
@@ -420,6 +459,7 @@ int main(void)
 	clock_();
 	ip_policy();
 	progress();
+	base64();
 	hmac();
 	sigv4();
 	ladder();
