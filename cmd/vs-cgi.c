@@ -15,20 +15,6 @@
 #include "log.h"
 #include "opt.h"
 
-enum { OPT_FASTCGI = 0x100 };
-
-static const struct vs_option options[] = {
-	{OPT_FASTCGI, 0, "fastcgi", NULL, "serve FastCGI on standard input even if it does not look like a socket"},
-	{0},
-};
-
-static const struct vs_command cmd = {
-	.name = "vs-cgi",
-	.synopsis = "[options]   (run by a web server: CGI/1.1 or FastCGI)",
-	.summary = "The playback, progress and analytics endpoints of the web player",
-	.options = options,
-};
-
 /* ---- plain CGI: the environment and stdio ---- */
 
 static const char *cgi_param(void *ctx, const char *name)
@@ -68,20 +54,25 @@ static int fcgi_write(void *ctx, const char *buf, int n)
 
 int main(int argc, char **argv)
 {
+	bool fastcgi = false;
+	const struct vs_command cmd = {
+		.name = "vs-cgi",
+		.synopsis = "[options]   (run by a web server: CGI/1.1 or FastCGI)",
+		.summary = "The playback, progress and analytics endpoints of the web player",
+		.options = (const struct vs_option[]){
+			VS_OPT_SET(0, "fastcgi", fastcgi, "serve FastCGI on standard input even if it does not look like a socket"),
+			{0},
+		},
+	};
 	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
 	struct vs_cgi_config cfg;
-	const char *arg;
-	bool fastcgi = false;
 	PGconn *db = NULL;
 	int c;
 
 	vs_log_init(argv[0]);
 	/* a CGI runs with arguments only from an ISINDEX query: ignore those */
 	if (getenv("GATEWAY_INTERFACE") == NULL) {
-		while ((c = vs_opt_next(&opt, &arg)) > 0)
-			if (c == OPT_FASTCGI)
-				fastcgi = true;
-		if (c < 0)
+		if ((c = vs_opt_parse(&opt)) < 0)
 			return vs_opt_exit(c);
 		vs_opt_release(&opt);
 	}

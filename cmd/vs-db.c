@@ -9,15 +9,6 @@
 #include "prog.h"
 #include "record.h"
 
-enum {
-	OPT_JSON = 0x100,
-};
-
-static const struct vs_option options[] = {
-	{OPT_JSON, 0, "json", NULL, "status: one JSON object per migration instead of text"},
-	{0},
-};
-
 static void applied(const char *name, void *ctx)
 {
 	int *n = ctx;
@@ -70,28 +61,22 @@ static const struct vs_subcommand commands[] = {
 	{0},
 };
 
-static const struct vs_command cmd = {
-	.name = "vs-db",
-	.synopsis = "[options] migrate\n[options] status [--json]",
-	.summary = "Create and upgrade the vs database schema",
-	.commands = commands,
-	.options = options,
-	.common = VS_COMMON_DATABASE,
-};
-
 int main(int argc, char **argv)
 {
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const struct vs_command cmd = {
+		.name = "vs-db",
+		.synopsis = "[options] migrate\n[options] status [--json]",
+		.summary = "Create and upgrade the vs database schema",
+		.commands = commands,
+		.common = VS_COMMON_DATABASE,
+		.options = (const struct vs_option[]){
+			VS_OPT_SET(0, "json", as_json, "status: one JSON object per migration instead of text"),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg;
-	int c;
 
-	vs_log_init(argv[0]);
-	while ((c = vs_opt_next(&opt, &arg)) > 0)
-		if (c == OPT_JSON)
-			as_json = true;
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
+		return p.status;
 	return vs_prog_dispatch(&p, NULL);
 }

@@ -16,43 +16,6 @@
 #include "store.h"
 #include "transcode.h"
 
-enum {
-	OPT_ID = 0x100,
-	OPT_LADDER,
-	OPT_PRESET,
-	OPT_CRF,
-	OPT_GOP,
-	OPT_MAXRATE,
-	OPT_AUDIO_BITRATE,
-	OPT_STORYBOARD,
-	OPT_THREADS,
-	OPT_PLAN,
-	OPT_FORCE,
-};
-
-static const struct vs_option options[] = {
-	{OPT_ID, 0, "id", "ID", "encode this video, read from the database (id or slug)"},
-	{OPT_LADDER, 0, "ladder", "LIST", "rungs to make (default: " VS_LADDER_DEFAULT ")"},
-	{OPT_PRESET, 0, "preset", "NAME", "x264 preset, ultrafast … veryslow (default: " VS_PRESET_DEFAULT ")"},
-	{OPT_CRF, 0, "crf", "N", "constant rate factor, 0-51", VS_OPT_DEFAULT(VS_CRF_DEFAULT)},
-	{OPT_GOP, 0, "gop-seconds", "S", "seconds between keyframes", VS_OPT_DEFAULT(VS_GOP_SECONDS_DEFAULT)},
-	{OPT_MAXRATE, 0, "maxrate", "BPS", "cap every rung at this bit rate instead of the defaults"},
-	{OPT_AUDIO_BITRATE, 0, "audio-bitrate", "BPS", "AAC bit rate", VS_OPT_DEFAULT(VS_AUDIO_BITRATE_DEFAULT)},
-	{OPT_STORYBOARD, 0, "storyboard-interval", "S", "seconds between storyboard thumbnails", VS_OPT_DEFAULT(VS_STORYBOARD_INTERVAL_DEFAULT)},
-	{OPT_THREADS, 0, "threads", "N", "threads per encoder (default: 0, x264 decides)"},
-	{OPT_PLAN, 0, "plan", NULL, "print the ladder it would make, and why, without encoding"},
-	{OPT_FORCE, 'f', "force", NULL, "encode even when a finished encode exists"},
-	{0},
-};
-
-static const struct vs_command cmd = {
-	.name = "vs-encode",
-	.synopsis = "[options] < records\n[options] --id ID",
-	.summary = "Encode the H.264/AAC quality ladder, a poster and a storyboard",
-	.options = options,
-	.common = VS_COMMON_DATABASE | VS_COMMON_PROGRESS | VS_COMMON_MEDIA_ROOT,
-};
-
 struct run {
 	struct vs_encode_opts eo;
 	bool plan;
@@ -123,67 +86,63 @@ static int encode_id(PGconn *db, const char *id, struct run *r, int *status)
 	return ret;
 }
 
+enum { OPT_LADDER = 0x100 };
+
+/* --ladder: the rungs, checked as they come */
+static int ladder_option(const struct vs_command *cmd, int id, const char *arg, void *ctx)
+{
+	struct run *r = ctx;
+
+	(void)id;
+	r->eo.n_sides = vs_ladder_parse(arg, r->eo.sides, VS_LADDER_MAX_RUNGS);
+	return r->eo.n_sides < 0 ? vs_usage_error(cmd, "--ladder: %s", vs_error_message()) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct run r = {.eo = VS_ENCODE_OPTS_INIT};
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const char *id = NULL;
+	long long maxrate = r.eo.maxrate, audio_bps = r.eo.audio_bps;
+	const struct vs_command cmd = {
+		.name = "vs-encode",
+		.synopsis = "[options] < records\n[options] --id ID",
+		.summary = "Encode the H.264/AAC quality ladder, a poster and a storyboard",
+		.on_option = ladder_option,
+		.common = VS_COMMON_DATABASE | VS_COMMON_PROGRESS | VS_COMMON_MEDIA_ROOT,
+		.options = (const struct vs_option[]){
+			VS_OPT_STRING(0, "id", "ID", id, "encode this video, read from the database (id or slug)"),
+			{OPT_LADDER, 0, "ladder", "LIST", "rungs to make (default: " VS_LADDER_DEFAULT ")"},
+			VS_OPT_STRING(0, "preset", "NAME", r.eo.preset,
+			              "x264 preset, ultrafast … veryslow (default: " VS_PRESET_DEFAULT ")"),
+			VS_OPT_INT(0, "crf", "N", r.eo.crf, 0, 51, "constant rate factor, 0-51", VS_OPT_DEFAULT(VS_CRF_DEFAULT)),
+			VS_OPT_DOUBLE(0, "gop-seconds", "S", r.eo.gop_s, 0.1, 60, "seconds between keyframes",
+			              VS_OPT_DEFAULT(VS_GOP_SECONDS_DEFAULT)),
+			VS_OPT_LLONG(0, "maxrate", "BPS", maxrate, 50000, 200000000,
+			             "cap every rung at this bit rate instead of the defaults"),
+			VS_OPT_LLONG(0, "audio-bitrate", "BPS", audio_bps, 32000, 512000, "AAC bit rate",
+			             VS_OPT_DEFAULT(VS_AUDIO_BITRATE_DEFAULT)),
+			VS_OPT_DOUBLE(0, "storyboard-interval", "S", r.eo.storyboard_interval_s, 0.5, 3600,
+			              "seconds between storyboard thumbnails", VS_OPT_DEFAULT(VS_STORYBOARD_INTERVAL_DEFAULT)),
+			VS_OPT_INT(0, "threads", "N", r.eo.threads, 0, 64, "threads per encoder (default: 0, x264 decides)"),
+			VS_OPT_SET(0, "plan", r.plan, "print the ladder it would make, and why, without encoding"),
+			VS_OPT_SET('f', "force", r.eo.force, "encode even when a finished encode exists"),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg, *id = NULL;
-	int c, ret;
-	long long n;
+	int ret;
 
-	vs_log_init(argv[0]);
-	while ((c = vs_opt_next(&opt, &arg)) > 0) {
-		switch (c) {
-		case OPT_ID: id = arg; break;
-		case OPT_LADDER:
-			r.eo.n_sides = vs_ladder_parse(arg, r.eo.sides, VS_LADDER_MAX_RUNGS);
-			if (r.eo.n_sides < 0)
-				return vs_usage_error(&cmd, "--ladder: %s", vs_error_message());
-			break;
-		case OPT_PRESET: r.eo.preset = arg; break;
-		case OPT_CRF:
-			if (vs_opt_long(&cmd, "crf", arg, 0, 51, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.eo.crf = (int)n;
-			break;
-		case OPT_GOP:
-			if (vs_opt_double(&cmd, "gop-seconds", arg, 0.1, 60, &r.eo.gop_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_MAXRATE:
-			if (vs_opt_long(&cmd, "maxrate", arg, 50000, 200000000, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.eo.maxrate = (long)n;
-			break;
-		case OPT_AUDIO_BITRATE:
-			if (vs_opt_long(&cmd, "audio-bitrate", arg, 32000, 512000, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.eo.audio_bps = (long)n;
-			break;
-		case OPT_STORYBOARD:
-			if (vs_opt_double(&cmd, "storyboard-interval", arg, 0.5, 3600, &r.eo.storyboard_interval_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_THREADS:
-			if (vs_opt_long(&cmd, "threads", arg, 0, 64, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.eo.threads = (int)n;
-			break;
-		case OPT_PLAN: r.plan = true; break;
-		case OPT_FORCE: r.eo.force = true; break;
-		}
-	}
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, &r))
+		return p.status;
+	r.eo.maxrate = (long)maxrate;
+	r.eo.audio_bps = (long)audio_bps;
 	if (p.n_args > 0)
 		return vs_usage_error(&cmd, "unexpected argument '%s': records come on stdin", p.args[0]);
 	if (!vs_transcode_preset_known(r.eo.preset))
 		return vs_usage_error(&cmd, "--preset: unknown preset '%s'", r.eo.preset);
 	r.eo.media_root = p.media_root;
 	r.tty = isatty(STDERR_FILENO);
-	if ((r.tty || opt.common.progress) && !r.plan) {
+	if ((r.tty || p.common.progress) && !r.plan) {
 		r.eo.progress = progress;
 		r.eo.progress_ctx = &r;
 	}

@@ -12,37 +12,6 @@
 #include "record.h"
 #include "store.h"
 
-enum {
-	OPT_TITLE = 0x100,
-	OPT_DESCRIPTION,
-	OPT_TAGS,
-	OPT_CATEGORY,
-	OPT_SLUG,
-	OPT_MAX_SIZE,
-	OPT_ALLOW_ADDRESS,
-	OPT_STORE,
-};
-
-static const struct vs_option options[] = {
-	{OPT_TITLE, 't', "title", "TEXT", "title (default: the file name)"},
-	{OPT_DESCRIPTION, 'd', "description", "TEXT", "description"},
-	{OPT_TAGS, 0, "tags", "A,B", "comma-separated tags"},
-	{OPT_CATEGORY, 0, "category", "NAME", "category"},
-	{OPT_SLUG, 0, "slug", "SLUG", "URL name, unique (default: from the title)"},
-	{OPT_MAX_SIZE, 0, "max-size", "BYTES", "largest download accepted", VS_OPT_DEFAULT(VS_FETCH_MAX_BYTES_DEFAULT)},
-	{OPT_ALLOW_ADDRESS, 0, "allow-address", "IP,...", "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"},
-	{OPT_STORE, 0, "store", "URL", "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"},
-	{0},
-};
-
-static const struct vs_command cmd = {
-	.name = "vs-ingest",
-	.synopsis = "[options] FILE|URL...\n[options] < records",
-	.summary = "Probe uploaded videos, store them under the media root and register them",
-	.options = options,
-	.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
-};
-
 struct run {
 	struct vs_ingest_opts io;
 	const char *store; /* s3://bucket/prefix, or NULL */
@@ -66,31 +35,32 @@ int main(int argc, char **argv)
 {
 	struct run run = {.io = {.fetch = VS_FETCH_OPTS_INIT}, .store = getenv("VS_SOURCE_STORE")};
 	struct vs_ingest_opts *io = &run.io;
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const struct vs_command cmd = {
+		.name = "vs-ingest",
+		.synopsis = "[options] FILE|URL...\n[options] < records",
+		.summary = "Probe uploaded videos, store them under the media root and register them",
+		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
+		.options = (const struct vs_option[]){
+			VS_OPT_STRING('t', "title", "TEXT", io->title, "title (default: the file name)"),
+			VS_OPT_STRING('d', "description", "TEXT", io->description, "description"),
+			VS_OPT_STRING(0, "tags", "A,B", io->tags, "comma-separated tags"),
+			VS_OPT_STRING(0, "category", "NAME", io->category, "category"),
+			VS_OPT_STRING(0, "slug", "SLUG", io->slug, "URL name, unique (default: from the title)"),
+			VS_OPT_LLONG(0, "max-size", "BYTES", io->fetch.max_bytes, 1, INT64_MAX, "largest download accepted",
+			             VS_OPT_DEFAULT(VS_FETCH_MAX_BYTES_DEFAULT)),
+			VS_OPT_STRING(0, "allow-address", "IP,...", io->fetch.allow,
+			              "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"),
+			VS_OPT_STRING(0, "store", "URL", run.store,
+			              "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg;
-	int c, ret = 0;
+	int ret = 0;
 
-	vs_log_init(argv[0]);
 	io->fetch.allow = getenv("VS_INGEST_ALLOW_ADDRESSES");
-	while ((c = vs_opt_next(&opt, &arg)) > 0) {
-		switch (c) {
-		case OPT_TITLE: io->title = arg; break;
-		case OPT_DESCRIPTION: io->description = arg; break;
-		case OPT_TAGS: io->tags = arg; break;
-		case OPT_CATEGORY: io->category = arg; break;
-		case OPT_SLUG: io->slug = arg; break;
-		case OPT_STORE: run.store = arg; break;
-		case OPT_ALLOW_ADDRESS: io->fetch.allow = arg; break;
-		case OPT_MAX_SIZE:
-			if (vs_opt_long(&cmd, "max-size", arg, 1, INT64_MAX, &io->fetch.max_bytes) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		}
-	}
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
+		return p.status;
 	if (io->slug && p.n_args > 1)
 		return vs_usage_error(&cmd, "--slug names one video: give one input");
 	if (io->slug && !vs_is_slug(io->slug))

@@ -13,39 +13,6 @@
 #include "prog.h"
 #include "record.h"
 
-enum {
-	OPT_OUT = 0x100,
-	OPT_SEGMENT_SECONDS,
-	OPT_SEGMENT_TYPE,
-	OPT_AUDIO_GROUP,
-	OPT_DASH,
-	OPT_ENCRYPT,
-	OPT_KEY_URI,
-	OPT_CHECK,
-	OPT_FORCE,
-};
-
-static const struct vs_option options[] = {
-	{OPT_OUT, 'o', "out", "DIR", "package directory (default: MEDIA_ROOT/ID/hls)"},
-	{OPT_SEGMENT_SECONDS, 0, "segment-seconds", "S", "segment length, a multiple of the GOP", VS_OPT_DEFAULT(VS_SEGMENT_SECONDS_DEFAULT)},
-	{OPT_SEGMENT_TYPE, 0, "segment-type", "TYPE", "fmp4 (CMAF, default) or ts"},
-	{OPT_AUDIO_GROUP, 0, "audio-group", NULL, "one audio rendition shared by all variants"},
-	{OPT_DASH, 0, "dash", NULL, "also write a DASH MPD over the same segments (fmp4)"},
-	{OPT_ENCRYPT, 0, "encrypt", "METHOD", "encrypt the segments: aes-128"},
-	{OPT_KEY_URI, 0, "key-uri", "URI", "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"},
-	{OPT_CHECK, 0, "check", "PATH", "validate the HLS package at PATH (a directory or playlist)"},
-	{OPT_FORCE, 'f', "force", NULL, "package again even when a finished package of the same inputs exists"},
-	{0},
-};
-
-static const struct vs_command cmd = {
-	.name = "vs-package",
-	.synopsis = "[options] < records\n--check DIR|PLAYLIST",
-	.summary = "Cut renditions into HLS (fMP4 or TS) and DASH packages, or validate a package",
-	.options = options,
-	.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
-};
-
 struct run {
 	struct vs_package_opts po;
 	int packaged;
@@ -79,39 +46,35 @@ int main(int argc, char **argv)
 {
 	struct run r = {.po = VS_PACKAGE_OPTS_INIT};
 	struct vs_package_opts po = VS_PACKAGE_OPTS_INIT;
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const char *check = NULL;
+	int ts = 0, aes = -1; /* indexes of the choices */
+	const struct vs_command cmd = {
+		.name = "vs-package",
+		.synopsis = "[options] < records\n--check DIR|PLAYLIST",
+		.summary = "Cut renditions into HLS (fMP4 or TS) and DASH packages, or validate a package",
+		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
+		.options = (const struct vs_option[]){
+			VS_OPT_STRING('o', "out", "DIR", po.out, "package directory (default: MEDIA_ROOT/ID/hls)"),
+			VS_OPT_DOUBLE(0, "segment-seconds", "S", po.segment_s, 0.5, 60, "segment length, a multiple of the GOP",
+			              VS_OPT_DEFAULT(VS_SEGMENT_SECONDS_DEFAULT)),
+			VS_OPT_CHOICE(0, "segment-type", "TYPE", ts, "fmp4|ts", "fmp4 (CMAF, default) or ts"),
+			VS_OPT_SET(0, "audio-group", po.audio_group, "one audio rendition shared by all variants"),
+			VS_OPT_SET(0, "dash", po.dash, "also write a DASH MPD over the same segments (fmp4)"),
+			VS_OPT_CHOICE(0, "encrypt", "METHOD", aes, "aes-128", "encrypt the segments: aes-128"),
+			VS_OPT_STRING(0, "key-uri", "URI", po.key_uri, "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"),
+			VS_OPT_STRING(0, "check", "PATH", check, "validate the HLS package at PATH (a directory or playlist)"),
+			VS_OPT_SET('f', "force", po.force,
+			           "package again even when a finished package of the same inputs exists"),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg, *check = NULL;
-	int c, ret;
+	int ret;
 
-	vs_log_init(argv[0]);
-	while ((c = vs_opt_next(&opt, &arg)) > 0) {
-		switch (c) {
-		case OPT_OUT: po.out = arg; break;
-		case OPT_SEGMENT_SECONDS:
-			if (vs_opt_double(&cmd, "segment-seconds", arg, 0.5, 60, &po.segment_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_SEGMENT_TYPE:
-			if (strcmp(arg, "fmp4") && strcmp(arg, "ts"))
-				return vs_usage_error(&cmd, "--segment-type: '%s' is not fmp4 or ts", arg);
-			po.ts = !strcmp(arg, "ts");
-			break;
-		case OPT_AUDIO_GROUP: po.audio_group = true; break;
-		case OPT_DASH: po.dash = true; break;
-		case OPT_ENCRYPT:
-			if (strcmp(arg, "aes-128"))
-				return vs_usage_error(&cmd, "--encrypt: '%s' is not aes-128", arg);
-			po.encrypt = true;
-			break;
-		case OPT_KEY_URI: po.key_uri = arg; break;
-		case OPT_CHECK: check = arg; break;
-		case OPT_FORCE: po.force = true; break;
-		}
-	}
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
+		return p.status;
+	po.ts = ts == 1;
+	po.encrypt = aes == 0;
 	if (p.n_args > 0)
 		return vs_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
 	if (po.dash && po.ts)

@@ -15,29 +15,6 @@
 #include "progress.h"
 #include "record.h"
 
-enum {
-	OPT_USER = 0x100,
-	OPT_VIDEO,
-	OPT_POSITION,
-	OPT_DURATION,
-	OPT_AT,
-	OPT_SHARE,
-	OPT_TAIL,
-	OPT_IDLE,
-};
-
-static const struct vs_option options[] = {
-	{OPT_USER, 'u', "user", "UUID", "the viewer"},
-	{OPT_VIDEO, 0, "video", "ID", "the video: id or slug"},
-	{OPT_POSITION, 'p', "position", "SECONDS", "set: the position reached"},
-	{OPT_DURATION, 0, "duration", "SECONDS", "set: the video's duration (default: from the database)"},
-	{OPT_AT, 0, "at", "TIME", "set: when it happened: seconds since the epoch or ISO 8601 (default: now)"},
-	{OPT_SHARE, 0, "complete-share", "FRACTION", "completed from this share of the duration", VS_OPT_DEFAULT(VS_PROGRESS_COMPLETE_SHARE)},
-	{OPT_TAIL, 0, "complete-tail", "SECONDS", "or within this many seconds of the end", VS_OPT_DEFAULT(VS_PROGRESS_COMPLETE_TAIL_S)},
-	{OPT_IDLE, 0, "idle", "SECONDS", "a new viewing session after this long idle", VS_OPT_DEFAULT(VS_PROGRESS_IDLE_S)},
-	{0},
-};
-
 /* The program's settings, for its subcommands. */
 struct run {
 	struct vs_progress_rules rules;
@@ -74,13 +51,11 @@ static int set(struct vs_prog *p)
 static int export(struct vs_prog *p)
 {
 	struct run *r = p->ctx;
-	json_t *rows = json_array(), *v;
-	size_t i;
+	json_t *rows = json_array();
 	int ret = vs_progress_get(p->db, r->user, r->video, rows);
 
-	json_array_foreach(rows, i, v)
-		if (ret == 0)
-			ret = vs_record_write(stdout, v);
+	if (ret == 0)
+		ret = vs_record_write_all(stdout, rows);
 	json_decref(rows);
 	return ret;
 }
@@ -112,57 +87,50 @@ static const struct vs_subcommand commands[] = {
 	{0},
 };
 
-static const struct vs_command cmd = {
-	.name = "vs-progress",
-	.synopsis = "[options] set --user UUID --video ID --position SECONDS [--duration S] [--at TIME]\n"
-	            "[options] get --user UUID [--video ID]\n"
-	            "[options] import < events\n"
-	            "[options] export [--user UUID] [--video ID]",
-	.summary = "Read and write viewers' progress: resume position, completion, watch count",
-	.commands = commands,
-	.options = options,
-	.common = VS_COMMON_DATABASE,
-};
+enum { OPT_AT = 0x100 };
+
+/* --at: epoch seconds or ISO 8601 */
+static int at_option(const struct vs_command *cmd, int id, const char *arg, void *ctx)
+{
+	struct run *r = ctx;
+
+	(void)id;
+	r->at = vs_progress_parse_time(arg);
+	return isfinite(r->at) ? 0 : vs_usage_error(cmd, "--at: '%s' is not a time", arg);
+}
 
 int main(int argc, char **argv)
 {
 	struct run r = {.rules = VS_PROGRESS_RULES_INIT, .at = NAN};
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	const struct vs_command cmd = {
+		.name = "vs-progress",
+		.synopsis = "[options] set --user UUID --video ID --position SECONDS [--duration S] [--at TIME]\n"
+		            "[options] get --user UUID [--video ID]\n"
+		            "[options] import < events\n"
+		            "[options] export [--user UUID] [--video ID]",
+		.summary = "Read and write viewers' progress: resume position, completion, watch count",
+		.commands = commands,
+		.on_option = at_option,
+		.common = VS_COMMON_DATABASE,
+		.options = (const struct vs_option[]){
+			VS_OPT_STRING('u', "user", "UUID", r.user, "the viewer"),
+			VS_OPT_STRING(0, "video", "ID", r.video, "the video: id or slug"),
+			VS_OPT_STRING('p', "position", "SECONDS", r.position, "set: the position reached"),
+			VS_OPT_DOUBLE(0, "duration", "SECONDS", r.duration_s, 0.001, 1e7,
+			              "set: the video's duration (default: from the database)"),
+			{OPT_AT, 0, "at", "TIME", "set: when it happened: seconds since the epoch or ISO 8601 (default: now)"},
+			VS_OPT_DOUBLE(0, "complete-share", "FRACTION", r.rules.complete_share, 0.01, 1,
+			              "completed from this share of the duration", VS_OPT_DEFAULT(VS_PROGRESS_COMPLETE_SHARE)),
+			VS_OPT_DOUBLE(0, "complete-tail", "SECONDS", r.rules.complete_tail_s, 0, 86400,
+			              "or within this many seconds of the end", VS_OPT_DEFAULT(VS_PROGRESS_COMPLETE_TAIL_S)),
+			VS_OPT_DOUBLE(0, "idle", "SECONDS", r.rules.idle_s, 1, 86400 * 30,
+			              "a new viewing session after this long idle", VS_OPT_DEFAULT(VS_PROGRESS_IDLE_S)),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg;
-	int c;
 
-	vs_log_init(argv[0]);
-	while ((c = vs_opt_next(&opt, &arg)) > 0) {
-		switch (c) {
-		case OPT_USER: r.user = arg; break;
-		case OPT_VIDEO: r.video = arg; break;
-		case OPT_POSITION: r.position = arg; break;
-		case OPT_DURATION:
-			if (vs_opt_double(&cmd, "duration", arg, 0.001, 1e7, &r.duration_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_AT:
-			r.at = vs_progress_parse_time(arg);
-			if (!isfinite(r.at))
-				return vs_usage_error(&cmd, "--at: '%s' is not a time", arg);
-			break;
-		case OPT_SHARE:
-			if (vs_opt_double(&cmd, "complete-share", arg, 0.01, 1, &r.rules.complete_share) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_TAIL:
-			if (vs_opt_double(&cmd, "complete-tail", arg, 0, 86400, &r.rules.complete_tail_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		case OPT_IDLE:
-			if (vs_opt_double(&cmd, "idle", arg, 1, 86400 * 30, &r.rules.idle_s) < 0)
-				return VS_EXIT_USAGE;
-			break;
-		}
-	}
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, &r))
+		return p.status;
 	return vs_prog_dispatch(&p, &r);
 }

@@ -58,13 +58,11 @@ static int done(struct vs_prog *p)
 static int status(struct vs_prog *p)
 {
 	const struct run *r = p->ctx;
-	json_t *jobs = json_array(), *j;
-	size_t i;
+	json_t *jobs = json_array();
 	int ret = vs_queue_status(p->db, r->state, jobs);
 
-	json_array_foreach(jobs, i, j)
-		if (ret == 0)
-			ret = vs_record_write(stdout, j);
+	if (ret == 0)
+		ret = vs_record_write_all(stdout, jobs);
 	json_decref(jobs);
 	return ret;
 }
@@ -90,21 +88,6 @@ static const struct vs_subcommand commands[] = {
 int main(int argc, char **argv)
 {
 	struct run r = {.qo = VS_QUEUE_OPTS_INIT, .limit = 1, .max_runtime_s = VS_QUEUE_MAX_RUNTIME_S};
-	const struct vs_option options[] = {
-		VS_OPT_LLONG('n', "limit", "N", r.limit, 1, 10000, "claim: videos to take at most", VS_OPT_DEFAULT(1)),
-		VS_OPT_DOUBLE(0, "lease", "SECONDS", r.qo.lease_s, 1, 86400, "claim: how long a claim lasts unless renewed",
-		              VS_OPT_DEFAULT(VS_QUEUE_LEASE_S)),
-		VS_OPT_INT(0, "max-attempts", "N", r.qo.max_attempts, 1, 100,
-		           "claim, done: attempts before a video fails for good", VS_OPT_DEFAULT(VS_QUEUE_MAX_ATTEMPTS)),
-		VS_OPT_DOUBLE(0, "backoff", "SECONDS", r.qo.backoff_s, 0, 86400 * 7,
-		              "done: the wait before the first retry, doubled after", VS_OPT_DEFAULT(VS_QUEUE_BACKOFF_S)),
-		VS_OPT_DOUBLE(0, "max-runtime", "SECONDS", r.max_runtime_s, 0, 86400 * 7,
-		              "claim: renew leases at most this long", VS_OPT_DEFAULT(VS_QUEUE_MAX_RUNTIME_S)),
-		VS_OPT_SET(0, "no-renew", r.no_renew, "claim: exit once the records are written; the leases run out by themselves"),
-		VS_OPT_SET(0, "clean", r.clean, "done: remove a published video's working files from the media root"),
-		VS_OPT_STRING(0, "state", "STATE", r.state, "status: only pending, done or failed jobs"),
-		{0},
-	};
 	const struct vs_command cmd = {
 		.name = "vs-queue",
 		.synopsis = "[options] claim [--limit N] | vs-encode | vs-package | vs-publish | vs-queue done\n"
@@ -112,18 +95,28 @@ int main(int argc, char **argv)
 	            "[options] retry ID",
 		.summary = "Batch encoding from cron: claim work under a lease, record how it went",
 		.commands = commands,
-		.options = options,
 		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
+		.options = (const struct vs_option[]){
+			VS_OPT_LLONG('n', "limit", "N", r.limit, 1, 10000, "claim: videos to take at most", VS_OPT_DEFAULT(1)),
+			VS_OPT_DOUBLE(0, "lease", "SECONDS", r.qo.lease_s, 1, 86400, "claim: how long a claim lasts unless renewed",
+			              VS_OPT_DEFAULT(VS_QUEUE_LEASE_S)),
+			VS_OPT_INT(0, "max-attempts", "N", r.qo.max_attempts, 1, 100,
+			           "claim, done: attempts before a video fails for good", VS_OPT_DEFAULT(VS_QUEUE_MAX_ATTEMPTS)),
+			VS_OPT_DOUBLE(0, "backoff", "SECONDS", r.qo.backoff_s, 0, 86400 * 7,
+			              "done: the wait before the first retry, doubled after", VS_OPT_DEFAULT(VS_QUEUE_BACKOFF_S)),
+			VS_OPT_DOUBLE(0, "max-runtime", "SECONDS", r.max_runtime_s, 0, 86400 * 7,
+			              "claim: renew leases at most this long", VS_OPT_DEFAULT(VS_QUEUE_MAX_RUNTIME_S)),
+			VS_OPT_SET(0, "no-renew", r.no_renew, "claim: exit once the records are written; the leases run out by themselves"),
+			VS_OPT_SET(0, "clean", r.clean, "done: remove a published video's working files from the media root"),
+			VS_OPT_STRING(0, "state", "STATE", r.state, "status: only pending, done or failed jobs"),
+			{0},
+		},
 	};
 
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
 	struct vs_prog p;
-	int c;
 
-	vs_log_init(argv[0]);
-	if ((c = vs_opt_parse(&opt)) < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
+		return p.status;
 	if (r.state && strcmp(r.state, "pending") && strcmp(r.state, "done") && strcmp(r.state, "failed"))
 		return vs_usage_error(&cmd, "--state: '%s' is not pending, done or failed", r.state);
 	if (r.no_renew)

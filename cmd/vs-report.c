@@ -18,27 +18,6 @@
 #include "report.h"
 #include "reportfmt.h"
 
-enum {
-	OPT_SINCE = 0x100,
-	OPT_UNTIL,
-	OPT_FORMAT,
-	OPT_OUTPUT,
-	OPT_LIMIT,
-	OPT_MIN_VIEWS,
-	OPT_IP,
-};
-
-static const struct vs_option options[] = {
-	{OPT_SINCE, 0, "since", "TIME", "sessions started from TIME: epoch seconds, ISO 8601, or a span ago (7d, 24h)"},
-	{OPT_UNTIL, 0, "until", "TIME", "sessions started before TIME (same forms)"},
-	{OPT_FORMAT, 'f', "format", "FORMAT", "json (default), csv or html"},
-	{OPT_OUTPUT, 'o', "output", "FILE", "write the report to FILE (atomically) instead of standard output"},
-	{OPT_LIMIT, 'n', "limit", "N", "rows of top lists: videos, devices, browsers", VS_OPT_DEFAULT(VS_REPORT_LIMIT_DEFAULT)},
-	{OPT_MIN_VIEWS, 0, "min-views", "N", "alerts: views before a video's completion counts", VS_OPT_DEFAULT(VS_ALERT_MIN_VIEWS)},
-	{OPT_IP, 0, "ip", "POLICY", "import: keep addresses truncate (default), full, or none ($VS_ANALYTICS_IP)"},
-	{0},
-};
-
 enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 
 static int write_report(const json_t *rep, enum format fmt, FILE *f)
@@ -73,8 +52,9 @@ static int write_file(const json_t *rep, enum format fmt, const char *path)
 struct run {
 	struct vs_report_opts ro;
 	enum vs_analytics_ip policy;
-	enum format fmt;
+	int fmt;            /* enum format */
 	const char *output;
+	double now;         /* what --since 7d counts back from */
 };
 
 /* A report, to stdout or --output. */
@@ -110,62 +90,48 @@ static const struct vs_subcommand commands[] = {
 	{0},
 };
 
-static const struct vs_command cmd = {
-	.name = "vs-report",
-	.synopsis = "[options] summary | video ID | qoe | retention ID | alerts\n"
-	            "[options] import < sessions",
-	.summary = "Quality-of-experience and engagement figures from viewing sessions",
-	.commands = commands,
-	.options = options,
-	.common = VS_COMMON_DATABASE,
-};
+enum { OPT_SINCE = 0x100, OPT_UNTIL };
+
+/* --since, --until: epoch seconds, ISO 8601, or a span ago */
+static int time_option(const struct vs_command *cmd, int id, const char *arg, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (vs_parse_time(arg, true, r->now, id == OPT_SINCE ? &r->ro.since : &r->ro.until) < 0)
+		return vs_usage_error(cmd, "--%s: %s", id == OPT_SINCE ? "since" : "until", vs_error_message());
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	struct run r = {.ro = VS_REPORT_OPTS_INIT, .fmt = FORMAT_JSON};
-	struct vs_opt opt = VS_OPT_INIT(&cmd, argc, argv);
+	struct run r = {.ro = VS_REPORT_OPTS_INIT, .fmt = FORMAT_JSON, .now = vs_clock_now()};
+	const char *ip = getenv("VS_ANALYTICS_IP");
+	const struct vs_command cmd = {
+		.name = "vs-report",
+		.synopsis = "[options] summary | video ID | qoe | retention ID | alerts\n"
+		            "[options] import < sessions",
+		.summary = "Quality-of-experience and engagement figures from viewing sessions",
+		.commands = commands,
+		.on_option = time_option,
+		.common = VS_COMMON_DATABASE,
+		.options = (const struct vs_option[]){
+			{OPT_SINCE, 0, "since", "TIME", "sessions started from TIME: epoch seconds, ISO 8601, or a span ago (7d, 24h)"},
+			{OPT_UNTIL, 0, "until", "TIME", "sessions started before TIME (same forms)"},
+			VS_OPT_CHOICE('f', "format", "FORMAT", r.fmt, "json|csv|html", "json (default), csv or html"),
+			VS_OPT_STRING('o', "output", "FILE", r.output, "write the report to FILE (atomically) instead of standard output"),
+			VS_OPT_INT('n', "limit", "N", r.ro.limit, 1, 10000, "rows of top lists: videos, devices, browsers",
+			           VS_OPT_DEFAULT(VS_REPORT_LIMIT_DEFAULT)),
+			VS_OPT_INT(0, "min-views", "N", r.ro.min_views, 1, 1000000000,
+			           "alerts: views before a video's completion counts", VS_OPT_DEFAULT(VS_ALERT_MIN_VIEWS)),
+			VS_OPT_STRING(0, "ip", "POLICY", ip, "import: keep addresses truncate (default), full, or none ($VS_ANALYTICS_IP)"),
+			{0},
+		},
+	};
 	struct vs_prog p;
-	const char *arg, *ip = getenv("VS_ANALYTICS_IP");
-	double now = vs_clock_now();
-	long long n;
-	int c;
 
-	vs_log_init(argv[0]);
 	r.ro.concurrent = true;
-	while ((c = vs_opt_next(&opt, &arg)) > 0) {
-		switch (c) {
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (vs_parse_time(arg, true, now, c == OPT_SINCE ? &r.ro.since : &r.ro.until) < 0)
-				return vs_usage_error(&cmd, "--%s: %s", c == OPT_SINCE ? "since" : "until", vs_error_message());
-			break;
-		case OPT_FORMAT:
-			if (!strcmp(arg, "json"))
-				r.fmt = FORMAT_JSON;
-			else if (!strcmp(arg, "csv"))
-				r.fmt = FORMAT_CSV;
-			else if (!strcmp(arg, "html"))
-				r.fmt = FORMAT_HTML;
-			else
-				return vs_usage_error(&cmd, "--format: '%s' is not json, csv or html", arg);
-			break;
-		case OPT_OUTPUT: r.output = arg; break;
-		case OPT_LIMIT:
-			if (vs_opt_long(&cmd, "limit", arg, 1, 10000, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.ro.limit = (int)n;
-			break;
-		case OPT_MIN_VIEWS:
-			if (vs_opt_long(&cmd, "min-views", arg, 1, 1000000000, &n) < 0)
-				return VS_EXIT_USAGE;
-			r.ro.min_views = (int)n;
-			break;
-		case OPT_IP: ip = arg; break;
-		}
-	}
-	if (c < 0)
-		return vs_opt_exit(c);
-	vs_prog_init(&p, &opt);
+	if (!vs_prog_start(&p, &cmd, argc, argv, &r))
+		return p.status;
 	if (isfinite(r.ro.since) && isfinite(r.ro.until) && r.ro.since >= r.ro.until)
 		return vs_usage_error(&cmd, "--since must come before --until");
 	if (vs_analytics_ip_parse(ip, &r.policy) < 0)

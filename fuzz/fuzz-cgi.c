@@ -1,4 +1,4 @@
-/* libFuzzer target: a CGI request into vs-cgi's router (libvs/cgi.c), with
+/* libFuzzer target: a CGI request into vs-cgi's router (libvs/cgiroute.c), with
  * no database (endpoints that need it answer 503). The input is the
  * request: REQUEST_METHOD, PATH_INFO, QUERY_STRING, HTTP_AUTHORIZATION,
  * CONTENT_TYPE, REMOTE_USER, HTTP_ORIGIN, one a line, then the body. */

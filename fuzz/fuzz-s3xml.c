@@ -1,4 +1,4 @@
-/* libFuzzer target: the S3 listing's keys (libvs/s3.c), input = a
+/* libFuzzer target: the S3 listing's keys (libvs/s3list.c), input = a
  * ListObjectsV2 answer; every <Key> is decoded as vs_s3_delete_prefix does. */
 #include <stdlib.h>
 #include <string.h>

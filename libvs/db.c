@@ -277,3 +277,13 @@ const char *vs_db_value(const PGresult *res, int r, int c)
 		return NULL;
 	return PQgetvalue(res, r, c);
 }
+
+void vs_db_append_json(const PGresult *r, int col, json_t *out)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *v = json_loads(PQgetvalue(r, i, col), 0, NULL);
+
+		if (v)
+			json_array_append_new(out, v);
+	}
+}

@@ -1,6 +1,7 @@
 #ifndef VS_DB_H
 #define VS_DB_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "vs.h"
@@ -21,6 +22,10 @@
 /* The database URL to use: the --database value if given, else
  * $VS_DATABASE_URL, else NULL (no database). Borrowed. */
 const char *vs_db_url(const char *flag);
+
+/* Appends the JSON text in column col of each row of r to the array out
+ * (rows that are not JSON are left out). */
+void vs_db_append_json(const PGresult *r, int col, json_t *out);
 
 /* Connects (new connection in *db, caller vs_db_close()s it). */
 int vs_db_connect(const char *url, PGconn **db);

@@ -5,6 +5,7 @@
 #include "decode.h"
 #include "error.h"
 #include "frameq.h"
+#include "probe.h"
 #include "record.h"
 #include "rungs.h"
 #include "thumbs.h"
@@ -343,21 +344,11 @@ void vs_decode_init(struct vs_decode *p, const struct vs_decode_opts *opts)
 
 int vs_decode_open(struct vs_decode *p, const char *src)
 {
-	AVDictionary *iopts = NULL;
-	char *url = NULL;
-	int err;
+	int err = vs_probe_open_local(src, &p->in);
 
-	if (asprintf(&url, "file:%s", src) < 0)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	av_dict_set(&iopts, "protocol_whitelist", "file", 0);
-	err = avformat_open_input(&p->in, url, NULL, &iopts);
-	av_dict_free(&iopts);
-	free(url);
 	if (err < 0)
-		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "cannot open the source: %s", av_err2str(err));
-	err = avformat_find_stream_info(p->in, NULL);
-	if (err < 0)
-		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "cannot read the source: %s", av_err2str(err));
+		return vs_fail(VS_ERR, VS_E_NOT_VIDEO, "cannot %s the source: %s", p->in ? "read" : "open",
+		               av_err2str(err));
 	for (unsigned i = 0; i < p->in->nb_streams; i++) {
 		AVStream *st = p->in->streams[i];
 

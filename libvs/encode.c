@@ -316,13 +316,45 @@ static int install(json_t *result, json_t *meta, const char *tmp, const char *fi
 	return ret;
 }
 
+/* Where the encode of one video works; every path malloced and owned. */
+struct paths {
+	char *root, *vdir; /* the media root, absolute; the video's directory */
+	char *final;       /* its renditions */
+	char *lock;        /* the lock one encode of it at a time holds */
+	char *old;         /* where the renditions it replaces go meanwhile */
+};
+
+static void paths_release(struct paths *p)
+{
+	free(p->old);
+	free(p->lock);
+	free(p->final);
+	free(p->vdir);
+	free(p->root);
+}
+
+static int paths_init(struct paths *p, const char *media_root, const char *id)
+{
+	memset(p, 0, sizeof(*p));
+	p->root = vs_abspath(media_root);
+	p->vdir = p->root ? vs_path_join(p->root, id) : NULL;
+	p->final = p->vdir ? vs_path_join(p->vdir, "renditions") : NULL;
+	p->lock = p->vdir ? vs_path_join(p->vdir, ".encode.lock") : NULL;
+	if (p->vdir && asprintf(&p->old, "%s/.renditions-old-%ld", p->vdir, (long)getpid()) < 0)
+		p->old = NULL;
+	if (p->final && p->lock && p->old)
+		return 0;
+	paths_release(p);
+	return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+}
+
 int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 {
 	struct plan pl;
+	struct paths at;
 	const char *id = vs_json_str(rec, "id");
 	const char *src = vs_json_str(rec, "source.path");
-	char *root = NULL, *vdir = NULL, *final = NULL, *lock = NULL, *key = NULL, *tmp = NULL;
-	char *old = NULL, *marker = NULL;
+	char *key = NULL, *tmp = NULL, *marker = NULL;
 	json_t *result = NULL, *done = NULL;
 	int lock_fd = -1, ret;
 
@@ -331,25 +363,17 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no valid 'id'");
 	if (!src)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no source.path");
-	ret = make_plan(rec, o, &pl);
-	if (ret < 0)
+	if ((ret = make_plan(rec, o, &pl)) < 0 || (ret = paths_init(&at, o->media_root, id)) < 0)
 		return ret;
-	root = vs_abspath(o->media_root);
-	vdir = root ? vs_path_join(root, id) : NULL;
-	final = vdir ? vs_path_join(vdir, "renditions") : NULL;
-	lock = vdir ? vs_path_join(vdir, ".encode.lock") : NULL;
-	key = settings_key(&pl.ladder, o);
-	if (vdir && asprintf(&old, "%s/.renditions-old-%ld", vdir, (long)getpid()) < 0)
-		old = NULL;
-	if (!final || !lock || !key || !old) {
+	if (!(key = settings_key(&pl.ladder, o))) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = vs_mkdir_p(vdir, 0755)) < 0 || (ret = lock_video(lock, id, &lock_fd)) < 0)
+	if ((ret = vs_mkdir_p(at.vdir, 0755)) < 0 || (ret = lock_video(at.lock, id, &lock_fd)) < 0)
 		goto out;
 	if (o->db && (ret = check_registered(o->db, id)) < 0)
 		goto out;
-	if (!o->force && (marker = vs_path_join(final, ENCODE_JSON)) &&
+	if (!o->force && (marker = vs_path_join(at.final, ENCODE_JSON)) &&
 	    (done = vs_read_finished(marker, "encode.key", key))) {
 		put_sections(rec, done);
 		*reused = true;
@@ -357,9 +381,9 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 			ret = vs_catalog_renditions_done(o->db, id, done, pl.duration);
 		goto out;
 	}
-	remove_stale(vdir);
-	if (asprintf(&tmp, "%s/.renditions-XXXXXX", vdir) < 0 || !mkdtemp(tmp)) {
-		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create a directory in '%s': %s", vdir,
+	remove_stale(at.vdir);
+	if (asprintf(&tmp, "%s/.renditions-XXXXXX", at.vdir) < 0 || !mkdtemp(tmp)) {
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create a directory in '%s': %s", at.vdir,
 		              strerror(errno));
 		goto out;
 	}
@@ -368,7 +392,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	              (ret = vs_catalog_renditions_start(o->db, id, &pl.ladder, "processing")) < 0))
 		goto out;
 	if ((ret = run_transcode(rec, o, &pl, tmp, &result)) < 0 ||
-	    (ret = install(result, encode_section(o, &pl, key), tmp, final, old)) < 0)
+	    (ret = install(result, encode_section(o, &pl, key), tmp, at.final, at.old)) < 0)
 		goto out;
 	put_sections(rec, result);
 	if (o->db)
@@ -381,13 +405,9 @@ out:
 	json_decref(result);
 	json_decref(done);
 	free(marker);
-	free(old);
 	free(tmp);
 	free(key);
-	free(lock);
-	free(final);
-	free(vdir);
-	free(root);
+	paths_release(&at);
 	return ret;
 }
 

@@ -34,59 +34,25 @@ enum vs_log_level vs_log_level(void)
 	return level;
 }
 
-__attribute__((format(printf, 2, 0))) static void vlog(const char *prefix, const char *fmt, va_list ap)
+void vs_log_at(enum vs_log_level at, const char *fmt, ...)
 {
+	const char *prefix = at == VS_LOG_NORMAL ? "warning: " : at == VS_LOG_DEBUG ? "debug: " : "";
 	char *msg = NULL;
+	va_list ap;
+	int n;
 
+	if (level < at)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
 	/* One write per line, so that lines of concurrent programs in a
 	 * pipeline do not interleave mid-line. */
-	if (vasprintf(&msg, fmt, ap) < 0) {
+	if (n < 0) {
 		fputs(progname, stderr);
 		fputs(": out of memory\n", stderr);
 		return;
 	}
 	fprintf(stderr, "%s: %s%s\n", progname, prefix, msg);
 	free(msg);
-}
-
-void vs_log_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog("", fmt, ap);
-	va_end(ap);
-}
-
-void vs_log_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < VS_LOG_NORMAL)
-		return;
-	va_start(ap, fmt);
-	vlog("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void vs_log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < VS_LOG_VERBOSE)
-		return;
-	va_start(ap, fmt);
-	vlog("", fmt, ap);
-	va_end(ap);
-}
-
-void vs_log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level < VS_LOG_DEBUG)
-		return;
-	va_start(ap, fmt);
-	vlog("debug: ", fmt, ap);
-	va_end(ap);
 }

@@ -25,9 +25,13 @@ const char *vs_progname(void);
 void vs_log_set_level(enum vs_log_level level);
 enum vs_log_level vs_log_level(void);
 
-void vs_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vs_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vs_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vs_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One line on stderr when the level is at least at (VS_LOG_QUIET: always);
+ * warnings say "warning: ", debug lines "debug: ". */
+void vs_log_at(enum vs_log_level at, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define vs_log_error(...) vs_log_at(VS_LOG_QUIET, __VA_ARGS__)
+#define vs_log_warn(...)  vs_log_at(VS_LOG_NORMAL, __VA_ARGS__)
+#define vs_log_info(...)  vs_log_at(VS_LOG_VERBOSE, __VA_ARGS__)
+#define vs_log_debug(...) vs_log_at(VS_LOG_DEBUG, __VA_ARGS__)
 
 #endif

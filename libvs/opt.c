@@ -196,6 +196,33 @@ int vs_usage_error(const struct vs_command *cmd, const char *fmt, ...)
 	return VS_EXIT_USAGE;
 }
 
+/* The index of arg among o->choices, or a usage error that lists them:
+ * "--segment-type: 'x' is not fmp4 or ts". */
+static int store_choice(const struct vs_command *cmd, const struct vs_option *o, const char *arg)
+{
+	char list[256] = "";
+	size_t len = 0;
+	int i = 0, n = 1;
+
+	for (const char *w = o->choices; *w; w++)
+		n += *w == '|';
+	for (const char *w = o->choices; *w; i++) {
+		size_t k = strcspn(w, "|");
+
+		if (strlen(arg) == k && !strncmp(arg, w, k)) {
+			*(int *)o->value = i;
+			return 0;
+		}
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%.*s",
+			                        i == 0 ? "" : i == n - 1 ? " or " : ", ", (int)k, w);
+		w += k;
+		w += *w == '|';
+	}
+	vs_usage_error(cmd, "--%s: '%s' is not %s", o->long_name, arg, list);
+	return -1;
+}
+
 /* A stored option's value into its variable; a usage error reported if
  * it is not one. */
 static int store(const struct vs_command *cmd, const struct vs_option *o, const char *arg)
@@ -227,6 +254,8 @@ static int store(const struct vs_command *cmd, const struct vs_option *o, const 
 			return -1;
 		*(double *)o->value = d;
 		return 0;
+	case VS_OPT_KIND_CHOICE:
+		return store_choice(cmd, o, arg);
 	case VS_OPT_KIND_ID:
 		break;
 	}

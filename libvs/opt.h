@@ -47,6 +47,7 @@ enum vs_opt_kind {
 	VS_OPT_KIND_INT,    /* int: a whole number from min to max */
 	VS_OPT_KIND_LLONG,  /* long long: a whole number from min to max */
 	VS_OPT_KIND_DOUBLE, /* double: a number from min to max */
+	VS_OPT_KIND_CHOICE, /* int: the index of the argument among choices */
 };
 
 struct vs_option {
@@ -60,6 +61,7 @@ struct vs_option {
 	enum vs_opt_kind kind;
 	void *value;           /* the variable of a stored kind */
 	double min, max;       /* the range of a number */
+	const char *choices;   /* a choice's words, '|'-separated: "fmp4|ts" */
 };
 
 /*
@@ -84,6 +86,9 @@ struct vs_option {
 #define VS_OPT_LLONG(s, l, a, var, lo, hi, h, ...) \
 	{.short_name = (s), .long_name = (l), .arg = (a), .help = (h), .kind = VS_OPT_KIND_LLONG, \
 	 .value = VS_OPT_VAR_(var, long long *), .min = (double)(lo), .max = (double)(hi), __VA_ARGS__}
+#define VS_OPT_CHOICE(s, l, a, var, words, h, ...) \
+	{.short_name = (s), .long_name = (l), .arg = (a), .help = (h), .kind = VS_OPT_KIND_CHOICE, \
+	 .value = VS_OPT_VAR_(var, int *), .choices = (words), __VA_ARGS__}
 #define VS_OPT_DOUBLE(s, l, a, var, lo, hi, h, ...) \
 	{.short_name = (s), .long_name = (l), .arg = (a), .help = (h), .kind = VS_OPT_KIND_DOUBLE, \
 	 .value = VS_OPT_VAR_(var, double *), .min = (lo), .max = (hi), __VA_ARGS__}
@@ -131,6 +136,9 @@ struct vs_command {
 	const struct vs_subcommand *commands; /* ends with an all-zero entry; may be NULL */
 	const char *subcommands; /* or: space-separated names, for a program that dispatches itself (vs) */
 	const struct vs_option *options; /* ends with an all-zero entry */
+	/* For vs_prog_start: the rows with an id, as the loop of
+	 * vs_opt_next() would take them; 0, or VS_EXIT_USAGE once reported. */
+	int (*on_option)(const struct vs_command *cmd, int id, const char *arg, void *ctx);
 	unsigned common;         /* enum vs_common_options, or-ed */
 };
 

@@ -506,3 +506,20 @@ const char *vs_probe_content_type(const char *filename, const char *format)
 				return by_fmt[i].type;
 	return "application/octet-stream";
 }
+
+int vs_probe_open_local(const char *path, AVFormatContext **fmt)
+{
+	AVDictionary *o = NULL;
+	char *url = NULL;
+	int err;
+
+	if (asprintf(&url, "file:%s", path) < 0)
+		return AVERROR(ENOMEM);
+	av_dict_set(&o, "protocol_whitelist", "file", 0);
+	err = avformat_open_input(fmt, url, NULL, &o);
+	av_dict_free(&o);
+	free(url);
+	if (err >= 0)
+		err = avformat_find_stream_info(*fmt, NULL);
+	return err;
+}

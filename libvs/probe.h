@@ -5,6 +5,8 @@
 
 #include "vs.h"
 
+struct AVFormatContext;
+
 /*
  * Probing a source with libavformat: what it is, and whether it is a video
  * the rest of the pipeline can play.
@@ -40,5 +42,13 @@ const char *vs_probe_content_type(const char *filename, const char *format);
  */
 void vs_av_log_init(void);
 const char *vs_av_last_error(void); /* borrowed, "" if none */
+
+/*
+ * Opens a file of ours (a source already probed, a rendition) for reading
+ * its packets: local files only ("file:" and nothing else, whatever its
+ * name holds), stream information read. *fmt is the caller's to
+ * avformat_close_input(). Returns 0 or an AVERROR code.
+ */
+int vs_probe_open_local(const char *path, struct AVFormatContext **fmt);
 
 #endif

@@ -20,6 +20,31 @@ void vs_prog_init(struct vs_prog *p, struct vs_opt *opt)
 		p->media_root = env && *env ? env : VS_MEDIA_ROOT_DEFAULT;
 }
 
+bool vs_prog_start(struct vs_prog *p, const struct vs_command *cmd, int argc, char **argv, void *ctx)
+{
+	struct vs_opt opt = VS_OPT_INIT(cmd, argc, argv);
+	const char *arg;
+	int c;
+
+	memset(p, 0, sizeof(*p));
+	p->cmd = cmd;
+	vs_log_init(argv[0]);
+	while ((c = vs_opt_next(&opt, &arg)) > 0) {
+		if (!cmd->on_option || cmd->on_option(cmd, c, arg, ctx) != 0) {
+			vs_opt_release(&opt);
+			p->status = VS_EXIT_USAGE;
+			return false;
+		}
+	}
+	if (c < 0) {
+		p->status = vs_opt_exit(c);
+		return false;
+	}
+	vs_prog_init(p, &opt);
+	p->ctx = ctx;
+	return true;
+}
+
 int vs_prog_open_db(struct vs_prog *p, enum vs_opt_db need, const char *what_for)
 {
 	const char *url = need == VS_OPT_DB_NONE ? NULL : vs_db_url(p->common.database);

@@ -47,6 +47,14 @@ struct vs_prog {
 	const struct vs_subcommand *sub; /* the subcommand running, or NULL */
 };
 
+/*
+ * The start of every main: diagnostics named after argv[0], the command
+ * line parsed by cmd's table (rows with an id go to cmd->on_option with
+ * ctx), then vs_prog_init. True to go on; false when the program is to
+ * exit with p->status: 0 after --help or --version, 2 after a usage error.
+ */
+bool vs_prog_start(struct vs_prog *p, const struct vs_command *cmd, int argc, char **argv, void *ctx);
+
 /* Starts the skeleton after a finished option loop (releases the parser). */
 void vs_prog_init(struct vs_prog *p, struct vs_opt *opt);
 

@@ -201,8 +201,8 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 		                 " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
 		                 2, p);
 	}
-	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
-		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
+	if (ret == 0)
+		vs_db_append_json(r, 0, out);
 	PQclear(r);
 	return ret;
 }

@@ -264,8 +264,8 @@ int vs_queue_status(PGconn *db, const char *state, json_t *out)
 	                     " WHERE $1::text IS NULL OR j.state = $1 ORDER BY j.created_at, j.video_id",
 	                     1, p);
 
-	for (int i = 0; ret == 0 && i < PQntuples(r); i++)
-		json_array_append_new(out, json_loads(PQgetvalue(r, i, 0), 0, NULL));
+	if (ret == 0)
+		vs_db_append_json(r, 0, out);
 	PQclear(r);
 	return ret;
 }

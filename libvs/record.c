@@ -253,3 +253,15 @@ int vs_close_stdout(void)
 	}
 	return 0;
 }
+
+int vs_record_write_all(FILE *f, const json_t *recs)
+{
+	size_t i;
+	json_t *rec;
+	int ret = 0;
+
+	json_array_foreach(recs, i, rec)
+		if (ret == 0)
+			ret = vs_record_write(f, rec);
+	return ret;
+}

@@ -46,6 +46,10 @@ size_t vs_reader_line(const struct vs_reader *r);
  */
 int vs_record_write(FILE *f, const json_t *rec);
 
+/* vs_record_write()s each element of the array recs, stopping at the first
+ * failure. */
+int vs_record_write_all(FILE *f, const json_t *recs);
+
 /* True if rec carries an "error" member: pass it on untouched. */
 bool vs_record_failed(const json_t *rec);
 

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "fsutil.h"
+#include "probe.h"
 #include "segment.h"
 
 #define CUT_EPSILON 0.001 /* seconds: a keyframe this close to a cut point starts the segment */
@@ -200,16 +201,9 @@ static int open_segmenter(struct segmenter *s, const char *src)
 	AVDictionary *o = NULL;
 	uint8_t *init = NULL;
 	int err, len, ret;
-	char *url = NULL, *path;
+	char *path;
 
-	if (asprintf(&url, "file:%s", src) < 0)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	av_dict_set(&o, "protocol_whitelist", "file", 0);
-	err = avformat_open_input(&s->in, url, NULL, &o);
-	av_dict_free(&o);
-	free(url);
-	if (err >= 0)
-		err = avformat_find_stream_info(s->in, NULL);
+	err = vs_probe_open_local(src, &s->in);
 	if (err < 0)
 		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "cannot read '%s': %s", src, av_err2str(err));
 	s->vi = s->kind == VS_SEGMENT_AUDIO_ONLY ? -1 : av_find_best_stream(s->in, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);

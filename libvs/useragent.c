@@ -18,48 +18,63 @@ static bool has_ci(const char *ua, const char *s)
 	return false;
 }
 
+/* A name, and the tokens any one of which gives it away (and, where
+ * also is set, one of those as well). */
+struct sign {
+	const char *name;
+	const char *any[4];
+	const char *also[2];
+};
+
+static bool any_of(const char *ua, const char *const *tokens, size_t n)
+{
+	for (size_t i = 0; i < n && tokens[i]; i++)
+		if (has(ua, tokens[i]))
+			return true;
+	return false;
+}
+
+static const char *first_match(const char *ua, const struct sign *signs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (any_of(ua, signs[i].any, VS_ARRAY_SIZE(signs[i].any)) &&
+		    (!signs[i].also[0] || any_of(ua, signs[i].also, VS_ARRAY_SIZE(signs[i].also))))
+			return signs[i].name;
+	return "other";
+}
+
 static const char *browser_of(const char *ua)
 {
 	/* the order matters: Edge, Opera and Samsung say "Chrome" too, and
 	 * Chrome says "Safari" */
-	if (has(ua, "Edg/") || has(ua, "EdgA/") || has(ua, "EdgiOS/") || has(ua, "Edge/"))
-		return "Edge";
-	if (has(ua, "OPR/") || has(ua, "Opera"))
-		return "Opera";
-	if (has(ua, "SamsungBrowser/"))
-		return "Samsung Internet";
-	if (has(ua, "Firefox/") || has(ua, "FxiOS/"))
-		return "Firefox";
-	if (has(ua, "HeadlessChrome/"))
-		return "Chrome Headless";
-	if (has(ua, "Chromium/"))
-		return "Chromium";
-	if (has(ua, "Chrome/") || has(ua, "CriOS/"))
-		return "Chrome";
-	if (has(ua, "Safari/") && (has(ua, "Version/") || has(ua, "Mobile/")))
-		return "Safari";
-	if (has(ua, "MSIE ") || has(ua, "Trident/"))
-		return "Internet Explorer";
-	return "other";
+	static const struct sign browsers[] = {
+		{"Edge", {"Edg/", "EdgA/", "EdgiOS/", "Edge/"}},
+		{"Opera", {"OPR/", "Opera"}},
+		{"Samsung Internet", {"SamsungBrowser/"}},
+		{"Firefox", {"Firefox/", "FxiOS/"}},
+		{"Chrome Headless", {"HeadlessChrome/"}},
+		{"Chromium", {"Chromium/"}},
+		{"Chrome", {"Chrome/", "CriOS/"}},
+		{"Safari", {"Safari/"}, {"Version/", "Mobile/"}},
+		{"Internet Explorer", {"MSIE ", "Trident/"}},
+	};
+
+	return first_match(ua, browsers, VS_ARRAY_SIZE(browsers));
 }
 
 static const char *os_of(const char *ua)
 {
-	if (has(ua, "Windows"))
-		return "Windows";
-	if (has(ua, "iPad"))
-		return "iPadOS";
-	if (has(ua, "iPhone") || has(ua, "iPod"))
-		return "iOS";
-	if (has(ua, "Android"))
-		return "Android";
-	if (has(ua, "CrOS"))
-		return "ChromeOS";
-	if (has(ua, "Mac OS X") || has(ua, "Macintosh"))
-		return "macOS";
-	if (has(ua, "Linux") || has(ua, "X11"))
-		return "Linux";
-	return "other";
+	static const struct sign systems[] = {
+		{"Windows", {"Windows"}},
+		{"iPadOS", {"iPad"}},
+		{"iOS", {"iPhone", "iPod"}},
+		{"Android", {"Android"}},
+		{"ChromeOS", {"CrOS"}},
+		{"macOS", {"Mac OS X", "Macintosh"}},
+		{"Linux", {"Linux", "X11"}},
+	};
+
+	return first_match(ua, systems, VS_ARRAY_SIZE(systems));
 }
 
 static const char *device_of(const char *ua)
