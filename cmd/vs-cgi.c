@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		struct vs_cgi_io io = {cgi_param, cgi_read, cgi_write, NULL};
 
 		if (getenv("REQUEST_METHOD") == NULL) {
-			vs_usage_error(&cmd, "not run by a web server: REQUEST_METHOD is not set");
+			vs_opt_usage_error(&cmd, "not run by a web server: REQUEST_METHOD is not set");
 			vs_cgi_config_release(&cfg);
 			return VS_EXIT_USAGE;
 		}

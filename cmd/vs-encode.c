@@ -31,7 +31,7 @@ static void progress(double done, double total, double secs, void *ctx)
 	double speed = secs > 0 ? done / secs : 0;
 	double left = speed > 0 ? (total - done) / speed : 0;
 
-	fprintf(stderr, "%s: %.8s %5.1f%%  %.1fx real time  %.0f fps  %ld:%02ld left%s", vs_progname(),
+	fprintf(stderr, "%s: %.8s %5.1f%%  %.1fx real time  %.0f fps  %ld:%02ld left%s", vs_log_progname(),
 	        r->current ? r->current : "", pct, speed, speed * r->fps, (long)left / 60, (long)left % 60,
 	        r->tty ? "   \r" : "\n");
 	fflush(stderr);
@@ -95,7 +95,7 @@ static int ladder_option(const struct vs_command *cmd, int id, const char *arg, 
 
 	(void)id;
 	r->eo.n_sides = vs_ladder_parse(arg, r->eo.sides, VS_LADDER_MAX_RUNGS);
-	return r->eo.n_sides < 0 ? vs_usage_error(cmd, "--ladder: %s", vs_error_message()) : 0;
+	return r->eo.n_sides < 0 ? vs_opt_usage_error(cmd, "--ladder: %s", vs_error_message()) : 0;
 }
 
 int main(int argc, char **argv)
@@ -137,9 +137,9 @@ int main(int argc, char **argv)
 	r.eo.maxrate = (long)maxrate;
 	r.eo.audio_bps = (long)audio_bps;
 	if (p.n_args > 0)
-		return vs_usage_error(&cmd, "unexpected argument '%s': records come on stdin", p.args[0]);
+		return vs_opt_usage_error(&cmd, "unexpected argument '%s': records come on stdin", p.args[0]);
 	if (!vs_transcode_preset_known(r.eo.preset))
-		return vs_usage_error(&cmd, "--preset: unknown preset '%s'", r.eo.preset);
+		return vs_opt_usage_error(&cmd, "--preset: unknown preset '%s'", r.eo.preset);
 	r.eo.media_root = p.media_root;
 	r.tty = isatty(STDERR_FILENO);
 	if ((r.tty || p.common.progress) && !r.plan) {

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "prog.h"
 #include "record.h"
+#include "slug.h"
 #include "store.h"
 
 struct run {
@@ -62,15 +63,15 @@ int main(int argc, char **argv)
 	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
 		return p.status;
 	if (io->slug && p.n_args > 1)
-		return vs_usage_error(&cmd, "--slug names one video: give one input");
-	if (io->slug && !vs_is_slug(io->slug))
-		return vs_usage_error(&cmd, "--slug '%s' is not valid: use lower-case letters, "
+		return vs_opt_usage_error(&cmd, "--slug names one video: give one input");
+	if (io->slug && !vs_slug_valid(io->slug))
+		return vs_opt_usage_error(&cmd, "--slug '%s' is not valid: use lower-case letters, "
 		                      "digits and single dashes", io->slug);
 	io->media_root = p.media_root;
 	if (run.store && !*run.store)
 		run.store = NULL;
 	if (run.store && strncmp(run.store, "s3://", 5))
-		return vs_usage_error(&cmd, "--store: '%s' is not an s3://bucket/prefix", run.store);
+		return vs_opt_usage_error(&cmd, "--store: '%s' is not an s3://bucket/prefix", run.store);
 
 	if ((ret = vs_prog_open_db(&p, VS_OPT_DB_IF_GIVEN, NULL)) < 0)
 		return vs_prog_end(&p, ret);

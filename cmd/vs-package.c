@@ -76,15 +76,15 @@ int main(int argc, char **argv)
 	po.ts = ts == 1;
 	po.encrypt = aes == 0;
 	if (p.n_args > 0)
-		return vs_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
+		return vs_opt_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
 	if (po.dash && po.ts)
-		return vs_usage_error(&cmd, "--dash needs fmp4 segments, not ts");
+		return vs_opt_usage_error(&cmd, "--dash needs fmp4 segments, not ts");
 	/* HLS AES-128 encrypts whole segments (CBC): DASH players know only
 	 * CENC, so that MPD would promise what no DASH player can play */
 	if (po.dash && po.encrypt)
-		return vs_usage_error(&cmd, "--dash cannot go with --encrypt aes-128: DASH players need CENC");
+		return vs_opt_usage_error(&cmd, "--dash cannot go with --encrypt aes-128: DASH players need CENC");
 	if (po.key_uri && !po.encrypt)
-		return vs_usage_error(&cmd, "--key-uri goes with --encrypt aes-128");
+		return vs_opt_usage_error(&cmd, "--key-uri goes with --encrypt aes-128");
 	if (check) {
 		/* the findings are on stdout; > 0 of them fail it */
 		ret = vs_check_package(check, stdout);

@@ -31,12 +31,12 @@ static int set(struct vs_prog *p)
 	int ret;
 
 	if (!r->user || !r->video || !r->position) {
-		vs_usage_error(p->cmd, "set needs --user, --video and --position");
+		vs_opt_usage_error(p->cmd, "set needs --user, --video and --position");
 		return VS_PROG_USAGE;
 	}
 	pos = strtod(r->position, &end);
 	if (*end || end == r->position) {
-		vs_usage_error(p->cmd, "--position: '%s' is not a number", r->position);
+		vs_opt_usage_error(p->cmd, "--position: '%s' is not a number", r->position);
 		return VS_PROG_USAGE;
 	}
 	ret = vs_progress_record(p->db, r->user, r->video, pos, r->duration_s,
@@ -66,7 +66,7 @@ static int get(struct vs_prog *p)
 	struct run *r = p->ctx;
 
 	if (!r->user) {
-		vs_usage_error(p->cmd, "get needs --user");
+		vs_opt_usage_error(p->cmd, "get needs --user");
 		return VS_PROG_USAGE;
 	}
 	return export(p);
@@ -96,7 +96,7 @@ static int at_option(const struct vs_command *cmd, int id, const char *arg, void
 
 	(void)id;
 	r->at = vs_progress_parse_time(arg);
-	return isfinite(r->at) ? 0 : vs_usage_error(cmd, "--at: '%s' is not a time", arg);
+	return isfinite(r->at) ? 0 : vs_opt_usage_error(cmd, "--at: '%s' is not a time", arg);
 }
 
 int main(int argc, char **argv)

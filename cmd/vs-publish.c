@@ -50,13 +50,13 @@ int main(int argc, char **argv)
 	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
 		return p.status;
 	if (p.n_args > 0)
-		return vs_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
+		return vs_opt_usage_error(&cmd, "unexpected argument '%s'", p.args[0]);
 	if (unpublish && del)
-		return vs_usage_error(&cmd, "--unpublish and --delete do not go together");
+		return vs_opt_usage_error(&cmd, "--unpublish and --delete do not go together");
 	if (!unpublish && (!po.target || !*po.target))
-		return vs_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
+		return vs_opt_usage_error(&cmd, "no target: give --to URL or set VS_PUBLISH_URL");
 	if (!unpublish && strncmp(po.target, "file:///", 8) && strncmp(po.target, "s3://", 5))
-		return vs_usage_error(&cmd, "target '%s': use file:///path or s3://bucket/prefix", po.target);
+		return vs_opt_usage_error(&cmd, "target '%s': use file:///path or s3://bucket/prefix", po.target);
 	if (!unpublish && !strncmp(po.target, "s3://", 5)) {
 		char *bucket = NULL, *prefix = NULL;
 		int bad = vs_s3_parse_url(po.target, &bucket, &prefix);
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		free(bucket);
 		free(prefix);
 		if (bad < 0)
-			return vs_usage_error(&cmd, "%s", vs_error_message());
+			return vs_opt_usage_error(&cmd, "%s", vs_error_message());
 	}
 	ret = vs_prog_open_db(&p, unpublish || del ? VS_OPT_DB_NEEDED : VS_OPT_DB_IF_GIVEN,
 	                      unpublish ? "--unpublish" : del ? "--delete" : NULL);

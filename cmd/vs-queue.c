@@ -70,8 +70,8 @@ static int status(struct vs_prog *p)
 /* a failed video, once more from the start of its attempts */
 static int retry(struct vs_prog *p)
 {
-	if (!vs_is_uuid(p->args[0])) {
-		vs_usage_error(p->cmd, "retry: '%s' is not a video id", p->args[0]);
+	if (!vs_hash_is_uuid(p->args[0])) {
+		vs_opt_usage_error(p->cmd, "retry: '%s' is not a video id", p->args[0]);
 		return VS_PROG_USAGE;
 	}
 	return vs_queue_retry(p->db, p->args[0]);
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
 		return p.status;
 	if (r.state && strcmp(r.state, "pending") && strcmp(r.state, "done") && strcmp(r.state, "failed"))
-		return vs_usage_error(&cmd, "--state: '%s' is not pending, done or failed", r.state);
+		return vs_opt_usage_error(&cmd, "--state: '%s' is not pending, done or failed", r.state);
 	if (r.no_renew)
 		r.max_runtime_s = 0;
 	signal(SIGPIPE, SIG_IGN);

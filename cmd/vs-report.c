@@ -23,9 +23,9 @@ enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
 static int write_report(const json_t *rep, enum format fmt, FILE *f)
 {
 	if (fmt == FORMAT_CSV)
-		return vs_report_write_csv(rep, f);
+		return vs_reportfmt_write_csv(rep, f);
 	if (fmt == FORMAT_HTML)
-		return vs_report_write_html(rep, f);
+		return vs_reportfmt_write_html(rep, f);
 	return vs_record_write(f, rep);
 }
 
@@ -43,7 +43,7 @@ static int write_file(const json_t *rep, enum format fmt, const char *path)
 	if (fclose(f) != 0 && ret == 0)
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (ret == 0)
-		ret = vs_write_file_atomic(path, buf, len);
+		ret = vs_fsutil_write_atomic(path, buf, len);
 	free(buf);
 	return ret;
 }
@@ -97,8 +97,8 @@ static int time_option(const struct vs_command *cmd, int id, const char *arg, vo
 {
 	struct run *r = ctx;
 
-	if (vs_parse_time(arg, true, r->now, id == OPT_SINCE ? &r->ro.since : &r->ro.until) < 0)
-		return vs_usage_error(cmd, "--%s: %s", id == OPT_SINCE ? "since" : "until", vs_error_message());
+	if (vs_clock_parse_time(arg, true, r->now, id == OPT_SINCE ? &r->ro.since : &r->ro.until) < 0)
+		return vs_opt_usage_error(cmd, "--%s: %s", id == OPT_SINCE ? "since" : "until", vs_error_message());
 	return 0;
 }
 
@@ -133,8 +133,8 @@ int main(int argc, char **argv)
 	if (!vs_prog_start(&p, &cmd, argc, argv, &r))
 		return p.status;
 	if (isfinite(r.ro.since) && isfinite(r.ro.until) && r.ro.since >= r.ro.until)
-		return vs_usage_error(&cmd, "--since must come before --until");
+		return vs_opt_usage_error(&cmd, "--since must come before --until");
 	if (vs_analytics_ip_parse(ip, &r.policy) < 0)
-		return vs_usage_error(&cmd, "--ip: %s", vs_error_message());
+		return vs_opt_usage_error(&cmd, "--ip: %s", vs_error_message());
 	return vs_prog_dispatch(&p, &r);
 }

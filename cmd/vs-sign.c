@@ -50,7 +50,7 @@ static int load_keys(const struct vs_command *cmd, struct run *r, const char *ke
 	}
 	if (r->so.scheme == VS_SIGN_CLOUDFRONT) {
 		if (!pkey_file || !*pkey_file || (!verify && !r->so.key_pair_id)) {
-			vs_usage_error(cmd, "cloudfront needs --key-pair-id and --private-key");
+			vs_opt_usage_error(cmd, "cloudfront needs --key-pair-id and --private-key");
 			return VS_PROG_USAGE;
 		}
 		if (vs_sign_key_load(pkey_file, &r->pkey) < 0)
@@ -96,9 +96,9 @@ static int sign_option(const struct vs_command *cmd, int id, const char *arg, vo
 	double t = 0;
 
 	if (id == OPT_SCHEME && vs_sign_scheme_parse(arg, &r->so.scheme) < 0)
-		return vs_usage_error(cmd, "--scheme: %s", vs_error_message());
-	if (id == OPT_EXPIRES && (vs_parse_time(arg, false, 0, &t) < 0 || t <= 0))
-		return vs_usage_error(cmd, "--expires: '%s' is not a time", arg);
+		return vs_opt_usage_error(cmd, "--scheme: %s", vs_error_message());
+	if (id == OPT_EXPIRES && (vs_clock_parse_time(arg, false, 0, &t) < 0 || t <= 0))
+		return vs_opt_usage_error(cmd, "--expires: '%s' is not a time", arg);
 	if (id == OPT_EXPIRES)
 		r->expires = (time_t)t;
 	return 0;
@@ -142,13 +142,13 @@ int main(int argc, char **argv)
 	if (!vs_prog_start(&p, &cmd, argc, argv, &r))
 		return p.status;
 	if (r.cookies && r.so.scheme != VS_SIGN_CLOUDFRONT)
-		return vs_usage_error(&cmd, "--cookies goes with --scheme cloudfront");
+		return vs_opt_usage_error(&cmd, "--cookies goes with --scheme cloudfront");
 	if (verify && p.n_args > 0)
-		return vs_usage_error(&cmd, "--verify takes one URL and no operands");
+		return vs_opt_usage_error(&cmd, "--verify takes one URL and no operands");
 	if (!r.expires)
 		r.expires = vs_sign_expiry(time(NULL), ttl);
 	ret = load_keys(&cmd, &r, key_file, pkey_file, verify != NULL);
-	if (ret == 0 && verify && vs_verify_url(verify, time(NULL), &r.so) < 0) {
+	if (ret == 0 && verify && vs_sign_verify_url(verify, time(NULL), &r.so) < 0) {
 		vs_log_error("invalid: %s", vs_error_message());
 		p.status = VS_EXIT_FAILED;
 	} else if (ret == 0 && !verify && p.n_args > 0) {

@@ -53,7 +53,7 @@ static char *find_tool(const char *tool)
 	if (asprintf(&name, "vs-%s", tool) < 0)
 		name = NULL;
 	if (dir && name) {
-		path = vs_path_join(dir, name);
+		path = vs_fsutil_path_join(dir, name);
 		if (path && access(path, X_OK) != 0) {
 			free(path);
 			path = NULL;
@@ -74,14 +74,14 @@ static bool installed(const char *tool)
 
 	if (asprintf(&name, "vs-%s", tool) < 0)
 		return false;
-	if (dir && (path = vs_path_join(dir, name)) && access(path, X_OK) == 0) {
+	if (dir && (path = vs_fsutil_path_join(dir, name)) && access(path, X_OK) == 0) {
 		ok = true;
 		goto out;
 	}
 	ok = false;
 	for (p = getenv("PATH"); p && *p && !ok;) {
 		size_t n = strcspn(p, ":");
-		char *d = strndup(p, n), *f = d ? vs_path_join(n ? d : ".", name) : NULL;
+		char *d = strndup(p, n), *f = d ? vs_fsutil_path_join(n ? d : ".", name) : NULL;
 
 		ok = f && access(f, X_OK) == 0;
 		free(f);
@@ -111,14 +111,14 @@ static int run(const char *tool, char **args)
 	char *path;
 
 	if (!*tool || strchr(tool, '/') || tool[0] == '-')
-		return vs_usage_error(&cmd, "'%s' is not a vs tool", tool);
+		return vs_opt_usage_error(&cmd, "'%s' is not a vs tool", tool);
 	path = find_tool(tool);
 	if (!path)
 		return VS_EXIT_FAILED;
 	args[0] = path;
 	execvp(path, args);
 	if (errno == ENOENT)
-		vs_usage_error(&cmd, "'%s' is not a vs tool; see 'vs help'", tool);
+		vs_opt_usage_error(&cmd, "'%s' is not a vs tool; see 'vs help'", tool);
 	else
 		vs_log_error("cannot run '%s': %s", path, strerror(errno));
 	free(path);
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 		int c = vs_opt_next(&opt, &arg);
 
 		vs_opt_release(&opt);
-		return c < 0 ? vs_opt_exit(c) : vs_usage_error(&cmd, "unknown option '%s'", argv[1]);
+		return c < 0 ? vs_opt_exit(c) : vs_opt_usage_error(&cmd, "unknown option '%s'", argv[1]);
 	}
 	if (!strcmp(argv[1], "help")) {
 		if (argc == 2)

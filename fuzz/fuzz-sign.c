@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	for (int scheme = 0; scheme < 4; scheme++) {
 		o.scheme = scheme == 0 ? VS_SIGN_HMAC : scheme == 3 ? VS_SIGN_CLOUDFRONT : VS_SIGN_NGINX;
 		o.token_in_query = scheme == 2;
-		vs_verify_url(url, 1767225600, &o);
+		vs_sign_verify_url(url, 1767225600, &o);
 		vs_error_clear();
 	}
 	free(url);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "hash.h"
 #include "progress.h"
+#include "slug.h"
 #include "useragent.h"
 
 /* Counters and times above this are not a viewing session. */
@@ -179,7 +180,7 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 		return 0;
 	if (json_is_number(v))
 		t = json_number_value(v);
-	else if (!json_is_string(v) || vs_parse_time(json_string_value(v), false, 0, &t) < 0)
+	else if (!json_is_string(v) || vs_clock_parse_time(json_string_value(v), false, 0, &t) < 0)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' must be a time: seconds since the epoch or ISO 8601", key);
 	if (!isfinite(t) || t < 0 || t > 1e11)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a plausible time", key);
@@ -273,7 +274,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country;
 	char cc[3] = "";
 	json_t *started = json_object_get(o, "started");
-	struct vs_user_agent parsed;
+	struct vs_useragent parsed;
 	struct vs_progress_rules rules = VS_PROGRESS_RULES_INIT;
 	char share[32], tail[32];
 	PGresult *r = NULL;
@@ -283,7 +284,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		return vs_fail(VS_ERR, VS_E_INVALID, "a session is a JSON object");
 	if (!video && src->import && (ret = string(o, "video_id", "video", VS_SLUG_MAX, false, &video)) < 0)
 		return ret;
-	if (!video || (!vs_is_uuid(video) && !vs_is_slug(video)))
+	if (!video || (!vs_hash_is_uuid(video) && !vs_slug_valid(video)))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'video_id' must be a video's id or slug");
 	if ((ret = string(o, "session_id", NULL, VS_ANALYTICS_STRING_MAX, false, &sid)) < 0)
 		return ret;
@@ -320,10 +321,10 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		    (ret = when(o, "session_start", "started_at", s.started_at)) < 0 ||
 		    (ret = when(o, "session_end", "ended_at", s.ended_at)) < 0)
 			return ret;
-		if (user && !vs_is_uuid(user))
+		if (user && !vs_hash_is_uuid(user))
 			return vs_fail(VS_ERR, VS_E_INVALID, "'user_id' must be a UUID");
 	}
-	if (user && !vs_is_uuid(user))
+	if (user && !vs_hash_is_uuid(user))
 		user = NULL;
 	vs_analytics_ip_keep(ip, src->ip_policy, s.ip, sizeof(s.ip));
 	if (src->import && ip && !s.ip[0] && src->ip_policy != VS_ANALYTICS_IP_NONE)
@@ -337,7 +338,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	vs_user_agent_parse(ua, &parsed);
+	vs_useragent_parse(ua, &parsed);
 	/* completion by the progress rules every tool applies */
 	snprintf(share, sizeof(share), "%.6f", rules.complete_share);
 	snprintf(tail, sizeof(tail), "%.6f", rules.complete_tail_s);
@@ -352,7 +353,7 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 			s.ended_at[0] ? s.ended_at : NULL, share, tail,
 		};
 
-		ret = vs_db_exec(db, &r, vs_is_uuid(video) ? q_by_id : q_by_slug, (int)VS_ARRAY_SIZE(p), p);
+		ret = vs_db_exec(db, &r, vs_hash_is_uuid(video) ? q_by_id : q_by_slug, (int)VS_ARRAY_SIZE(p), p);
 	}
 	if (ret == 0 && PQntuples(r) != 1)
 		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s', or session '%s' belongs to another video or viewer",

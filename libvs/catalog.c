@@ -8,6 +8,7 @@
 #include "error.h"
 #include "hash.h"
 #include "record.h"
+#include "slug.h"
 
 #define SLUG_TRIES 20 /* "limits", "limits-2" … "limits-20", then "limits-<id>" */
 
@@ -42,7 +43,7 @@ int vs_catalog_find(PGconn *db, enum vs_catalog_key key, const char *value, json
 		*status = NULL;
 	if (asprintf(&sql, "%s%s", select_video,
 	             key == VS_CATALOG_BY_SHA256 ? "v.source_sha256 = $1" :
-	             vs_is_uuid(value) ? "v.id = $1::uuid" : "v.slug = $1") < 0)
+	             vs_hash_is_uuid(value) ? "v.id = $1::uuid" : "v.slug = $1") < 0)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	ret = vs_db_exec(db, &r, sql, 1, p);
 	free(sql);
@@ -64,7 +65,7 @@ int vs_catalog_resolve(PGconn *db, const char *video, char *id, double *duration
 	const char *p[] = {video};
 	PGresult *r = NULL;
 	int ret = vs_db_exec(db, &r,
-	                     vs_is_uuid(video) ? "SELECT id, duration_exact_seconds FROM videos WHERE id = $1::uuid"
+	                     vs_hash_is_uuid(video) ? "SELECT id, duration_exact_seconds FROM videos WHERE id = $1::uuid"
 	                                       : "SELECT id, duration_exact_seconds FROM videos WHERE slug = $1",
 	                     1, p);
 
@@ -90,7 +91,7 @@ int vs_catalog_set_state(PGconn *db, const char *id, const struct vs_video_state
 	PGresult *r = NULL;
 	int ret;
 
-	if (!vs_is_uuid(id))
+	if (!vs_hash_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
 	ret = vs_db_exec(db, &r,
 	                 "UPDATE videos SET upload_status = coalesce($2::video_upload_status, upload_status),"
@@ -440,7 +441,7 @@ int vs_catalog_published_video(PGconn *db, const char *key, bool full, const cha
 {
 	const char *p[] = {key, viewer};
 	PGresult *r = NULL;
-	int ret = vs_db_exec(db, &r, q_video[full][!vs_is_uuid(key)], full ? 2 : 1, p);
+	int ret = vs_db_exec(db, &r, q_video[full][!vs_hash_is_uuid(key)], full ? 2 : 1, p);
 
 	*row = NULL;
 	if (ret == 0 && PQntuples(r) == 1) {
@@ -504,7 +505,7 @@ int vs_catalog_describe(PGconn *db, const char *key, json_t **out)
 	const char *p[] = {key};
 	PGresult *r = NULL;
 	int ret = vs_db_exec(db, &r,
-	                     vs_is_uuid(key) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
+	                     vs_hash_is_uuid(key) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
 	                                       " 'duration', duration_exact_seconds)::text FROM videos WHERE id = $1::uuid"
 	                                     : "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
 	                                       " 'duration', duration_exact_seconds)::text FROM videos WHERE slug = $1",

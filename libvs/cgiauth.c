@@ -80,7 +80,7 @@ int vs_cgiauth_identify(struct vs_cgi_req *r)
 			return VS_ERR;
 		}
 		sub = json_string_value(json_object_get(claims, "sub"));
-		if (!sub || !vs_is_uuid(sub)) {
+		if (!sub || !vs_hash_is_uuid(sub)) {
 			json_decref(claims);
 			vs_cgihttp_problem(r, 401, "the token's subject is not a user id",
 			                   "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
@@ -91,7 +91,7 @@ int vs_cgiauth_identify(struct vs_cgi_req *r)
 		r->admin = admin_claim(claims);
 		json_decref(claims);
 	} else if (ru && *ru) {
-		if (vs_is_uuid(ru))
+		if (vs_hash_is_uuid(ru))
 			snprintf(r->user, sizeof(r->user), "%s", ru);
 		r->admin = in_list(r->cfg->admin_users, ru);
 		r->identified = true; /* the web server knows them, even by a name */

@@ -14,6 +14,7 @@
 #include "record.h"
 #include "report.h"
 #include "sign.h"
+#include "slug.h"
 
 /* *r->db, connected (or reset) on first use: an endpoint that needs no
  * database answers without one. */
@@ -45,7 +46,7 @@ int vs_cgihandlers_find_video(struct vs_cgi_req *r, const char *key, bool full,
 	int ret;
 
 	memset(v, 0, sizeof(*v));
-	if (!vs_is_uuid(key) && !vs_is_slug(key)) {
+	if (!vs_hash_is_uuid(key) && !vs_slug_valid(key)) {
 		vs_cgihttp_problem(r, 400, "a video id is a UUID or a slug", NULL);
 		return VS_ERR;
 	}
@@ -181,7 +182,7 @@ void vs_cgihandlers_stream(struct vs_cgi_req *r, struct vs_cgi_video *v)
 		                   NULL);
 		goto out;
 	}
-	vs_format_time((double)exp, when, sizeof(when));
+	vs_clock_format_time((double)exp, when, sizeof(when));
 	/* ?quality=720p: the stream is that rendition's playlist */
 	out = json_pack("{s:s,s:s,s:s,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
 	                "expires_at", when, "qualities", list, "quality", chosen ? want : NULL);
@@ -233,7 +234,7 @@ void vs_cgihandlers_key(struct vs_cgi_req *r, struct vs_cgi_video *v)
 		                      token, path) < 0)
 			url = NULL;
 	}
-	if (!url || vs_verify_url(url, time(NULL), &r->cfg->sign) < 0) {
+	if (!url || vs_sign_verify_url(url, time(NULL), &r->cfg->sign) < 0) {
 		vs_cgihttp_problem(r, 403, "a valid token for this video is required", NULL);
 		free(url);
 		free(master);
@@ -393,7 +394,7 @@ void vs_cgihandlers_authorize(struct vs_cgi_req *r)
 		vs_cgihttp_problem(r, 403, "this link is not valid", NULL);
 		return;
 	}
-	if (vs_verify_url(url, time(NULL), &r->cfg->sign) < 0)
+	if (vs_sign_verify_url(url, time(NULL), &r->cfg->sign) < 0)
 		vs_cgihttp_problem(r, 403, "this link is not valid or has expired", NULL);
 	else
 		vs_cgihttp_respond(r, 200, NULL, NULL, NULL, NULL, 0);

@@ -97,7 +97,7 @@ static char *resolve(const char *playlist, const char *uri)
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
-	out = slash ? vs_path_join(dir, uri) : strdup(uri);
+	out = slash ? vs_fsutil_path_join(dir, uri) : strdup(uri);
 	free(dir);
 	return out;
 }
@@ -207,7 +207,7 @@ static int probe_segment(struct media *m, const struct seg *s, bool info, bool *
 			m->height = st->codecpar->height;
 			m->fps = fr.num > 0 && fr.den > 0 ? av_q2d(fr) : 0;
 			if (st->codecpar->codec_id == AV_CODEC_ID_H264)
-				vs_h264_codecs(st->codecpar->extradata, st->codecpar->extradata_size,
+				vs_transcode_h264_codecs(st->codecpar->extradata, st->codecpar->extradata_size,
 				               m->vcodecs, sizeof(m->vcodecs));
 		}
 		for (unsigned i = 0; i < fmt->nb_streams; i++)
@@ -250,7 +250,7 @@ static char **read_lines(const char *path, int *n)
 	int cap = 0;
 
 	*n = 0;
-	if (vs_read_file(path, MAX_PLAYLIST, &text, &len) < 0)
+	if (vs_fsutil_read_file(path, MAX_PLAYLIST, &text, &len) < 0)
 		return NULL;
 	for (char *p = text; p && *p;) {
 		char *nl = strchr(p, '\n');
@@ -526,16 +526,16 @@ int vs_check_package(const char *path, FILE *out)
 	bool have_audio = false, is_master = false;
 	json_t *sum;
 
-	vs_av_log_init();
-	if (vs_is_dir(path)) {
-		base = vs_abspath(path);
-		playlist = base ? vs_path_join(base, "master.m3u8") : NULL;
-		if (playlist && !vs_is_file(playlist)) {
+	vs_probe_av_log_init();
+	if (vs_fsutil_is_dir(path)) {
+		base = vs_fsutil_abspath(path);
+		playlist = base ? vs_fsutil_path_join(base, "master.m3u8") : NULL;
+		if (playlist && !vs_fsutil_is_file(playlist)) {
 			free(playlist);
-			playlist = vs_path_join(base, "index.m3u8");
+			playlist = vs_fsutil_path_join(base, "index.m3u8");
 		}
 	} else {
-		playlist = vs_abspath(path);
+		playlist = vs_fsutil_abspath(path);
 		base = playlist ? strdup(playlist) : NULL;
 		if (base && strrchr(base, '/'))
 			*strrchr(base, '/') = '\0';

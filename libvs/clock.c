@@ -42,7 +42,7 @@ static int parse_zone(const char *s, long *offset_s)
 	return 0;
 }
 
-int vs_parse_time(const char *s, bool relative, double now, double *out)
+int vs_clock_parse_time(const char *s, bool relative, double now, double *out)
 {
 	struct tm tm = {0};
 	char *end = NULL;
@@ -91,7 +91,7 @@ int vs_parse_time(const char *s, bool relative, double now, double *out)
 	               relative ? ", or a span before now such as 7d or 24h" : "");
 }
 
-void vs_format_time(double t, char *buf, size_t n)
+void vs_clock_format_time(double t, char *buf, size_t n)
 {
 	time_t secs = (time_t)floor(t);
 	struct tm tm;

@@ -21,9 +21,9 @@ double vs_clock_now(void);
  * Returns 0 and the time in *out, or VS_ERR (message set) when s is none
  * of these.
  */
-int vs_parse_time(const char *s, bool relative, double now, double *out);
+int vs_clock_parse_time(const char *s, bool relative, double now, double *out);
 
 /* Writes t as "2026-11-24T20:00:00Z" (seconds, UTC) into buf (n >= 21). */
-void vs_format_time(double t, char *buf, size_t n);
+void vs_clock_format_time(double t, char *buf, size_t n);
 
 #endif

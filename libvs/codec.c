@@ -1,3 +1,5 @@
+#include <ctype.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -142,4 +144,43 @@ void vs_codec_hmac_sha256(const void *key, size_t key_len, const void *data, siz
 bool vs_codec_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+char *vs_codec_uri_encode(const char *s, bool keep_slash)
+{
+	char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
+		    (keep_slash && *p == '/'))
+			*o++ = (char)*p;
+		else
+			o += snprintf(o, 4, "%%%02X", *p);
+	}
+	*o = '\0';
+	return out;
+}
+
+char *vs_codec_uri_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t k = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], 0};
+
+			out[k++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			out[k++] = s[i];
+		}
+	}
+	out[k] = '\0';
+	return out;
 }

@@ -58,4 +58,12 @@ void vs_codec_hmac_sha256(const void *key, size_t key_len, const void *data, siz
  * on where they differ (for comparing MACs). */
 bool vs_codec_equal(const void *a, const void *b, size_t n);
 
+/* Percent-encodes s as RFC 3986 (and AWS SigV4) want it: unreserved
+ * A-Z a-z 0-9 - . _ ~ kept, '/' kept when keep_slash. Malloced, or NULL. */
+char *vs_codec_uri_encode(const char *s, bool keep_slash);
+
+/* The first n bytes of s with %XX escapes decoded (malformed ones kept as
+ * they are); malloced, or NULL. */
+char *vs_codec_uri_decode(const char *s, size_t n);
+
 #endif

@@ -44,7 +44,7 @@ int vs_db_connect_timeout(const char *url, int timeout_s, PGconn **db)
 	char timeout[16];
 	/* dbname last: settings in the URL override these defaults. */
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {timeout, vs_progname(), url, NULL};
+	const char *vals[] = {timeout, vs_log_progname(), url, NULL};
 	char msg[512];
 	PGconn *c;
 

@@ -175,10 +175,10 @@ static void remove_stale(const char *vdir)
 		return;
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, ".renditions-", 12)) {
-			char *p = vs_path_join(vdir, e->d_name);
+			char *p = vs_fsutil_path_join(vdir, e->d_name);
 
 			if (p)
-				vs_remove_tree(p);
+				vs_fsutil_remove_tree(p);
 			free(p);
 		}
 	closedir(d);
@@ -307,12 +307,12 @@ static int install(json_t *result, json_t *meta, const char *tmp, const char *fi
 
 	json_object_set_new(result, "encode", meta);
 	repath(result, tmp, final);
-	path = vs_path_join(tmp, ENCODE_JSON);
-	ret = path ? vs_write_finished(path, result, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+	path = vs_fsutil_path_join(tmp, ENCODE_JSON);
+	ret = path ? vs_fsutil_write_finished(path, result, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
 	           : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	free(path);
 	if (ret == 0)
-		ret = vs_swap_dir(tmp, final, old);
+		ret = vs_fsutil_swap_dir(tmp, final, old);
 	return ret;
 }
 
@@ -336,10 +336,10 @@ static void paths_release(struct paths *p)
 static int paths_init(struct paths *p, const char *media_root, const char *id)
 {
 	memset(p, 0, sizeof(*p));
-	p->root = vs_abspath(media_root);
-	p->vdir = p->root ? vs_path_join(p->root, id) : NULL;
-	p->final = p->vdir ? vs_path_join(p->vdir, "renditions") : NULL;
-	p->lock = p->vdir ? vs_path_join(p->vdir, ".encode.lock") : NULL;
+	p->root = vs_fsutil_abspath(media_root);
+	p->vdir = p->root ? vs_fsutil_path_join(p->root, id) : NULL;
+	p->final = p->vdir ? vs_fsutil_path_join(p->vdir, "renditions") : NULL;
+	p->lock = p->vdir ? vs_fsutil_path_join(p->vdir, ".encode.lock") : NULL;
 	if (p->vdir && asprintf(&p->old, "%s/.renditions-old-%ld", p->vdir, (long)getpid()) < 0)
 		p->old = NULL;
 	if (p->final && p->lock && p->old)
@@ -359,7 +359,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 	int lock_fd = -1, ret;
 
 	*reused = false;
-	if (!id || !vs_is_uuid(id))
+	if (!id || !vs_hash_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no valid 'id'");
 	if (!src)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no source.path");
@@ -369,12 +369,12 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = vs_mkdir_p(at.vdir, 0755)) < 0 || (ret = lock_video(at.lock, id, &lock_fd)) < 0)
+	if ((ret = vs_fsutil_mkdir_p(at.vdir, 0755)) < 0 || (ret = lock_video(at.lock, id, &lock_fd)) < 0)
 		goto out;
 	if (o->db && (ret = check_registered(o->db, id)) < 0)
 		goto out;
-	if (!o->force && (marker = vs_path_join(at.final, ENCODE_JSON)) &&
-	    (done = vs_read_finished(marker, "encode.key", key))) {
+	if (!o->force && (marker = vs_fsutil_path_join(at.final, ENCODE_JSON)) &&
+	    (done = vs_fsutil_read_finished(marker, "encode.key", key))) {
 		put_sections(rec, done);
 		*reused = true;
 		if (o->db)
@@ -399,7 +399,7 @@ int vs_encode(json_t *rec, const struct vs_encode_opts *o, bool *reused)
 		ret = vs_catalog_renditions_done(o->db, id, result, pl.duration);
 out:
 	if (tmp && ret < 0)
-		vs_remove_tree(tmp);
+		vs_fsutil_remove_tree(tmp);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	json_decref(result);
@@ -417,7 +417,7 @@ void vs_encode_plan_describe(FILE *f, const char *id, const json_t *plan)
 	json_t *v;
 
 	fprintf(f, "%s: plan for %s: %g fps, a keyframe every %g s (%lld frames)\n",
-	        vs_progname(), id ? id : "the source",
+	        vs_log_progname(), id ? id : "the source",
 	        json_real_value(json_object_get(plan, "frame_rate")),
 	        json_real_value(json_object_get(plan, "gop_seconds")),
 	        (long long)json_integer_value(json_object_get(plan, "gop_frames")));

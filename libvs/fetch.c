@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "codec.h"
 #include "error.h"
 #include "fetch.h"
 #include "log.h"
@@ -33,7 +34,7 @@ static void curl_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-bool vs_is_http_url(const char *s)
+bool vs_fetch_is_http_url(const char *s)
 {
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
@@ -86,7 +87,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 				v++;
 			vlen = strcspn(v, "\";\r\n");
 			free(s->disposition_name);
-			s->disposition_name = vlen ? vs_uri_decode(v, vlen) : NULL;
+			s->disposition_name = vlen ? vs_codec_uri_decode(v, vlen) : NULL;
 		}
 		free(line);
 	}
@@ -107,7 +108,7 @@ static char *name_from_url(const char *url)
 			slash = q;
 	if (!slash || slash + 1 >= end)
 		return NULL;
-	return vs_uri_decode(slash + 1, (size_t)(end - slash - 1));
+	return vs_codec_uri_decode(slash + 1, (size_t)(end - slash - 1));
 }
 
 /* Only a base name is kept: a server cannot steer where we write. */
@@ -197,7 +198,7 @@ int vs_fetch_to_fd(const char *url, int fd, const struct vs_fetch_opts *opts,
 	int ret = 0;
 
 	*filename = NULL;
-	if (!vs_is_http_url(url))
+	if (!vs_fetch_is_http_url(url))
 		return vs_fail(VS_ERR, VS_E_INVALID, "not an http or https URL");
 	pthread_once(&curl_once, curl_init);
 	c = curl_easy_init();

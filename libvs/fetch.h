@@ -40,7 +40,7 @@ struct vs_fetch_opts {
 bool vs_fetch_private_address(const struct sockaddr *addr);
 
 /* True if s starts with http:// or https:// (any case). */
-bool vs_is_http_url(const char *s);
+bool vs_fetch_is_http_url(const char *s);
 
 /*
  * Downloads url, writing the body to fd and passing each chunk to on_data

@@ -7,7 +7,7 @@
 #include "fsutil.h"
 #include "record.h"
 
-char *vs_path_join(const char *dir, const char *name)
+char *vs_fsutil_path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
 	char *s = NULL;
@@ -21,7 +21,7 @@ char *vs_path_join(const char *dir, const char *name)
 	return s;
 }
 
-int vs_mkdir_p(const char *dir, mode_t mode)
+int vs_fsutil_mkdir_p(const char *dir, mode_t mode)
 {
 	char *p = strdup(dir);
 	int ret = 0;
@@ -43,14 +43,14 @@ int vs_mkdir_p(const char *dir, mode_t mode)
 		if (c == '\0')
 			break;
 	}
-	if (ret == 0 && !vs_is_dir(dir))
+	if (ret == 0 && !vs_fsutil_is_dir(dir))
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create directory '%s': %s", dir,
 		              "a file of that name exists");
 	free(p);
 	return ret;
 }
 
-int vs_tmpfile(const char *dir, const char *prefix, char **path, int *fd)
+int vs_fsutil_tmpfile(const char *dir, const char *prefix, char **path, int *fd)
 {
 	char *p = NULL;
 
@@ -87,12 +87,12 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int vs_write_file_atomic(const char *path, const void *data, size_t len)
+int vs_fsutil_write_atomic(const char *path, const void *data, size_t len)
 {
-	return vs_write_file_atomic_mode(path, data, len, 0644);
+	return vs_fsutil_write_atomic_mode(path, data, len, 0644);
 }
 
-int vs_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode)
+int vs_fsutil_write_atomic_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -103,7 +103,7 @@ int vs_write_file_atomic_mode(const char *path, const void *data, size_t len, mo
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (slash)
 		*slash = '\0';
-	ret = vs_tmpfile(slash ? (*dir ? dir : "/") : ".", "tmp", &tmp, &fd);
+	ret = vs_fsutil_tmpfile(slash ? (*dir ? dir : "/") : ".", "tmp", &tmp, &fd);
 	if (ret < 0)
 		goto out;
 	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
@@ -133,7 +133,7 @@ out:
 	return ret;
 }
 
-int vs_read_file(const char *path, size_t max, char **data, size_t *len)
+int vs_fsutil_read_file(const char *path, size_t max, char **data, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -190,7 +190,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-int vs_remove_tree(const char *path)
+int vs_fsutil_remove_tree(const char *path)
 {
 	struct stat st;
 
@@ -202,21 +202,21 @@ int vs_remove_tree(const char *path)
 	return 0;
 }
 
-bool vs_is_file(const char *path)
+bool vs_fsutil_is_file(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-bool vs_is_dir(const char *path)
+bool vs_fsutil_is_dir(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-char *vs_abspath(const char *path)
+char *vs_fsutil_abspath(const char *path)
 {
 	char *cwd, *s;
 
@@ -225,18 +225,18 @@ char *vs_abspath(const char *path)
 	cwd = getcwd(NULL, 0);
 	if (!cwd)
 		return NULL;
-	s = vs_path_join(cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+	s = vs_fsutil_path_join(cwd, path[0] == '.' && path[1] == '/' ? path + 2 : path);
 	free(cwd);
 	return s;
 }
 
-int vs_swap_dir(const char *tmp, const char *final, const char *old)
+int vs_fsutil_swap_dir(const char *tmp, const char *final, const char *old)
 {
 	bool aside = false;
 	int ret = 0;
 
-	if (vs_is_dir(final)) {
-		vs_remove_tree(old);
+	if (vs_fsutil_is_dir(final)) {
+		vs_fsutil_remove_tree(old);
 		if (rename(final, old) != 0)
 			return vs_fail(VS_ERR, VS_E_IO, "cannot replace '%s': %s", final, strerror(errno));
 		aside = true;
@@ -244,21 +244,21 @@ int vs_swap_dir(const char *tmp, const char *final, const char *old)
 	if (rename(tmp, final) != 0)
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot rename into '%s': %s", final, strerror(errno));
 	if (aside)
-		vs_remove_tree(old);
+		vs_fsutil_remove_tree(old);
 	return ret;
 }
 
-int vs_write_finished(const char *path, const json_t *m, size_t flags)
+int vs_fsutil_write_finished(const char *path, const json_t *m, size_t flags)
 {
 	char *text = json_dumps(m, flags);
-	int ret = text ? vs_write_file_atomic(path, text, strlen(text))
+	int ret = text ? vs_fsutil_write_atomic(path, text, strlen(text))
 	               : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 
 	free(text);
 	return ret;
 }
 
-json_t *vs_read_finished(const char *path, const char *key_path, const char *key)
+json_t *vs_fsutil_read_finished(const char *path, const char *key_path, const char *key)
 {
 	json_t *m = json_load_file(path, 0, NULL);
 	const char *k = vs_json_str(m, key_path);

@@ -17,38 +17,38 @@
  */
 
 /* "a/b": joins with exactly one slash. New string, NULL when out of memory. */
-char *vs_path_join(const char *dir, const char *name);
+char *vs_fsutil_path_join(const char *dir, const char *name);
 
 /* Creates dir and its missing parents (mode for the new ones). */
-int vs_mkdir_p(const char *dir, mode_t mode);
+int vs_fsutil_mkdir_p(const char *dir, mode_t mode);
 
 /*
  * Creates and opens a new file "dir/.prefix-XXXXXX" (mode 0644): *path gets
  * its name (malloced, caller frees), *fd the descriptor.
  */
-int vs_tmpfile(const char *dir, const char *prefix, char **path, int *fd);
+int vs_fsutil_tmpfile(const char *dir, const char *prefix, char **path, int *fd);
 
 /* Writes len bytes of data to path via a temporary file, fsync and rename;
  * the file is 0644. */
-int vs_write_file_atomic(const char *path, const void *data, size_t len);
+int vs_fsutil_write_atomic(const char *path, const void *data, size_t len);
 
 /* The same with the file's mode: 0600 for a secret, which is never readable
  * by others, not even before the rename. */
-int vs_write_file_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
+int vs_fsutil_write_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Reads a whole file (at most max bytes) into a NUL-terminated buffer
  * (*data, malloced); *len gets its length. */
-int vs_read_file(const char *path, size_t max, char **data, size_t *len);
+int vs_fsutil_read_file(const char *path, size_t max, char **data, size_t *len);
 
 /* Removes path and everything below it; a missing path is not an error. */
-int vs_remove_tree(const char *path);
+int vs_fsutil_remove_tree(const char *path);
 
 /* True if path names an existing regular file / directory. */
-bool vs_is_file(const char *path);
-bool vs_is_dir(const char *path);
+bool vs_fsutil_is_file(const char *path);
+bool vs_fsutil_is_dir(const char *path);
 
 /* The absolute form of path (not resolving links); new string or NULL. */
-char *vs_abspath(const char *path);
+char *vs_fsutil_abspath(const char *path);
 
 /*
  * Puts the directory tmp in place of final, so that final is complete or
@@ -58,7 +58,7 @@ char *vs_abspath(const char *path);
  * then tmp to final, then old is removed, even when that second rename
  * failed. tmp is left for the caller to remove on failure.
  */
-int vs_swap_dir(const char *tmp, const char *final, const char *old);
+int vs_fsutil_swap_dir(const char *tmp, const char *final, const char *old);
 
 /*
  * Finished markers. A step whose output is a whole directory (vs-encode's
@@ -69,12 +69,12 @@ int vs_swap_dir(const char *tmp, const char *final, const char *old);
  */
 
 /* Writes the marker m (borrowed), json_dumps()ed with flags, to path as
- * vs_write_file_atomic() does. */
-int vs_write_finished(const char *path, const json_t *m, size_t flags);
+ * vs_fsutil_write_atomic() does. */
+int vs_fsutil_write_finished(const char *path, const json_t *m, size_t flags);
 
 /* The marker at path (new reference) if its string at key_path (a
  * vs_json_str() path: "key", "encode.key") is key; NULL if there is none,
  * it cannot be read or it was made from something else. Sets no error. */
-json_t *vs_read_finished(const char *path, const char *key_path, const char *key);
+json_t *vs_fsutil_read_finished(const char *path, const char *key_path, const char *key);
 
 #endif

@@ -51,7 +51,7 @@ static const unsigned char vs_namespace[16] = {
 	0x9e, 0x11, 0x6f, 0x0d, 0x2a, 0x7c, 0x41, 0x33,
 };
 
-void vs_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1])
+void vs_hash_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
@@ -76,7 +76,7 @@ void vs_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1])
 	out[k] = '\0';
 }
 
-bool vs_is_uuid(const char *s)
+bool vs_hash_is_uuid(const char *s)
 {
 	for (int i = 0; i < VS_UUID_LEN; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
@@ -87,16 +87,3 @@ bool vs_is_uuid(const char *s)
 	return s[VS_UUID_LEN] == '\0';
 }
 
-bool vs_is_slug(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > VS_SLUG_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '-' ? s[i + 1] == '-' : !(isdigit((unsigned char)s[i]) ||
-		                                       (s[i] >= 'a' && s[i] <= 'z')))
-			return false;
-	}
-	return true;
-}

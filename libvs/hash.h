@@ -24,14 +24,10 @@ void vs_sha256_free(struct vs_sha256 *h);
  * content makes ingest idempotent with or without a database: the same
  * bytes always get the same id.
  */
-void vs_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1]);
+void vs_hash_uuid_for_sha256(const char *sha256_hex, char out[VS_UUID_LEN + 1]);
 
 /* True for the canonical 8-4-4-4-12 hex form (either case). */
-bool vs_is_uuid(const char *s);
+bool vs_hash_is_uuid(const char *s);
 
-#define VS_SLUG_MAX 200
-
-/* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, at most VS_SLUG_MAX. */
-bool vs_is_slug(const char *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "probe.h"
 #include "record.h"
+#include "slug.h"
 
 #define INGEST_JSON "ingest.json"
 #define INCOMING_DIR ".incoming"
@@ -38,30 +39,6 @@ struct source {
 	char id[VS_UUID_LEN + 1];
 	char *tmp;               /* download or copy under .incoming; owned, unlinked on failure */
 };
-
-void vs_slugify(const char *title, char *out, size_t n)
-{
-	size_t k = 0;
-	bool dash = false;
-
-	for (const unsigned char *p = (const unsigned char *)title; *p && k + 1 < n; p++) {
-		if (isascii(*p) && isalnum(*p)) {
-			if (dash && k > 0 && k + 2 < n)
-				out[k++] = '-';
-			dash = false;
-			out[k++] = (char)tolower(*p);
-		} else if (*p == '\'') {
-			continue; /* "Newton's" → "newtons" */
-		} else {
-			dash = true;
-		}
-		if (k >= VS_SLUG_MAX - 12) /* room for a "-<suffix>" */
-			break;
-	}
-	while (k > 0 && out[k - 1] == '-')
-		k--;
-	out[k] = '\0';
-}
 
 static size_t utf8_chars(const char *s)
 {
@@ -170,7 +147,7 @@ static int read_meta(const json_t *rec, const struct vs_ingest_opts *o, struct m
 		m->title = NULL;
 	if (m->category && !*m->category)
 		m->category = NULL;
-	if (m->slug && !vs_is_slug(m->slug))
+	if (m->slug && !vs_slug_valid(m->slug))
 		return vs_fail(VS_ERR, VS_E_INVALID,
 		               "slug '%s' is not valid: use lower-case letters, digits and single "
 		               "dashes, at most %d characters", m->slug, VS_SLUG_MAX);
@@ -204,7 +181,7 @@ static int read_source(const json_t *rec, struct source *s)
 		return vs_fail(VS_ERR, VS_E_INVALID,
 		               "field 'source' must be a path or URL, or an object with 'path' or 'url'");
 	s->input = strdup(in);
-	s->is_url = vs_is_http_url(in);
+	s->is_url = vs_fetch_is_http_url(in);
 	if (!s->input)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (!s->is_url && strstr(in, "://"))
@@ -400,14 +377,14 @@ static void merge_sections(json_t *rec, const json_t *from)
 static int write_ingest_json(const char *dir, const json_t *rec)
 {
 	json_t *keep = ingest_sections(rec);
-	char *path = vs_path_join(dir, INGEST_JSON);
+	char *path = vs_fsutil_path_join(dir, INGEST_JSON);
 	char *text = json_dumps(keep, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	int ret;
 
 	if (!path || !text)
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	else
-		ret = vs_write_file_atomic(path, text, strlen(text));
+		ret = vs_fsutil_write_atomic(path, text, strlen(text));
 	free(text);
 	free(path);
 	json_decref(keep);
@@ -416,7 +393,7 @@ static int write_ingest_json(const char *dir, const json_t *rec)
 
 static json_t *read_ingest_json(const char *dir)
 {
-	char *path = vs_path_join(dir, INGEST_JSON);
+	char *path = vs_fsutil_path_join(dir, INGEST_JSON);
 	json_t *v = path ? json_load_file(path, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
 	free(path);
@@ -485,7 +462,7 @@ static int fetch_to_incoming(struct source *s, const char *incoming,
 
 	if (!h)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	ret = vs_tmpfile(incoming, "download", &s->tmp, &fd);
+	ret = vs_fsutil_tmpfile(incoming, "download", &s->tmp, &fd);
 	if (ret == 0)
 		ret = vs_fetch_to_fd(s->input, fd, fo, hash_chunk, h, &s->original_filename);
 	if (ret == 0 && (fdatasync(fd) != 0 || fstat(fd, &st) != 0))
@@ -507,7 +484,7 @@ static int fetch_to_incoming(struct source *s, const char *incoming,
 static int store_source(struct source *s, const char *incoming, const char *dir,
                         const char *name, char **stored)
 {
-	char *dst = vs_path_join(dir, name);
+	char *dst = vs_fsutil_path_join(dir, name);
 	struct stat st;
 	int fd = -1, ret = 0;
 
@@ -516,9 +493,9 @@ static int store_source(struct source *s, const char *incoming, const char *dir,
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (stat(dst, &st) == 0 && st.st_size == s->size)
 		goto done; /* stored by an earlier run: same id, so same content */
-	ret = vs_mkdir_p(dir, 0755);
+	ret = vs_fsutil_mkdir_p(dir, 0755);
 	if (ret == 0 && !s->tmp) {
-		ret = vs_tmpfile(incoming, "copy", &s->tmp, &fd);
+		ret = vs_fsutil_tmpfile(incoming, "copy", &s->tmp, &fd);
 		if (ret == 0)
 			ret = copy_into(s->local, fd, s->size);
 		if (fd >= 0)
@@ -588,13 +565,13 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	*existing = false;
 	if ((ret = read_source(rec, &s)) < 0 || (ret = read_meta(rec, o, &m)) < 0)
 		goto out;
-	root = vs_abspath(o->media_root);
-	incoming = root ? vs_path_join(root, INCOMING_DIR) : NULL;
+	root = vs_fsutil_abspath(o->media_root);
+	incoming = root ? vs_fsutil_path_join(root, INCOMING_DIR) : NULL;
 	if (!incoming) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = vs_mkdir_p(incoming, 0755)) < 0)
+	if ((ret = vs_fsutil_mkdir_p(incoming, 0755)) < 0)
 		goto out;
 
 	if (s.is_url) {
@@ -610,8 +587,8 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	}
 	if (ret < 0)
 		goto out;
-	vs_uuid_for_sha256(s.sha256, s.id);
-	dir = vs_path_join(root, s.id);
+	vs_hash_uuid_for_sha256(s.sha256, s.id);
+	dir = vs_fsutil_path_join(root, s.id);
 	if (!dir) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
@@ -653,7 +630,7 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	if (m.slug)
 		snprintf(slug, sizeof(slug), "%s", m.slug);
 	else
-		vs_slugify(title, slug, sizeof(slug));
+		vs_slug_make(title, slug, sizeof(slug));
 	if (!slug[0])
 		snprintf(slug, sizeof(slug), "video-%.8s", s.id);
 	found = json_object();

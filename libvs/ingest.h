@@ -12,7 +12,7 @@
  * Ingest: take one source (a local file or an http/https URL), prove it is
  * a playable video, store it under the media root, and register it.
  *
- * Storage, per video (id: vs_uuid_for_sha256() of the content):
+ * Storage, per video (id: vs_hash_uuid_for_sha256() of the content):
  *
  *     MEDIA_ROOT/.incoming/         temporary files, same file system
  *     MEDIA_ROOT/<id>/source.<ext>  the source, renamed into place whole
@@ -54,10 +54,6 @@ struct vs_ingest_opts {
  */
 int vs_ingest(json_t *rec, const struct vs_ingest_opts *opts, bool *existing);
 
-/* Writes the slug for title into out (at most VS_SLUG_MAX + 1 bytes):
- * lower-case ASCII letters and digits, runs of anything else as one '-'.
- * May be empty. */
-void vs_slugify(const char *title, char *out, size_t n);
 
 
 #endif

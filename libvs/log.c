@@ -17,7 +17,7 @@ void vs_log_init(const char *argv0)
 		level = VS_LOG_DEBUG;
 }
 
-const char *vs_progname(void)
+const char *vs_log_progname(void)
 {
 	return progname;
 }

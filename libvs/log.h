@@ -21,7 +21,7 @@ enum vs_log_level {
 
 /* Sets the program name used as prefix (basename of argv0); call first. */
 void vs_log_init(const char *argv0);
-const char *vs_progname(void);
+const char *vs_log_progname(void);
 void vs_log_set_level(enum vs_log_level level);
 enum vs_log_level vs_log_level(void);
 

@@ -181,7 +181,7 @@ static void list_options(const struct vs_command *cmd)
 	}
 }
 
-int vs_usage_error(const struct vs_command *cmd, const char *fmt, ...)
+int vs_opt_usage_error(const struct vs_command *cmd, const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -219,7 +219,7 @@ static int store_choice(const struct vs_command *cmd, const struct vs_option *o,
 		w += k;
 		w += *w == '|';
 	}
-	vs_usage_error(cmd, "--%s: '%s' is not %s", o->long_name, arg, list);
+	vs_opt_usage_error(cmd, "--%s: '%s' is not %s", o->long_name, arg, list);
 	return -1;
 }
 
@@ -290,11 +290,11 @@ int vs_opt_next(struct vs_opt *opt, const char **arg)
 			const char *bad = opt->argv[optind - 1];
 
 			if (c == ':')
-				vs_usage_error(opt->cmd, "option '%s' needs an argument", bad);
+				vs_opt_usage_error(opt->cmd, "option '%s' needs an argument", bad);
 			else if (optopt && !(bad[0] == '-' && bad[1] == '-'))
-				vs_usage_error(opt->cmd, "unknown option '-%c'", optopt);
+				vs_opt_usage_error(opt->cmd, "unknown option '-%c'", optopt);
 			else
-				vs_usage_error(opt->cmd, "unknown option '%s'", bad);
+				vs_opt_usage_error(opt->cmd, "unknown option '%s'", bad);
 			vs_opt_release(opt);
 			return VS_OPT_EXIT_USAGE;
 		}
@@ -360,7 +360,7 @@ int vs_opt_parse(struct vs_opt *opt)
 	int c = vs_opt_next(opt, &arg);
 
 	if (c > 0) { /* an option with an id: the program's loop should have it */
-		vs_usage_error(opt->cmd, "option with id %d is not handled", c);
+		vs_opt_usage_error(opt->cmd, "option with id %d is not handled", c);
 		vs_opt_release(opt);
 		return VS_OPT_EXIT_USAGE;
 	}
@@ -387,7 +387,7 @@ int vs_opt_double(const struct vs_command *cmd, const char *name, const char *ar
 	errno = 0;
 	v = strtod(arg, &end);
 	if (!*arg || *end || errno || !isfinite(v) || v < min || v > max) {
-		vs_usage_error(cmd, "--%s: '%s' is not a number from %g to %g", name, arg, min, max);
+		vs_opt_usage_error(cmd, "--%s: '%s' is not a number from %g to %g", name, arg, min, max);
 		return -1;
 	}
 	*out = v;
@@ -403,7 +403,7 @@ int vs_opt_long(const struct vs_command *cmd, const char *name, const char *arg,
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (!*arg || *end || errno || v < min || v > max) {
-		vs_usage_error(cmd, "--%s: '%s' is not a whole number from %lld to %lld", name,
+		vs_opt_usage_error(cmd, "--%s: '%s' is not a whole number from %lld to %lld", name,
 		               arg, min, max);
 		return -1;
 	}

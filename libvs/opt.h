@@ -185,7 +185,7 @@ void vs_opt_release(struct vs_opt *opt);
 
 /* Reports a usage error ("vs-x: msg" and a hint to --help) and returns
  * VS_EXIT_USAGE, for checks the table cannot express. */
-int vs_usage_error(const struct vs_command *cmd, const char *fmt, ...)
+int vs_opt_usage_error(const struct vs_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Writes the --help text to f. */

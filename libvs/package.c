@@ -27,8 +27,8 @@ static char *join3(const char *a, const char *b, const char *c)
 
 static int write_text(const char *dir, const char *name, const char *text)
 {
-	char *path = vs_path_join(dir, name);
-	int ret = path && text ? vs_write_file_atomic(path, text, strlen(text))
+	char *path = vs_fsutil_path_join(dir, name);
+	int ret = path && text ? vs_fsutil_write_atomic(path, text, strlen(text))
 	                       : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 
 	free(path);
@@ -39,7 +39,7 @@ static int write_media_playlists(const char *dir, const char *label, struct vs_s
                                  bool ts, const struct vs_segment_key *k, const char *key_uri, int *version)
 {
 	struct vs_hls_media m = {.map_uri = ts ? NULL : "init.mp4", .segments = t->segs, .n = t->n};
-	char *text, *sub = vs_path_join(dir, label);
+	char *text, *sub = vs_fsutil_path_join(dir, label);
 	int ret;
 
 	if (!sub)
@@ -103,12 +103,12 @@ static int write_chapters(const char *dir, const json_t *chapters, double durati
 
 static int copy_file(const char *src, const char *dir, const char *name)
 {
-	char *data = NULL, *dst = vs_path_join(dir, name);
+	char *data = NULL, *dst = vs_fsutil_path_join(dir, name);
 	size_t len = 0;
-	int ret = dst ? vs_read_file(src, 256u << 20, &data, &len) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	int ret = dst ? vs_fsutil_read_file(src, 256u << 20, &data, &len) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 
 	if (ret == 0)
-		ret = vs_write_file_atomic(dst, data, len);
+		ret = vs_fsutil_write_atomic(dst, data, len);
 	free(data);
 	free(dst);
 	return ret;
@@ -118,7 +118,7 @@ static int copy_file(const char *src, const char *dir, const char *name)
  * reused so that packaging again gives the same bytes. */
 static int load_key(const char *media_root, const char *id, struct vs_segment_key *k)
 {
-	char *dir = join3(media_root, id, "keys"), *path = dir ? vs_path_join(dir, "aes-128.key") : NULL;
+	char *dir = join3(media_root, id, "keys"), *path = dir ? vs_fsutil_path_join(dir, "aes-128.key") : NULL;
 	char *data = NULL;
 	size_t len = 0;
 	int ret = 0;
@@ -127,7 +127,7 @@ static int load_key(const char *media_root, const char *id, struct vs_segment_ke
 		free(dir);
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	}
-	if (vs_read_file(path, 64, &data, &len) == 0 && len == 32) {
+	if (vs_fsutil_read_file(path, 64, &data, &len) == 0 && len == 32) {
 		memcpy(k->key, data, 16);
 		memcpy(k->iv, data + 16, 16);
 	} else {
@@ -139,8 +139,8 @@ static int load_key(const char *media_root, const char *id, struct vs_segment_ke
 		}
 		memcpy(both, k->key, 16);
 		memcpy(both + 16, k->iv, 16);
-		if ((ret = vs_mkdir_p(dir, 0700)) < 0 ||
-		    (ret = vs_write_file_atomic_mode(path, both, sizeof(both), 0600)) < 0)
+		if ((ret = vs_fsutil_mkdir_p(dir, 0700)) < 0 ||
+		    (ret = vs_fsutil_write_atomic_mode(path, both, sizeof(both), 0600)) < 0)
 			goto out;
 	}
 	vs_codec_hex(k->iv, 16, k->iv_hex);
@@ -208,10 +208,10 @@ static char *finished_path(const char *root, const char *id)
  * while its master is there. */
 static json_t *finished_package(const char *marker, const char *key, const char *final)
 {
-	json_t *m = vs_read_finished(marker, "key", key), *pkg = NULL;
-	char *master = vs_path_join(final, "master.m3u8");
+	json_t *m = vs_fsutil_read_finished(marker, "key", key), *pkg = NULL;
+	char *master = vs_fsutil_path_join(final, "master.m3u8");
 
-	if (m && master && vs_is_file(master))
+	if (m && master && vs_fsutil_is_file(master))
 		pkg = json_incref(json_object_get(m, "package"));
 	json_decref(m);
 	free(master);
@@ -265,7 +265,7 @@ static int check_record(const json_t *rec, const struct vs_package_opts *o, bool
 
 		if (!p || !l || !*l || strchr(l, '/') || l[0] == '.' || !strcmp(l, "audio"))
 			return vs_fail(VS_ERR, VS_E_INVALID, "rendition %zu has no usable path or label", i);
-		if (!vs_is_file(p))
+		if (!vs_fsutil_is_file(p))
 			return vs_fail(VS_ERR, VS_E_NOT_FOUND, "rendition '%s' is missing", p);
 		if (vs_json_str(r, "codecs") && strstr(vs_json_str(r, "codecs"), "mp4a"))
 			*have_audio = true;
@@ -287,7 +287,7 @@ static int make_tmp(struct job *j)
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((ret = vs_mkdir_p(*parent ? parent : "/", 0755)) < 0)
+	if ((ret = vs_fsutil_mkdir_p(*parent ? parent : "/", 0755)) < 0)
 		goto out;
 	if (!mkdtemp(j->tmp)) {
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot create a directory beside '%s': %s", j->final,
@@ -329,11 +329,11 @@ static int package_rendition(struct job *j, size_t i, const json_t *r)
 	const char *label = vs_json_str(r, "label");
 	struct vs_hls_variant *v = &j->vars[i];
 	struct vs_segment_track *t = &j->tracks[i];
-	char *sub = vs_path_join(j->tmp, label);
+	char *sub = vs_fsutil_path_join(j->tmp, label);
 	double fr = 0;
 	int ret;
 
-	ret = sub ? vs_mkdir_p(sub, 0755) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	ret = sub ? vs_fsutil_mkdir_p(sub, 0755) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (ret == 0)
 		ret = vs_segment_cut(vs_json_str(r, "path"), sub,
 		                     j->audio_group ? VS_SEGMENT_VIDEO_ONLY : VS_SEGMENT_MUXED, o->ts,
@@ -367,10 +367,10 @@ static int package_rendition(struct job *j, size_t i, const json_t *r)
 static int package_audio(struct job *j)
 {
 	const struct vs_package_opts *o = j->o;
-	char *sub = vs_path_join(j->tmp, "audio");
+	char *sub = vs_fsutil_path_join(j->tmp, "audio");
 	int ret;
 
-	ret = sub ? vs_mkdir_p(sub, 0755) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	ret = sub ? vs_fsutil_mkdir_p(sub, 0755) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (ret == 0)
 		ret = vs_segment_cut(vs_json_str(json_array_get(j->renditions, 0), "path"), sub,
 		                     VS_SEGMENT_AUDIO_ONLY, o->ts, o->segment_s, &j->key, &j->audio);
@@ -400,7 +400,7 @@ static int write_extras(struct job *j)
 	for (size_t e = 0; e < VS_ARRAY_SIZE(extra); e++) {
 		const char *src = vs_json_str(j->rec, extra[e][0]);
 
-		if (src && vs_is_file(src) && (ret = copy_file(src, j->tmp, extra[e][1])) < 0)
+		if (src && vs_fsutil_is_file(src) && (ret = copy_file(src, j->tmp, extra[e][1])) < 0)
 			return ret;
 	}
 	return 0;
@@ -426,7 +426,7 @@ static int finish_package(struct job *j)
 	text = vs_hls_master_text(j->vars, j->n, j->audio_group ? &a : NULL, j->version);
 	/* the master last: a visible master never points at a missing file */
 	if ((ret = write_text(j->tmp, "master.m3u8", text)) == 0 &&
-	    (ret = vs_swap_dir(j->tmp, j->final, j->old)) == 0) {
+	    (ret = vs_fsutil_swap_dir(j->tmp, j->final, j->old)) == 0) {
 		free(j->tmp);
 		j->tmp = NULL;
 	}
@@ -471,7 +471,7 @@ static void remember(const struct job *j, const json_t *pkg)
 	json_t *m = json_pack("{s:s,s:s,s:O}", "key", j->pkg_key, "dir", j->final, "package", pkg);
 
 	/* a package that cannot be remembered is still a package */
-	if (vs_write_finished(j->marker, m, JSON_COMPACT) < 0)
+	if (vs_fsutil_write_finished(j->marker, m, JSON_COMPACT) < 0)
 		vs_error_clear();
 	json_decref(m);
 }
@@ -480,7 +480,7 @@ static void remember(const struct job *j, const json_t *pkg)
 static void job_release(struct job *j)
 {
 	if (j->tmp)
-		vs_remove_tree(j->tmp);
+		vs_fsutil_remove_tree(j->tmp);
 	for (int v = 0; j->tracks && v < j->n; v++)
 		vs_segment_track_release(&j->tracks[v]);
 	for (int v = 0; j->vars && v < j->n; v++) {
@@ -511,9 +511,9 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 		return ret;
 	j.n = (int)json_array_size(j.renditions);
 	j.audio_group = o->audio_group && have_audio;
-	j.root = vs_abspath(o->media_root);
+	j.root = vs_fsutil_abspath(o->media_root);
 	if (o->out)
-		j.final = vs_abspath(o->out);
+		j.final = vs_fsutil_abspath(o->out);
 	else
 		j.final = j.root ? join3(j.root, j.id, "hls") : NULL;
 	if (j.final && j.root && (j.marker = finished_path(j.root, j.id)) &&

@@ -41,12 +41,12 @@ static void av_log_cb(void *avcl, int level, const char *fmt, va_list ap)
 		snprintf(av_last_error, sizeof(av_last_error), "%.255s", line);
 }
 
-void vs_av_log_init(void)
+void vs_probe_av_log_init(void)
 {
 	av_log_set_callback(av_log_cb);
 }
 
-const char *vs_av_last_error(void)
+const char *vs_probe_av_last_error(void)
 {
 	return av_last_error;
 }
@@ -434,7 +434,7 @@ int vs_probe_file(const char *path, json_t **probe, json_t **chapters)
 
 	*probe = NULL;
 	*chapters = NULL;
-	vs_av_log_init();
+	vs_probe_av_log_init();
 	av_last_error[0] = '\0';
 	if (stat(path, &sb) != 0)
 		return vs_fail(VS_ERR, errno == ENOENT ? VS_E_NOT_FOUND : VS_E_IO, "%s",

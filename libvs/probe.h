@@ -40,8 +40,8 @@ const char *vs_probe_content_type(const char *filename, const char *format);
  * they are kept silent, and the last error line is remembered per thread
  * for vs_probe_av_last_error(). Called by vs_probe_file(); harmless twice.
  */
-void vs_av_log_init(void);
-const char *vs_av_last_error(void); /* borrowed, "" if none */
+void vs_probe_av_log_init(void);
+const char *vs_probe_av_last_error(void); /* borrowed, "" if none */
 
 /*
  * Opens a file of ours (a source already probed, a rendition) for reading

@@ -50,7 +50,7 @@ int vs_prog_open_db(struct vs_prog *p, enum vs_opt_db need, const char *what_for
 	const char *url = need == VS_OPT_DB_NONE ? NULL : vs_db_url(p->common.database);
 
 	if (!url && need == VS_OPT_DB_NEEDED) {
-		vs_usage_error(p->cmd, "%s%sneeds a database: set VS_DATABASE_URL or give --database URL",
+		vs_opt_usage_error(p->cmd, "%s%sneeds a database: set VS_DATABASE_URL or give --database URL",
 		               what_for ? what_for : "", what_for ? " " : "");
 		return VS_PROG_USAGE;
 	}
@@ -74,17 +74,17 @@ int vs_prog_dispatch(struct vs_prog *p, void *ctx)
 
 	list_commands(p->cmd, names, sizeof(names));
 	if (p->n_args == 0)
-		return vs_usage_error(p->cmd, "no command: use %s", names);
+		return vs_opt_usage_error(p->cmd, "no command: use %s", names);
 	while (s->name && strcmp(s->name, p->args[0]))
 		s++;
 	if (!s->name)
-		return vs_usage_error(p->cmd, "unknown command '%s': use %s", p->args[0], names);
+		return vs_opt_usage_error(p->cmd, "unknown command '%s': use %s", p->args[0], names);
 	p->args++;
 	p->n_args--;
 	if (p->n_args < s->min_args)
-		return vs_usage_error(p->cmd, "%s needs %s", s->name, s->args ? s->args : "more arguments");
+		return vs_opt_usage_error(p->cmd, "%s needs %s", s->name, s->args ? s->args : "more arguments");
 	if (p->n_args > s->max_args)
-		return vs_usage_error(p->cmd, "%s: unexpected argument '%s'", s->name, p->args[s->max_args]);
+		return vs_opt_usage_error(p->cmd, "%s: unexpected argument '%s'", s->name, p->args[s->max_args]);
 	p->ctx = ctx;
 	p->sub = s;
 	if ((ret = vs_prog_open_db(p, s->db, s->name)) == 0)

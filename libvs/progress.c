@@ -114,7 +114,7 @@ int vs_progress_record(PGconn *db, const char *user, const char *video, double p
 
 	if (row)
 		*row = NULL;
-	if (!user || !vs_is_uuid(user))
+	if (!user || !vs_hash_is_uuid(user))
 		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
 	for (int attempt = 0;; attempt++) {
 		const char *pc[] = {user, video};
@@ -123,7 +123,7 @@ int vs_progress_record(PGconn *db, const char *user, const char *video, double p
 		if (attempt == PROGRESS_WRITE_ATTEMPTS)
 			return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "progress of '%s' on '%s' keeps changing: try again",
 			               user, video);
-		ret = vs_db_exec(db, &r, vs_is_uuid(video) ? q_current_by_id : q_current_by_slug, 2, pc);
+		ret = vs_db_exec(db, &r, vs_hash_is_uuid(video) ? q_current_by_id : q_current_by_slug, 2, pc);
 		if (ret < 0)
 			return ret;
 		if (PQntuples(r) != 1) {
@@ -188,7 +188,7 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 	double d;
 	int ret;
 
-	if (user && !vs_is_uuid(user))
+	if (user && !vs_hash_is_uuid(user))
 		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
 	if (video && (ret = vs_catalog_resolve(db, video, id, &d)) < 0)
 		return ret;
@@ -211,7 +211,7 @@ double vs_progress_parse_time(const char *s)
 {
 	double t;
 
-	return vs_parse_time(s, false, 0, &t) == 0 && t > 0 ? t : NAN;
+	return vs_clock_parse_time(s, false, 0, &t) == 0 && t > 0 ? t : NAN;
 }
 
 /* The event of an import between its check and its store (strings

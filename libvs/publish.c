@@ -63,7 +63,7 @@ struct files {
 
 static int walk(const char *root, const char *sub, struct files *f)
 {
-	char *dir = *sub ? vs_path_join(root, sub) : strdup(root);
+	char *dir = *sub ? vs_fsutil_path_join(root, sub) : strdup(root);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *e;
 	int ret = 0;
@@ -80,8 +80,8 @@ static int walk(const char *root, const char *sub, struct files *f)
 
 		if (e->d_name[0] == '.')
 			continue; /* ., .., temporary files */
-		rel = *sub ? vs_path_join(sub, e->d_name) : strdup(e->d_name);
-		full = rel ? vs_path_join(root, rel) : NULL;
+		rel = *sub ? vs_fsutil_path_join(sub, e->d_name) : strdup(e->d_name);
+		full = rel ? vs_fsutil_path_join(root, rel) : NULL;
 		if (!full || lstat(full, &st) != 0) {
 			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s'", full ? full : e->d_name);
 		} else if (S_ISDIR(st.st_mode)) {
@@ -145,7 +145,7 @@ static bool same_content(const char *a, const char *b, long long size)
 
 	if (stat(b, &st) != 0 || st.st_size != size)
 		return false;
-	if (vs_read_file(a, MAX_OBJECT, &da, &la) < 0 || vs_read_file(b, MAX_OBJECT, &db, &lb) < 0) {
+	if (vs_fsutil_read_file(a, MAX_OBJECT, &da, &la) < 0 || vs_fsutil_read_file(b, MAX_OBJECT, &db, &lb) < 0) {
 		free(da);
 		return false;
 	}
@@ -164,11 +164,11 @@ static int copy_object(const char *src, const char *dst, long long *bytes)
 	if (!parent)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	*strrchr(parent, '/') = '\0';
-	ret = vs_mkdir_p(parent, 0755);
+	ret = vs_fsutil_mkdir_p(parent, 0755);
 	if (ret == 0)
-		ret = vs_read_file(src, MAX_OBJECT, &data, &len);
+		ret = vs_fsutil_read_file(src, MAX_OBJECT, &data, &len);
 	if (ret == 0)
-		ret = vs_write_file_atomic(dst, data, len);
+		ret = vs_fsutil_write_atomic(dst, data, len);
 	*bytes += (long long)len;
 	free(data);
 	free(parent);
@@ -206,7 +206,7 @@ static int publish_s3(const struct vs_publish_opts *o, const char *id, const cha
 		if (asprintf(&key, "%s%s", vprefix, f->rel[i]) < 0)
 			key = NULL;
 		objs[i].key = key;
-		objs[i].path = vs_path_join(pkg, f->rel[i]);
+		objs[i].path = vs_fsutil_path_join(pkg, f->rel[i]);
 		objs[i].content_type = vs_publish_content_type(f->rel[i]);
 		objs[i].cache_control = !strcmp(vs_publish_cache_control(f->rel[i]), VS_CACHE_PLAYLIST) &&
 		                        o->playlist_cache_control ? o->playlist_cache_control :
@@ -297,13 +297,13 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 	}
 	if ((ret = target_dir(o->target, &dir)) < 0)
 		goto out;
-	vdir = vs_path_join(dir, id);
+	vdir = vs_fsutil_path_join(dir, id);
 	if (!vdir) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < f.n && ret == 0; i++) {
-		char *src = vs_path_join(pkg, f.rel[i]), *dst = vs_path_join(vdir, f.rel[i]);
+		char *src = vs_fsutil_path_join(pkg, f.rel[i]), *dst = vs_fsutil_path_join(vdir, f.rel[i]);
 		struct stat st;
 
 		if (!src || !dst || stat(src, &st) != 0)
@@ -318,7 +318,7 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 	}
 	/* check every object before the video counts as published */
 	for (int i = 0; i < f.n && ret == 0; i++) {
-		char *src = vs_path_join(pkg, f.rel[i]), *dst = vs_path_join(vdir, f.rel[i]);
+		char *src = vs_fsutil_path_join(pkg, f.rel[i]), *dst = vs_fsutil_path_join(vdir, f.rel[i]);
 		struct stat a, b;
 
 		if (!src || !dst || stat(src, &a) != 0 || stat(dst, &b) != 0 || a.st_size != b.st_size)
@@ -382,7 +382,7 @@ int vs_publish_delete(PGconn *db, const char *target, const char *id)
 	char *dir = NULL, *vdir = NULL;
 	int ret;
 
-	if (!vs_is_uuid(id))
+	if (!vs_hash_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
 	if (is_s3(target)) {
 		char *bucket = NULL, *prefix = NULL, *vprefix = NULL;
@@ -406,11 +406,11 @@ int vs_publish_delete(PGconn *db, const char *target, const char *id)
 	}
 	if ((ret = target_dir(target, &dir)) < 0)
 		return ret;
-	vdir = vs_path_join(dir, id);
+	vdir = vs_fsutil_path_join(dir, id);
 	/* hidden first, so that no one is sent to objects about to go */
 	ret = vdir ? set_hidden(db, id, true) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (ret == 0)
-		ret = vs_remove_tree(vdir);
+		ret = vs_fsutil_remove_tree(vdir);
 	free(vdir);
 	free(dir);
 	return ret;

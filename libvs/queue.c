@@ -289,7 +289,7 @@ int vs_queue_retry(PGconn *db, const char *id)
 	PGresult *r = NULL;
 	int ret;
 
-	if (!vs_is_uuid(id))
+	if (!vs_hash_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id", id);
 	if ((ret = vs_db_run(db, "BEGIN")) < 0)
 		return ret;
@@ -331,13 +331,13 @@ void vs_queue_keep_leases(PGconn *db, const struct vs_queue_opts *o, int held, d
 void vs_queue_clean(const json_t *rec, const char *media_root)
 {
 	const char *id = vs_json_str(rec, "id"), *target = vs_json_str(rec, "published.target");
-	char *dir = id && vs_is_uuid(id) ? vs_path_join(media_root, id) : NULL;
-	char *root = vs_abspath(media_root);
+	char *dir = id && vs_hash_is_uuid(id) ? vs_fsutil_path_join(media_root, id) : NULL;
+	char *root = vs_fsutil_abspath(media_root);
 
 	/* never the origin itself, when it was published inside the media root */
 	if (dir && root && target && !strncmp(target, "file://", 7) && !strncmp(target + 7, root, strlen(root)))
 		vs_log_warn("%s: not cleaned: published inside the media root", id);
-	else if (dir && vs_is_dir(dir) && vs_remove_tree(dir) < 0)
+	else if (dir && vs_fsutil_is_dir(dir) && vs_fsutil_remove_tree(dir) < 0)
 		vs_log_warn("%s: cannot clean '%s': %s", id, dir, vs_error_message());
 	free(dir);
 	free(root);

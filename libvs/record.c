@@ -140,7 +140,7 @@ void vs_record_set_error(json_t *rec, const char *code, const char *message)
 	json_t *e = json_object();
 	json_t *m;
 
-	json_object_set_new(e, "tool", json_string(vs_progname()));
+	json_object_set_new(e, "tool", json_string(vs_log_progname()));
 	json_object_set_new(e, "code", json_string(code));
 	/* A message may quote a file name that is not UTF-8. */
 	m = json_string(message);

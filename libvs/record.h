@@ -55,7 +55,7 @@ bool vs_record_failed(const json_t *rec);
 
 /*
  * Marks rec (borrowed, modified in place) as failed by this tool:
- * "error": {"tool": vs_progname(), "code": code, "message": message}.
+ * "error": {"tool": vs_log_progname(), "code": code, "message": message}.
  */
 void vs_record_set_error(json_t *rec, const char *code, const char *message);
 

@@ -7,6 +7,7 @@
 #include "record.h"
 #include "report.h"
 #include "rollup.h"
+#include "slug.h"
 
 /*
  * The figures of a report, as vs-report(1) defines them, from the groups
@@ -72,9 +73,9 @@ static json_t *window_json(const struct vs_report_opts *o)
 	char a[32], b[32];
 
 	if (isfinite(o->since))
-		vs_format_time(o->since, a, sizeof(a));
+		vs_clock_format_time(o->since, a, sizeof(a));
 	if (isfinite(o->until))
-		vs_format_time(o->until, b, sizeof(b));
+		vs_clock_format_time(o->until, b, sizeof(b));
 	return json_pack("{s:s?,s:s?}", "since", isfinite(o->since) ? a : NULL, "until", isfinite(o->until) ? b : NULL);
 }
 
@@ -118,7 +119,7 @@ static json_t *over_time_json(const struct vs_rollup *g, const struct vs_report_
 			k++;
 		if (k < g->nperiods && g->periods[k].start == t)
 			f = g->periods[k].f;
-		vs_format_time(t, when, sizeof(when));
+		vs_clock_format_time(t, when, sizeof(when));
 		row = json_pack("{s:s,s:o}", "start", when, "views", rounded(f.views, 0));
 		json_object_update_new(row, qoe_json(&f, NAN, NAN, false));
 		json_array_append_new(list, row);
@@ -270,7 +271,7 @@ static int find_video(PGconn *db, const char *video, json_t **out)
 	int ret;
 
 	*out = NULL;
-	if (!video || (!vs_is_uuid(video) && !vs_is_slug(video)))
+	if (!video || (!vs_hash_is_uuid(video) && !vs_slug_valid(video)))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'%s' is not a video id or slug", video ? video : "");
 	if ((ret = vs_catalog_describe(db, video, out)) < 0)
 		return ret;

@@ -67,7 +67,7 @@ static void csv_list(FILE *f, const char *section, const json_t *list, const cha
 		csv_row3(f, section, vs_json_str(v, key) ? vs_json_str(v, key) : "unknown", json_object_get(v, value));
 }
 
-int vs_report_write_csv(const json_t *rep, FILE *f)
+int vs_reportfmt_write_csv(const json_t *rep, FILE *f)
 {
 	const char *kind = vs_json_str(rep, "report");
 	size_t i;
@@ -465,7 +465,7 @@ static const char style[] =
 	"th,td{border-bottom:1px solid #e6e9ef;padding:6px 8px;text-align:left}td.n{text-align:right}"
 	".critical{color:#b91c1c;font-weight:600}.warning{color:#b45309;font-weight:600}";
 
-int vs_report_write_html(const json_t *rep, FILE *f)
+int vs_reportfmt_write_html(const json_t *rep, FILE *f)
 {
 	const char *kind = vs_json_str(rep, "report") ? vs_json_str(rep, "report") : "report";
 	const char *since = vs_json_str(rep, "window.since"), *until = vs_json_str(rep, "window.until");

@@ -26,7 +26,7 @@
  *
  * Both return 0, or VS_ERR when writing to f failed.
  */
-int vs_report_write_csv(const json_t *report, FILE *f);
-int vs_report_write_html(const json_t *report, FILE *f);
+int vs_reportfmt_write_csv(const json_t *report, FILE *f);
+int vs_reportfmt_write_html(const json_t *report, FILE *f);
 
 #endif

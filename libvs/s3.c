@@ -91,7 +91,7 @@ void vs_s3_set_multipart_threshold(struct vs_s3 *s, long long bytes)
 
 char *vs_s3_url(const struct vs_s3 *s, const char *bucket, const char *key)
 {
-	char *k = vs_uri_encode(key ? key : "", true), *url = NULL;
+	char *k = vs_codec_uri_encode(key ? key : "", true), *url = NULL;
 	int r;
 
 	if (!k)

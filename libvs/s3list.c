@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "codec.h"
 #include "error.h"
 #include "s3.h"
 #include "s3req.h"
@@ -167,7 +168,7 @@ char *vs_s3_xml_text(const char *s, size_t n)
 int vs_s3_delete_prefix(struct vs_s3 *s, const char *bucket, const char *prefix, int *count)
 {
 	char *first = NULL; /* the first key of the last listing */
-	char *base = vs_s3_url(s, bucket, ""), *url = NULL, *enc = vs_uri_encode(prefix, false);
+	char *base = vs_s3_url(s, bucket, ""), *url = NULL, *enc = vs_codec_uri_encode(prefix, false);
 	struct vs_s3_req r = {0};
 	int ret = 0;
 

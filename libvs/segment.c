@@ -70,7 +70,7 @@ static int write_bytes(const char *path, const uint8_t *data, int len, const str
 		data = enc;
 		len = elen;
 	}
-	ret = vs_write_file_atomic(path, data, (size_t)len);
+	ret = vs_fsutil_write_atomic(path, data, (size_t)len);
 	if (written)
 		*written = len;
 	free(enc);
@@ -160,7 +160,7 @@ static int finish_segment(struct segmenter *s, double end)
 	if ((ret = take_dyn(s, &data, &len)) < 0)
 		return ret;
 	snprintf(name, sizeof(name), "seg-%05d.%s", s->seq, s->ts ? "ts" : "m4s");
-	path = vs_path_join(s->dir, name);
+	path = vs_fsutil_path_join(s->dir, name);
 	/* measured as written: with AES-128, the padded ciphertext */
 	ret = path ? write_bytes(path, data, len, s->key, &len) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	free(path);
@@ -250,7 +250,7 @@ static int open_segmenter(struct segmenter *s, const char *src)
 	}
 	if ((ret = take_dyn(s, &init, &len)) < 0)
 		return ret;
-	path = vs_path_join(s->dir, "init.mp4");
+	path = vs_fsutil_path_join(s->dir, "init.mp4");
 	ret = path ? write_bytes(path, init, len, NULL, NULL) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	free(path);
 	av_free(init);

@@ -42,7 +42,7 @@ int vs_sign_stream(const char *url, time_t expires, const struct vs_sign_opts *o
 	*stream = NULL;
 	if (ret < 0)
 		return ret;
-	vs_format_time((double)expires, when, sizeof(when));
+	vs_clock_format_time((double)expires, when, sizeof(when));
 	*stream = json_pack("{s:s,s:s,s:s}", "url", signed_url, "expires_at", when, "scheme",
 	                    vs_sign_scheme_name(o->scheme));
 	free(signed_url);
@@ -57,7 +57,7 @@ int vs_sign_stream(const char *url, time_t expires, const struct vs_sign_opts *o
 
 int vs_sign_read_secret(const char *path, char **secret, size_t *len)
 {
-	int ret = vs_read_file(path, 4096, secret, len);
+	int ret = vs_fsutil_read_file(path, 4096, secret, len);
 
 	if (ret < 0)
 		return ret;
@@ -161,7 +161,7 @@ char *vs_sign_scope(const char *url)
 	return scope;
 }
 
-void vs_nginx_md5(const char *text, char out[32])
+void vs_sign_nginx_md5(const char *text, char out[32])
 {
 	unsigned char md[VS_CODEC_MD5_LEN];
 
@@ -403,7 +403,7 @@ int vs_sign_url(const char *url, time_t expires_at, const struct vs_sign_opts *o
 			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 			goto out;
 		}
-		vs_nginx_md5(text, token);
+		vs_sign_nginx_md5(text, token);
 		free(text);
 	}
 	if (o->scheme == VS_SIGN_NGINX && o->token_in_query)
@@ -510,7 +510,7 @@ static int verify_path_token(const struct url *u, time_t now, const struct vs_si
 		} else {
 			text = nginx_text(o, expires, scope, rest);
 			if (text)
-				vs_nginx_md5(text, want);
+				vs_sign_nginx_md5(text, want);
 			else
 				want[0] = '\0';
 			free(text);
@@ -638,7 +638,7 @@ static bool dot_segment(const char *path)
 	return false;
 }
 
-int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
+int vs_sign_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
 {
 	struct url u;
 	int ret = url_split(url, &u);
@@ -663,7 +663,7 @@ int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o)
 				char *scope = vs_sign_scope(url);
 
 				text = nginx_text(o, strtoll(exp_s, NULL, 10), scope ? scope : "/", u.path);
-				vs_nginx_md5(text ? text : "", want);
+				vs_sign_nginx_md5(text ? text : "", want);
 				free(text);
 				free(scope);
 				if (!same(md5, want))

@@ -89,10 +89,10 @@ int vs_sign_url(const char *url, time_t expires, const struct vs_sign_opts *o, c
  * and unexpired, VS_ERR otherwise with the reason. Signatures are compared
  * in constant time.
  */
-int vs_verify_url(const char *url, time_t now, const struct vs_sign_opts *o);
+int vs_sign_verify_url(const char *url, time_t now, const struct vs_sign_opts *o);
 
 /* nginx's secure_link_md5 value: base64url(MD5(text)) without padding. */
-void vs_nginx_md5(const char *text, char out[32]);
+void vs_sign_nginx_md5(const char *text, char out[32]);
 
 /* Reads a secret from a file, trailing newlines removed (malloced). */
 int vs_sign_read_secret(const char *path, char **secret, size_t *len);

@@ -6,54 +6,15 @@
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-char *vs_uri_encode(const char *s, bool keep_slash)
-{
-	char *out = malloc(strlen(s) * 3 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
-		    (keep_slash && *p == '/'))
-			*o++ = (char)*p;
-		else
-			o += snprintf(o, 4, "%%%02X", *p);
-	}
-	*o = '\0';
-	return out;
-}
-
 static int by_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *vs_uri_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1);
-	size_t k = 0;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n &&
-		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
-			char hex[3] = {s[i + 1], s[i + 2], 0};
-
-			out[k++] = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else {
-			out[k++] = s[i];
-		}
-	}
-	out[k] = '\0';
-	return out;
-}
-
 /* A query's name or value, percent-encoded, as SigV4 encodes it. */
 static char *query_part(const char *encoded)
 {
-	char *plain = vs_uri_decode(encoded, strlen(encoded)), *out = plain ? vs_uri_encode(plain, false) : NULL;
+	char *plain = vs_codec_uri_decode(encoded, strlen(encoded)), *out = plain ? vs_codec_uri_encode(plain, false) : NULL;
 
 	free(plain);
 	return out;

@@ -37,16 +37,10 @@ int vs_sigv4_authorization(const struct vs_sigv4 *r, char **authorization, char 
  */
 int vs_sigv4_presign(const struct vs_sigv4 *r, const char *scheme_host, int expires_s, char **url);
 
-/* URI-encodes s by AWS's rules (unreserved A-Z a-z 0-9 - . _ ~ kept);
- * '/' kept when keep_slash. Malloced. */
-char *vs_uri_encode(const char *s, bool keep_slash);
 
 /* An encoded query ("b=2&a=1%26") as SigV4 canonicalises it: the pairs
  * sorted, each name and value decoded and encoded again; malloced. */
 char *vs_sigv4_canonical_query(const char *q);
 
-/* The first n bytes of s with %XX escapes decoded (malformed ones kept as
- * they are); malloced. */
-char *vs_uri_decode(const char *s, size_t n);
 
 #endif

@@ -28,7 +28,7 @@ int vs_store_put_source(const char *store, json_t *rec, PGconn *db)
 	struct vs_s3 *s3 = NULL;
 	int ret;
 
-	if (!id || !vs_is_uuid(id) || !path)
+	if (!id || !vs_hash_is_uuid(id) || !path)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no id or source path");
 	if (!strncmp(path, "s3://", 5))
 		return 0; /* stored already */
@@ -77,9 +77,9 @@ int vs_store_fetch_source(json_t *rec, const char *media_root)
 
 	if (path && !strncmp(path, "s3://", 5))
 		store = path;
-	if (!store || (path && strncmp(path, "s3://", 5) && vs_is_file(path)))
+	if (!store || (path && strncmp(path, "s3://", 5) && vs_fsutil_is_file(path)))
 		return 0; /* a local source, or the local copy is here */
-	if (!id || !vs_is_uuid(id))
+	if (!id || !vs_hash_is_uuid(id))
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no id");
 	url = strdup(store);
 	if (!url || (ret = vs_s3_parse_url(url, &bucket, &key)) < 0)
@@ -88,13 +88,13 @@ int vs_store_fetch_source(json_t *rec, const char *media_root)
 	if (*key && key[strlen(key) - 1] == '/')
 		key[strlen(key) - 1] = '\0';
 	name = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
-	if (!*name || name[0] == '.' || !(dir = vs_path_join(media_root, id)) || !(local = vs_path_join(dir, name))) {
+	if (!*name || name[0] == '.' || !(dir = vs_fsutil_path_join(media_root, id)) || !(local = vs_fsutil_path_join(dir, name))) {
 		ret = vs_fail(VS_ERR, VS_E_INVALID, "source store URL '%s' names no file", store);
 		goto out;
 	}
 	vs_json_number(rec, "source.size", &size);
 	if (stat(local, &sb) != 0 || (size >= 0 && (double)sb.st_size != size)) {
-		if ((ret = vs_mkdir_p(dir, 0755)) < 0 || (ret = vs_s3_open(&s3)) < 0 ||
+		if ((ret = vs_fsutil_mkdir_p(dir, 0755)) < 0 || (ret = vs_s3_open(&s3)) < 0 ||
 		    (ret = vs_s3_download(s3, bucket, key, local)) < 0) {
 			vs_error_prefix("source '%s'", store);
 			goto out;

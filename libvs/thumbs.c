@@ -158,7 +158,7 @@ static int write_jpeg(const AVFrame *f, const char *path)
 	if (err >= 0)
 		err = avcodec_receive_packet(c, p);
 	if (err >= 0)
-		err = vs_write_file_atomic(path, p->data, (size_t)p->size) < 0 ? AVERROR(EIO) : 0;
+		err = vs_fsutil_write_atomic(path, p->data, (size_t)p->size) < 0 ? AVERROR(EIO) : 0;
 out:
 	av_packet_free(&p);
 	avcodec_free_context(&c);
@@ -219,7 +219,7 @@ int vs_thumbs_write_storyboard(struct vs_thumbs *t, const char *jpg, const char 
 		        t->tw, t->th);
 	}
 	fclose(m);
-	if (err >= 0 && vs_write_file_atomic(vtt, text, len) < 0)
+	if (err >= 0 && vs_fsutil_write_atomic(vtt, text, len) < 0)
 		err = AVERROR(EIO);
 	free(text);
 	return err;

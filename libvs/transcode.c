@@ -85,9 +85,9 @@ static int finish_rungs(struct vs_decode *p)
 static int write_thumbnails(struct vs_thumbs *t, const char *dir, int dw, int dh,
                             double duration, json_t **out)
 {
-	char *poster = vs_path_join(dir, "poster.jpg");
-	char *sprite = vs_path_join(dir, "storyboard.jpg");
-	char *vtt = vs_path_join(dir, "storyboard.vtt");
+	char *poster = vs_fsutil_path_join(dir, "poster.jpg");
+	char *sprite = vs_fsutil_path_join(dir, "storyboard.jpg");
+	char *vtt = vs_fsutil_path_join(dir, "storyboard.vtt");
 	int err, ret = 0;
 
 	if (!poster || !sprite || !vtt) {
@@ -123,7 +123,7 @@ static json_t *rendition_json(const struct vs_rungs_enc *r, double duration, dou
 	double secs = duration > 0 ? duration : 1;
 	double audio_bps = r->audio_bytes * 8.0 / secs;
 
-	vs_h264_codecs(r->enc->extradata, r->enc->extradata_size, codecs, sizeof(codecs));
+	vs_transcode_h264_codecs(r->enc->extradata, r->enc->extradata_size, codecs, sizeof(codecs));
 	if (r->ast)
 		snprintf(codecs + strlen(codecs), sizeof(codecs) - strlen(codecs), ",mp4a.40.2");
 	json_object_set_new(o, "label", json_string(r->spec->label));
@@ -162,7 +162,7 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 	int ret = VS_ERR;
 
 	*result = NULL;
-	vs_av_log_init();
+	vs_probe_av_log_init();
 	vs_decode_init(&p, &dopts);
 	vs_json_number(probe, "duration", &p.duration);
 	vs_json_number(probe, "video.display_width", &dw);
@@ -188,7 +188,7 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 		r->spec = &o->ladder->rungs[i];
 		r->opts = &ropts;
 		snprintf(name, sizeof(name), "%s.mp4", r->spec->label);
-		r->path = vs_path_join(dir, name);
+		r->path = vs_fsutil_path_join(dir, name);
 		if (!r->path) {
 			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 			goto out;
@@ -220,7 +220,7 @@ out:
 	return ret;
 }
 
-void vs_h264_codecs(const uint8_t *x, int size, char *out, size_t n)
+void vs_transcode_h264_codecs(const uint8_t *x, int size, char *out, size_t n)
 {
 	out[0] = '\0';
 	if (!x || size < 4)

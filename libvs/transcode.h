@@ -65,6 +65,6 @@ bool vs_transcode_preset_known(const char *name);
 
 /* The RFC 6381 codecs string of an H.264 stream from its extradata (Annex B
  * or avcC), "avc1.PPCCLL"; writes "" if it cannot tell. */
-void vs_h264_codecs(const uint8_t *extradata, int size, char *out, size_t n);
+void vs_transcode_h264_codecs(const uint8_t *extradata, int size, char *out, size_t n);
 
 #endif

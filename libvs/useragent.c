@@ -97,7 +97,7 @@ static const char *device_of(const char *ua)
 	return "desktop";
 }
 
-void vs_user_agent_parse(const char *ua, struct vs_user_agent *out)
+void vs_useragent_parse(const char *ua, struct vs_useragent *out)
 {
 	if (!ua || !*ua) {
 		out->device = out->browser = out->os = "";

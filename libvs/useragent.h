@@ -15,12 +15,12 @@
  *   os       Windows, macOS, iOS, iPadOS, Android, ChromeOS, Linux, other
  */
 
-struct vs_user_agent {
+struct vs_useragent {
 	const char *device;  /* static strings */
 	const char *browser;
 	const char *os;
 };
 
-void vs_user_agent_parse(const char *ua, struct vs_user_agent *out);
+void vs_useragent_parse(const char *ua, struct vs_useragent *out);
 
 #endif

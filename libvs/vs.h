@@ -13,7 +13,9 @@
  * vs_reader in record.h: vs_reader_new, vs_reader_free; struct vs_sha256
  * in hash.h), and the record module's accessors of jansson values are
  * vs_json_*. The ground floor's verbs that every file calls keep their
- * short names: vs_fail (error.h), vs_exit_for and vs_exit_worse. Lifecycle
+ * short names: vs_fail, vs_exit_for and vs_exit_worse (error.h) and
+ * vs_close_stdout (record.h). A module's internal header (s3req.h) uses
+ * the module's prefix. Lifecycle
  * verbs: _new/_free for heap objects, _init/_release for embedded ones,
  * _open/_close for connections; every _free, _release and _close accepts
  * NULL.

@@ -14,6 +14,7 @@
 #include "ladder.h"
 #include "progress.h"
 #include "sigv4.h"
+#include "slug.h"
 #include "transcode.h"
 #include "useragent.h"
 
@@ -112,22 +113,22 @@ static void names(void)
 {
 	char s[VS_SLUG_MAX + 1], id[VS_UUID_LEN + 1], id2[VS_UUID_LEN + 1];
 
-	vs_slugify("Limits & Continuity: Part 1", s, sizeof(s));
+	vs_slug_make("Limits & Continuity: Part 1", s, sizeof(s));
 	CHECK("slugify", !strcmp(s, "limits-continuity-part-1"));
-	vs_slugify("  Newton's laws  ", s, sizeof(s));
+	vs_slug_make("  Newton's laws  ", s, sizeof(s));
 	CHECK("slugify drops apostrophes", !strcmp(s, "newtons-laws"));
-	vs_slugify("Übung", s, sizeof(s));
+	vs_slug_make("Übung", s, sizeof(s));
 	CHECK("slugify drops what is not ASCII", !strcmp(s, "bung"));
-	vs_slugify("!!!", s, sizeof(s));
+	vs_slug_make("!!!", s, sizeof(s));
 	CHECK("slugify may give nothing", !strcmp(s, ""));
-	CHECK("is_slug", vs_is_slug("a-b-1") && !vs_is_slug("a--b") && !vs_is_slug("-a") &&
-	                 !vs_is_slug("A") && !vs_is_slug("") && !vs_is_slug("a'); drop table"));
-	vs_uuid_for_sha256("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", id);
-	vs_uuid_for_sha256("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", id2);
+	CHECK("is_slug", vs_slug_valid("a-b-1") && !vs_slug_valid("a--b") && !vs_slug_valid("-a") &&
+	                 !vs_slug_valid("A") && !vs_slug_valid("") && !vs_slug_valid("a'); drop table"));
+	vs_hash_uuid_for_sha256("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", id);
+	vs_hash_uuid_for_sha256("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", id2);
 	CHECK("uuid5: deterministic, version 5, RFC 4122 variant",
-	      !strcmp(id, id2) && vs_is_uuid(id) && id[14] == '5' && strchr("89ab", id[19]));
-	CHECK("is_uuid", !vs_is_uuid("not-a-uuid") && !vs_is_uuid("0b6f0000-0000-0000-0000-00000000000") &&
-	                 vs_is_uuid("0B6F0000-0000-5000-8000-000000000000"));
+	      !strcmp(id, id2) && vs_hash_is_uuid(id) && id[14] == '5' && strchr("89ab", id[19]));
+	CHECK("is_uuid", !vs_hash_is_uuid("not-a-uuid") && !vs_hash_is_uuid("0b6f0000-0000-0000-0000-00000000000") &&
+	                 vs_hash_is_uuid("0B6F0000-0000-5000-8000-000000000000"));
 }
 
 static void hls(void)
@@ -161,11 +162,11 @@ static void codecs(void)
 	const uint8_t avcc[] = {1, 0x4d, 0x40, 0x1e, 0xff};
 	char out[32];
 
-	vs_h264_codecs(annexb, sizeof(annexb), out, sizeof(out));
+	vs_transcode_h264_codecs(annexb, sizeof(annexb), out, sizeof(out));
 	CHECK("codecs from an Annex B SPS", !strcmp(out, "avc1.64001f"));
-	vs_h264_codecs(avcc, sizeof(avcc), out, sizeof(out));
+	vs_transcode_h264_codecs(avcc, sizeof(avcc), out, sizeof(out));
 	CHECK("codecs from avcC", !strcmp(out, "avc1.4d401e"));
-	vs_h264_codecs(NULL, 0, out, sizeof(out));
+	vs_transcode_h264_codecs(NULL, 0, out, sizeof(out));
 	CHECK("codecs of nothing is empty", !strcmp(out, ""));
 }
 
@@ -400,17 +401,17 @@ static void useragent(void)
 		{"curl/7.88.1", "bot", "other", "other"},
 		{"'; DROP TABLE videos; --", "desktop", "other", "other"},
 	};
-	struct vs_user_agent ua;
+	struct vs_useragent ua;
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(cases); i++) {
 		char name[96];
 
-		vs_user_agent_parse(cases[i].ua, &ua);
+		vs_useragent_parse(cases[i].ua, &ua);
 		snprintf(name, sizeof(name), "user agent %zu: %s, %s, %s", i, cases[i].device, cases[i].browser, cases[i].os);
 		CHECK(name, !strcmp(ua.device, cases[i].device) && !strcmp(ua.browser, cases[i].browser) &&
 		                !strcmp(ua.os, cases[i].os));
 	}
-	vs_user_agent_parse(NULL, &ua);
+	vs_useragent_parse(NULL, &ua);
 	CHECK("no user agent: nothing known", !*ua.device && !*ua.browser && !*ua.os);
 }
 
@@ -418,19 +419,19 @@ static void clock_(void)
 {
 	double t = 0, now = 1800000000;
 
-	CHECK("epoch seconds", vs_parse_time("1795610100", false, now, &t) == 0 && t == 1795610100);
-	CHECK("epoch with a fraction", vs_parse_time("1795610100.25", false, now, &t) == 0 && t == 1795610100.25);
-	CHECK("ISO 8601 date", vs_parse_time("2026-11-24", false, now, &t) == 0 && t == 1795478400);
-	CHECK("ISO 8601 UTC", vs_parse_time("2026-11-24T20:00:00Z", false, now, &t) == 0 && t == 1795550400);
-	CHECK("ISO 8601 offset", vs_parse_time("2026-11-24T21:00:00+01:00", false, now, &t) == 0 && t == 1795550400);
-	CHECK("ISO 8601 fraction", vs_parse_time("2026-11-24T20:00:00.5Z", false, now, &t) == 0 && t == 1795550400.5);
-	CHECK("7d ago", vs_parse_time("7d", true, now, &t) == 0 && t == now - 7 * 86400);
-	CHECK("24h ago", vs_parse_time("24h", true, now, &t) == 0 && t == now - 86400);
-	CHECK("7d is not a time without relative", vs_parse_time("7d", false, now, &t) < 0);
-	CHECK("garbage is not a time", vs_parse_time("yesterday", true, now, &t) < 0);
-	CHECK("empty is not a time", vs_parse_time("", true, now, &t) < 0);
-	CHECK("a bad offset is not a time", vs_parse_time("2026-11-24T20:00:00+25:00", false, now, &t) < 0);
-	CHECK("trailing junk is not a time", vs_parse_time("2026-11-24T20:00:00Zjunk", false, now, &t) < 0);
+	CHECK("epoch seconds", vs_clock_parse_time("1795610100", false, now, &t) == 0 && t == 1795610100);
+	CHECK("epoch with a fraction", vs_clock_parse_time("1795610100.25", false, now, &t) == 0 && t == 1795610100.25);
+	CHECK("ISO 8601 date", vs_clock_parse_time("2026-11-24", false, now, &t) == 0 && t == 1795478400);
+	CHECK("ISO 8601 UTC", vs_clock_parse_time("2026-11-24T20:00:00Z", false, now, &t) == 0 && t == 1795550400);
+	CHECK("ISO 8601 offset", vs_clock_parse_time("2026-11-24T21:00:00+01:00", false, now, &t) == 0 && t == 1795550400);
+	CHECK("ISO 8601 fraction", vs_clock_parse_time("2026-11-24T20:00:00.5Z", false, now, &t) == 0 && t == 1795550400.5);
+	CHECK("7d ago", vs_clock_parse_time("7d", true, now, &t) == 0 && t == now - 7 * 86400);
+	CHECK("24h ago", vs_clock_parse_time("24h", true, now, &t) == 0 && t == now - 86400);
+	CHECK("7d is not a time without relative", vs_clock_parse_time("7d", false, now, &t) < 0);
+	CHECK("garbage is not a time", vs_clock_parse_time("yesterday", true, now, &t) < 0);
+	CHECK("empty is not a time", vs_clock_parse_time("", true, now, &t) < 0);
+	CHECK("a bad offset is not a time", vs_clock_parse_time("2026-11-24T20:00:00+25:00", false, now, &t) < 0);
+	CHECK("trailing junk is not a time", vs_clock_parse_time("2026-11-24T20:00:00Zjunk", false, now, &t) < 0);
 }
 
 static void ip_policy(void)
