@@ -51,6 +51,8 @@ int main(int argc, char **argv)
 			             VS_OPT_DEFAULT(VS_FETCH_MAX_BYTES_DEFAULT)),
 			VS_OPT_STRING(0, "allow-address", "IP,...", io->fetch.allow,
 			              "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"),
+			VS_OPT_STRING(0, "ca-file", "FILE", io->fetch.ca_file,
+			              "check https servers against these PEM certificates ($VS_INGEST_CA_FILE)"),
 			VS_OPT_STRING(0, "store", "URL", run.store,
 			              "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"),
 			{0},
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
 	int ret = 0;
 
 	io->fetch.allow = getenv("VS_INGEST_ALLOW_ADDRESSES");
+	io->fetch.ca_file = getenv("VS_INGEST_CA_FILE");
 	if (!vs_prog_start(&p, &cmd, argc, argv, NULL))
 		return p.status;
 	if (io->slug && p.n_args > 1)

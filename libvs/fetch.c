@@ -220,6 +220,8 @@ int vs_fetch_to_fd(const char *url, int fd, const struct vs_fetch_opts *opts,
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "vs-ingest/" VS_VERSION);
+	if (opts->ca_file && *opts->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);

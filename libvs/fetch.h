@@ -30,10 +30,11 @@ struct vs_fetch_opts {
 	long stall_timeout_s;
 	long timeout_s;          /* the whole transfer */
 	const char *allow;       /* private addresses allowed: "127.0.0.1,10.1.2.3", or NULL */
+	const char *ca_file;     /* PEM certificates https servers are checked against; NULL: the system's */
 };
 
 #define VS_FETCH_OPTS_INIT \
-	{VS_FETCH_MAX_BYTES_DEFAULT, VS_FETCH_CONNECT_TIMEOUT_S, VS_FETCH_STALL_TIMEOUT_S, VS_FETCH_TIMEOUT_S, NULL}
+	{VS_FETCH_MAX_BYTES_DEFAULT, VS_FETCH_CONNECT_TIMEOUT_S, VS_FETCH_STALL_TIMEOUT_S, VS_FETCH_TIMEOUT_S, NULL, NULL}
 
 /* Whether addr is loopback, private, link-local, unique-local, multicast,
  * unspecified or otherwise not a public unicast address. */

@@ -455,6 +455,7 @@ stop_http() {
 
 teardown() {
 	stop_http
+	stop_pid "${HTTPS_PID:-}"
 }
 
 @test "vs-ingest downloads an http URL" {
@@ -495,6 +496,30 @@ teardown() {
 	run -75 --separate-stderr vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$(free_port)/lecture.mp4"
 	echo "$output" >rec.json
 	[ "$(jqr rec.json .error.code)" = "unavailable" ]
+}
+
+@test "vs-ingest downloads over https, checks the server, and refuses a redirect down to http" {
+	start_http
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
+	HTTPS_PORT=$(free_port)
+	python3 "$VS_TOP/tests/https-server.py" "$HTTPS_PORT" "$PWD/www" cert.pem key.pem "$HTTP_PORT" &
+	HTTPS_PID=$!
+	wait_port "$HTTPS_PORT"
+	# the certificate is checked: unknown to the system's store, refused
+	run -1 --separate-stderr vs-ingest --allow-address 127.0.0.1 "https://127.0.0.1:$HTTPS_PORT/lecture.mp4"
+	[[ $stderr == *"certificate"* ]]
+	# with its CA named, the download goes through
+	run -0 --separate-stderr vs-ingest --allow-address 127.0.0.1 --ca-file cert.pem "https://127.0.0.1:$HTTPS_PORT/lecture.mp4"
+	[ "$(jqr <(echo "$output") .source.original_filename)" = lecture.mp4 ]
+	# and so by the environment
+	run -0 --separate-stderr env VS_INGEST_CA_FILE=cert.pem vs-ingest --allow-address 127.0.0.1 "https://127.0.0.1:$HTTPS_PORT/lecture.mp4"
+	# https -> http: refused, though the http server would serve it
+	run -1 --separate-stderr vs-ingest --allow-address 127.0.0.1 --ca-file cert.pem --media-root other "https://127.0.0.1:$HTTPS_PORT/to-http"
+	[[ $stderr == *"refused a redirect from https"* ]]
+	[ "$(jqr <(echo "$output") .error.code)" = download_failed ]
+	[ -z "$(ls -A other/.incoming 2>/dev/null)" ]
+	stop_pid "$HTTPS_PID"
 }
 
 @test "vs-ingest refuses other URL schemes, exit 1" {
