@@ -3,7 +3,7 @@
  *
  *   vs-queue claim --limit 2 | vs-encode | vs-package | vs-publish | vs-queue done
  *   vs-queue status [--state pending|done|failed]
- *   vs-queue retry ID
+ *   vs-queue retry [ID]
  */
 #include <signal.h>
 
@@ -67,9 +67,21 @@ static int status(struct vs_prog *p)
 	return ret;
 }
 
-/* a failed video, once more from the start of its attempts */
+static int retry_record(json_t *rec, void *ctx)
+{
+	const char *id = vs_json_str(rec, "id");
+
+	if (!id || !vs_hash_is_uuid(id))
+		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no video id");
+	return vs_queue_retry(ctx, id);
+}
+
+/* a failed video, once more from the start of its attempts; without an id,
+ * each record's on stdin (vs-video list --status failed | vs-queue retry) */
 static int retry(struct vs_prog *p)
 {
+	if (p->n_args == 0)
+		return vs_record_loop(stdin, "stdin", retry_record, p->db, &p->status);
 	if (!vs_hash_is_uuid(p->args[0])) {
 		vs_opt_usage_error(p->cmd, "retry: '%s' is not a video id", p->args[0]);
 		return VS_PROG_USAGE;
@@ -81,7 +93,7 @@ static const struct vs_subcommand commands[] = {
 	{"claim", claim, VS_OPT_DB_NEEDED},
 	{"done", done, VS_OPT_DB_NEEDED},
 	{"status", status, VS_OPT_DB_NEEDED},
-	{"retry", retry, VS_OPT_DB_NEEDED, 1, 1, "a video id"},
+	{"retry", retry, VS_OPT_DB_NEEDED, 0, 1, "a video id"},
 	{0},
 };
 
@@ -92,7 +104,7 @@ int main(int argc, char **argv)
 		.name = "vs-queue",
 		.synopsis = "[options] claim [--limit N] | vs-encode | vs-package | vs-publish | vs-queue done\n"
 	            "[options] status [--state STATE]\n"
-	            "[options] retry ID",
+	            "[options] retry [ID]   (no ID: the records' on stdin)",
 		.summary = "Batch encoding from cron: claim work under a lease, record how it went",
 		.commands = commands,
 		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,

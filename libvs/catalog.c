@@ -503,17 +503,11 @@ int vs_catalog_titles(PGconn *db, const char *ids_json, json_t **out)
 int vs_catalog_describe(PGconn *db, const char *key, json_t **out)
 {
 	const char *p[] = {key};
-	PGresult *r = NULL;
-	int ret = vs_db_exec(db, &r,
-	                     vs_hash_is_uuid(key) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                       " 'duration', duration_exact_seconds)::text FROM videos WHERE id = $1::uuid"
-	                                     : "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
-	                                       " 'duration', duration_exact_seconds)::text FROM videos WHERE slug = $1",
-	                     1, p);
 
-	*out = NULL;
-	if (ret == 0 && PQntuples(r) == 1 && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
-		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "the video's row is not JSON");
-	PQclear(r);
-	return ret;
+	return vs_db_query_json_row(db,
+	                            vs_hash_is_uuid(key) ? "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
+	                                              " 'duration', duration_exact_seconds)::text FROM videos WHERE id = $1::uuid"
+	                                            : "SELECT json_build_object('id', id, 'slug', slug, 'title', title,"
+	                                              " 'duration', duration_exact_seconds)::text FROM videos WHERE slug = $1",
+	                            1, p, out);
 }

@@ -278,12 +278,29 @@ const char *vs_db_value(const PGresult *res, int r, int c)
 	return PQgetvalue(res, r, c);
 }
 
-void vs_db_append_json(const PGresult *r, int col, json_t *out)
+int vs_db_query_json(PGconn *db, const char *sql, int n, const char *const *params, json_t *out)
 {
-	for (int i = 0; i < PQntuples(r); i++) {
-		json_t *v = json_loads(PQgetvalue(r, i, col), 0, NULL);
+	PGresult *r = NULL;
+	int ret = vs_db_exec(db, &r, sql, n, params);
+
+	for (int i = 0; ret == 0 && i < PQntuples(r); i++) {
+		json_t *v = json_loads(PQgetvalue(r, i, 0), 0, NULL);
 
 		if (v)
 			json_array_append_new(out, v);
 	}
+	PQclear(r);
+	return ret;
+}
+
+int vs_db_query_json_row(PGconn *db, const char *sql, int n, const char *const *params, json_t **row)
+{
+	PGresult *r = NULL;
+	int ret = vs_db_exec(db, &r, sql, n, params);
+
+	*row = NULL;
+	if (ret == 0 && PQntuples(r) > 0 && !(*row = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "a row is not JSON");
+	PQclear(r);
+	return ret;
 }

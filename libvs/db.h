@@ -23,9 +23,12 @@
  * $VS_DATABASE_URL, else NULL (no database). Borrowed. */
 const char *vs_db_url(const char *flag);
 
-/* Appends the JSON text in column col of each row of r to the array out
- * (rows that are not JSON are left out). */
-void vs_db_append_json(const PGresult *r, int col, json_t *out);
+/* Runs sql (as vs_db_exec) for rows of one column of JSON text: each
+ * appended to the array out (rows that are not JSON left out). */
+int vs_db_query_json(PGconn *db, const char *sql, int n, const char *const *params, json_t *out);
+
+/* The same for at most one row: new in *row, NULL when there is none. */
+int vs_db_query_json_row(PGconn *db, const char *sql, int n, const char *const *params, json_t **row);
 
 /* Connects (new connection in *db, caller vs_db_close()s it). */
 int vs_db_connect(const char *url, PGconn **db);

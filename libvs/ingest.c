@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "ingest.h"
 #include "log.h"
+#include "meta.h"
 #include "probe.h"
 #include "record.h"
 #include "slug.h"
@@ -40,108 +41,17 @@ struct source {
 	char *tmp;               /* download or copy under .incoming; owned, unlinked on failure */
 };
 
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static int take_string(const json_t *rec, const char *key, const char *dflt, size_t max,
-                       const char **out)
-{
-	json_t *v = json_object_get(rec, key);
-
-	*out = dflt;
-	if (v && !json_is_null(v)) {
-		if (!json_is_string(v))
-			return vs_fail(VS_ERR, VS_E_INVALID, "field '%s' must be a string", key);
-		*out = json_string_value(v);
-	}
-	if (*out && max && utf8_chars(*out) > max)
-		return vs_fail(VS_ERR, VS_E_INVALID, "field '%s' is longer than %zu characters", key,
-		               max);
-	return 0;
-}
-
-static int add_tag(json_t *tags, const char *s, size_t n)
-{
-	json_t *t;
-
-	while (n && isspace((unsigned char)*s))
-		s++, n--;
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	if (n == 0)
-		return 0;
-	t = json_stringn(s, n);
-	if (!t)
-		return vs_fail(VS_ERR, VS_E_INVALID, "tag '%.*s' is not valid UTF-8", (int)n, s);
-	if (utf8_chars(json_string_value(t)) > VS_TAG_MAX) {
-		json_decref(t);
-		return vs_fail(VS_ERR, VS_E_INVALID, "a tag is longer than %d characters", VS_TAG_MAX);
-	}
-	for (size_t i = 0; i < json_array_size(tags); i++)
-		if (json_equal(json_array_get(tags, i), t)) {
-			json_decref(t);
-			return 0;
-		}
-	json_array_append_new(tags, t);
-	if (json_array_size(tags) > VS_TAGS_MAX)
-		return vs_fail(VS_ERR, VS_E_INVALID, "more than %d tags", VS_TAGS_MAX);
-	return 0;
-}
-
-static int take_tags(const json_t *rec, const char *dflt, json_t **out)
-{
-	json_t *v = json_object_get(rec, "tags");
-	json_t *tags = json_array();
-	int ret = 0;
-
-	*out = NULL;
-	if (v && json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v) && ret == 0; i++) {
-			json_t *t = json_array_get(v, i);
-
-			if (!json_is_string(t))
-				ret = vs_fail(VS_ERR, VS_E_INVALID, "field 'tags' must hold strings");
-			else
-				ret = add_tag(tags, json_string_value(t), json_string_length(t));
-		}
-	} else if (v && !json_is_null(v) && !json_is_string(v)) {
-		ret = vs_fail(VS_ERR, VS_E_INVALID, "field 'tags' must be an array of strings");
-	} else {
-		const char *s = v && json_is_string(v) ? json_string_value(v) : dflt;
-
-		while (s && *s && ret == 0) {
-			size_t n = strcspn(s, ",");
-
-			ret = add_tag(tags, s, n);
-			s += n;
-			s += *s == ',';
-		}
-	}
-	if (ret < 0) {
-		json_decref(tags);
-		return ret;
-	}
-	*out = tags;
-	return 0;
-}
-
 static int read_meta(const json_t *rec, const struct vs_ingest_opts *o, struct meta *m)
 {
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	if ((ret = take_string(rec, "title", o->title, VS_TITLE_MAX, &m->title)) < 0 ||
-	    (ret = take_string(rec, "description", o->description ? o->description : "",
+	if ((ret = vs_meta_string(rec, "title", o->title, VS_TITLE_MAX, &m->title)) < 0 ||
+	    (ret = vs_meta_string(rec, "description", o->description ? o->description : "",
 	                       VS_DESCRIPTION_MAX, &m->description)) < 0 ||
-	    (ret = take_string(rec, "category", o->category, VS_TAG_MAX, &m->category)) < 0 ||
-	    (ret = take_string(rec, "slug", o->slug, 0, &m->slug)) < 0 ||
-	    (ret = take_tags(rec, o->tags, &m->tags)) < 0)
+	    (ret = vs_meta_string(rec, "category", o->category, VS_TAG_MAX, &m->category)) < 0 ||
+	    (ret = vs_meta_string(rec, "slug", o->slug, 0, &m->slug)) < 0 ||
+	    (ret = vs_meta_tags(rec, o->tags, &m->tags)) < 0)
 		return ret;
 	if (m->title && !*m->title)
 		m->title = NULL;
@@ -544,7 +454,7 @@ static char *default_title(const char *filename)
 		if (*p == '_')
 			*p = ' ';
 	check = json_string(t);
-	if (!check || !*t || utf8_chars(t) > VS_TITLE_MAX) {
+	if (!check || !*t || vs_meta_chars(t) > VS_TITLE_MAX) {
 		free(t);
 		t = strdup("Untitled");
 	}

@@ -20,10 +20,6 @@
  *                                   presence marks a finished ingest
  */
 
-#define VS_TITLE_MAX 500           /* characters, as the schema checks */
-#define VS_DESCRIPTION_MAX 20000
-#define VS_TAGS_MAX 50
-#define VS_TAG_MAX 64
 
 struct vs_ingest_opts {
 	const char *media_root;        /* never NULL */

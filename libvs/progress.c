@@ -184,7 +184,6 @@ int vs_progress_record(PGconn *db, const char *user, const char *video, double p
 int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out)
 {
 	char id[VS_UUID_LEN + 1];
-	PGresult *r = NULL;
 	double d;
 	int ret;
 
@@ -195,16 +194,12 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
 	{
 		const char *p[] = {user, video ? id : NULL};
 
-		ret = vs_db_exec(db, &r,
-		                 "SELECT " VS_PROGRESS_ROW_JSON " FROM video_progress p WHERE last_watched_at IS NOT NULL"
-		                 " AND ($1::uuid IS NULL OR user_id = $1::uuid)"
-		                 " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
-		                 2, p);
+		return vs_db_query_json(db,
+		                        "SELECT " VS_PROGRESS_ROW_JSON " FROM video_progress p WHERE last_watched_at IS NOT NULL"
+		                        " AND ($1::uuid IS NULL OR user_id = $1::uuid)"
+		                        " AND ($2::uuid IS NULL OR video_id = $2::uuid) ORDER BY updated_at DESC",
+		                        2, p, out);
 	}
-	if (ret == 0)
-		vs_db_append_json(r, 0, out);
-	PQclear(r);
-	return ret;
 }
 
 double vs_progress_parse_time(const char *s)

@@ -253,8 +253,8 @@ int vs_queue_release(PGconn *db, const char *owner, const char *video, const str
 int vs_queue_status(PGconn *db, const char *state, json_t *out)
 {
 	const char *p[] = {state};
-	PGresult *r = NULL;
-	int ret = vs_db_exec(db, &r,
+
+	return vs_db_query_json(db,
 	                     "SELECT json_build_object('id', j.video_id, 'slug', v.slug, 'state', j.state,"
 	                     " 'attempts', j.attempts, 'last_error', j.last_error, 'worker', j.lease_owner,"
 	                     " 'lease_expires_at', " TS("j.lease_expires_at") ","
@@ -262,12 +262,7 @@ int vs_queue_status(PGconn *db, const char *state, json_t *out)
 	                     " 'finished_at', " TS("j.finished_at") ")::text"
 	                     " FROM video_jobs j JOIN videos v ON v.id = j.video_id"
 	                     " WHERE $1::text IS NULL OR j.state = $1 ORDER BY j.created_at, j.video_id",
-	                     1, p);
-
-	if (ret == 0)
-		vs_db_append_json(r, 0, out);
-	PQclear(r);
-	return ret;
+	                     1, p, out);
 }
 
 int vs_queue_held(PGconn *db, const char *owner, int *held)

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <math.h>
 
 #include "error.h"
@@ -264,4 +265,84 @@ int vs_record_write_all(FILE *f, const json_t *recs)
 		if (ret == 0)
 			ret = vs_record_write(f, rec);
 	return ret;
+}
+
+#define TABLE_CELL_MAX 60
+
+/* The text of rec's field col for a table cell, malloced. */
+static char *cell(const json_t *rec, const char *col)
+{
+	const json_t *v = json_object_get(rec, col);
+	char *s = !v || json_is_null(v) ? strdup("") :
+	          json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	for (char *c = s; c && *c; c++)
+		if ((unsigned char)*c < ' ')
+			*c = ' ';
+	if (s && strlen(s) > TABLE_CELL_MAX) {
+		size_t k = TABLE_CELL_MAX - 3;
+
+		while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--; /* not inside a UTF-8 character */
+		memcpy(s + k, "...", 4);
+	}
+	return s;
+}
+
+/* Its width in characters (UTF-8), for alignment. */
+static int width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static void put_cell(FILE *f, const char *s, int w, bool last)
+{
+	fputs(s, f);
+	if (!last)
+		fprintf(f, "%*s", w - width(s) + 2, "");
+}
+
+int vs_record_write_table(FILE *f, const json_t *recs, const char *const *columns)
+{
+	size_t nc = 0, nr = json_array_size(recs);
+	int w[32] = {0};
+
+	while (columns[nc] && nc < VS_ARRAY_SIZE(w))
+		nc++;
+	for (size_t c = 0; c < nc; c++) {
+		w[c] = width(columns[c]);
+		for (size_t i = 0; i < nr; i++) {
+			char *s = cell(json_array_get(recs, i), columns[c]);
+
+			if (s && width(s) > w[c])
+				w[c] = width(s);
+			free(s);
+		}
+	}
+	for (size_t c = 0; c < nc; c++) {
+		char head[64];
+		size_t k;
+
+		for (k = 0; columns[c][k] && k + 1 < sizeof(head); k++)
+			head[k] = (char)toupper((unsigned char)columns[c][k]);
+		head[k] = '\0';
+		put_cell(f, head, w[c], c + 1 == nc);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < nr; i++) {
+		for (size_t c = 0; c < nc; c++) {
+			char *s = cell(json_array_get(recs, i), columns[c]);
+
+			put_cell(f, s ? s : "", w[c], c + 1 == nc);
+			free(s);
+		}
+		fputc('\n', f);
+	}
+	if (fflush(f) != 0 || ferror(f))
+		return vs_fail(VS_ERR, VS_E_IO, "cannot write: %s", strerror(errno));
+	return 0;
 }

@@ -50,6 +50,15 @@ int vs_record_write(FILE *f, const json_t *rec);
  * failure. */
 int vs_record_write_all(FILE *f, const json_t *recs);
 
+/*
+ * The array of records recs as a table for a person at a terminal: a
+ * header of the columns' names in capitals, then a row a record, each
+ * column as wide as its widest value (values are the fields' text: strings
+ * as they are, other values as compact JSON; at most 60 characters, a
+ * longer one cut with "..."). columns ends with NULL. Returns 0 or VS_ERR.
+ */
+int vs_record_write_table(FILE *f, const json_t *recs, const char *const *columns);
+
 /* True if rec carries an "error" member: pass it on untouched. */
 bool vs_record_failed(const json_t *rec);
 
