@@ -43,6 +43,7 @@ static int config_load(struct vs_cgi_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->database_url = vs_db_url(NULL);
+	c->publish_url = getenv("VS_PUBLISH_URL");
 	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
 	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;

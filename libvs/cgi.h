@@ -47,6 +47,7 @@ struct vs_cgi_config {
 	char *sign_secret;
 	struct vs_sign_key *cloudfront_key; /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
 	const char *public_base_url;/* VS_PUBLIC_BASE_URL */
+	const char *publish_url;    /* VS_PUBLISH_URL: the origin DELETE /videos/:id removes objects from */
 	long stream_ttl_s;          /* VS_STREAM_TTL, default VS_SIGN_TTL_DEFAULT */
 	char *cors_origins;         /* VS_CORS_ORIGINS, comma-separated, or NULL */
 	struct vs_progress_rules rules;

@@ -3,6 +3,7 @@
 
 #include "analytics.h"
 #include "catalog.h"
+#include "catalogedit.h"
 #include "cgi.h"
 #include "cgihandlers.h"
 #include "cgihttp.h"
@@ -18,7 +19,7 @@
 
 /* *r->db, connected (or reset) on first use: an endpoint that needs no
  * database answers without one. */
-static int need_db(struct vs_cgi_req *r)
+int vs_cgihandlers_db(struct vs_cgi_req *r)
 {
 	if (!r->cfg->database_url)
 		return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "no database configured (VS_DATABASE_URL)");
@@ -40,6 +41,28 @@ static int need_db(struct vs_cgi_req *r)
 	return 0;
 }
 
+/* An admin sees an unpublished video too, whole (vs_catalog_show); a
+ * deleted one is gone for everyone. 0 with v->row NULL when there is none. */
+static int admin_view(struct vs_cgi_req *r, const char *key, struct vs_cgi_video *v)
+{
+	int ret = vs_catalog_show(*r->db, key, &v->row);
+
+	if (ret < 0 && !strcmp(vs_error_code(), VS_E_NOT_FOUND))
+		return 0;
+	if (ret < 0) {
+		vs_cgihttp_server_error(r, ret == VS_ETEMP ? 503 : 500, "video");
+		return ret;
+	}
+	if (!strcmp(vs_json_str(v->row, "upload_status"), "deleted")) {
+		json_decref(v->row);
+		v->row = NULL;
+		return 0;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", vs_json_str(v->row, "id"));
+	vs_json_number(v->row, "duration", &v->duration);
+	return 0;
+}
+
 int vs_cgihandlers_find_video(struct vs_cgi_req *r, const char *key, bool full,
                               struct vs_cgi_video *v)
 {
@@ -50,7 +73,7 @@ int vs_cgihandlers_find_video(struct vs_cgi_req *r, const char *key, bool full,
 		vs_cgihttp_problem(r, 400, "a video id is a UUID or a slug", NULL);
 		return VS_ERR;
 	}
-	if ((ret = need_db(r)) < 0) {
+	if ((ret = vs_cgihandlers_db(r)) < 0) {
 		vs_cgihttp_server_error(r, 503, "database");
 		return ret;
 	}
@@ -59,8 +82,17 @@ int vs_cgihandlers_find_video(struct vs_cgi_req *r, const char *key, bool full,
 		vs_cgihttp_server_error(r, ret == VS_ETEMP ? 503 : 500, "video");
 		return ret;
 	}
+	if (!v->row && r->admin && (ret = admin_view(r, key, v)) != 0)
+		return ret;
 	if (!v->row) {
 		vs_cgihttp_problem(r, 404, "no such video", NULL);
+		return VS_ERR;
+	}
+	/* is_public false: signed-in viewers only */
+	if (json_is_false(json_object_get(v->row, "is_public")) && !r->identified) {
+		json_decref(v->row);
+		v->row = NULL;
+		vs_cgihttp_problem(r, 401, "this video is for signed-in viewers", "WWW-Authenticate: Bearer\r\n");
 		return VS_ERR;
 	}
 	return 0;
@@ -356,7 +388,7 @@ void vs_cgihandlers_health(struct vs_cgi_req *r)
 {
 	json_t *ok;
 
-	if (need_db(r) < 0 || vs_db_ping(*r->db) < 0) {
+	if (vs_cgihandlers_db(r) < 0 || vs_db_ping(*r->db) < 0) {
 		vs_cgihttp_server_error(r, 503, "health");
 		return;
 	}

@@ -16,6 +16,10 @@
  * use, or reset when it broke.
  */
 
+/* *r->db, connected (or reset) on first use; 0 or a negative code (no
+ * database configured, or it cannot be reached: VS_ETEMP). */
+int vs_cgihandlers_db(struct vs_cgi_req *r);
+
 /* The video a /videos/:id/... request is about. */
 struct vs_cgi_video {
 	char id[VS_UUID_LEN + 1];

@@ -5,6 +5,7 @@
  * CORS's preflight (OPTIONS), 404 and 405, a bad bearer token.
  */
 #include "cgi.h"
+#include "cgiadmin.h"
 #include "cgiauth.h"
 #include "cgihandlers.h"
 #include "cgihttp.h"
@@ -56,7 +57,11 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		allow = "GET, HEAD, OPTIONS";
 	else if (r.nseg >= 2 && r.nseg <= 3 && !strcmp(r.seg[0], "videos")) {
 		sub = r.nseg == 3 ? r.seg[2] : "";
-		if (!strcmp(sub, "") || !strcmp(sub, "qualities") || !strcmp(sub, "chapters") ||
+		if (!strcmp(sub, ""))
+			allow = "GET, HEAD, PUT, DELETE, OPTIONS";
+		else if (!strcmp(sub, "publish"))
+			allow = "PUT, OPTIONS";
+		else if (!strcmp(sub, "qualities") || !strcmp(sub, "chapters") ||
 		    !strcmp(sub, "stream") || !strcmp(sub, "key"))
 			allow = "GET, HEAD, OPTIONS";
 		else if (!strcmp(sub, "progress") || !strcmp(sub, "analytics"))
@@ -90,6 +95,10 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		return;
 	if (r.nseg == 1) {
 		vs_cgihandlers_health(&r);
+		return;
+	}
+	if (!strcmp(r.method, "PUT") || !strcmp(r.method, "DELETE")) {
+		vs_cgiadmin_handle(&r, sub);
 		return;
 	}
 	if (vs_cgihandlers_find_video(&r, r.seg[1], !*sub && strcmp(r.method, "POST"), &v) < 0)

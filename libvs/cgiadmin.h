@@ -1,0 +1,22 @@
+#ifndef VS_CGIADMIN_H
+#define VS_CGIADMIN_H
+
+#include "cgireq.h"
+
+/*
+ * Internal to vs-cgi: the plan's admin endpoints, on the catalog as
+ * vs-video(1) edits it (catalogedit.h, meta.h):
+ *
+ *   PUT    /videos/:id           title, description, tags, category, slug,
+ *                                is_public, chapters: 200 and the video
+ *   PUT    /videos/:id/publish   {"is_published": true|false}: 200 and the video
+ *   DELETE /videos/:id           204; its objects leave VS_PUBLISH_URL's origin
+ *
+ * Only for an admin (a token's role admin or a scope with videos:write, or
+ * a REMOTE_USER of VS_ADMIN_USERS): 401 with no identity, 403 for anyone
+ * else. A refused value is 422 naming the field, another video's slug 409,
+ * publishing a video that is not ready 409, an unknown video 404.
+ */
+void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub);
+
+#endif
