@@ -8,6 +8,8 @@
 #include "cgi.h"
 #include "db.h"
 #include "error.h"
+#include "opt.h"
+#include "upload.h"
 
 /* A secret file named by var, or NULL when var is unset. */
 static int read_secret(const char *var, char **s, size_t *len)
@@ -44,6 +46,15 @@ static int config_load(struct vs_cgi_config *c)
 	memset(c, 0, sizeof(*c));
 	c->database_url = vs_db_url(NULL);
 	c->publish_url = getenv("VS_PUBLISH_URL");
+	c->media_root = getenv("VS_MEDIA_ROOT") && *getenv("VS_MEDIA_ROOT") ? getenv("VS_MEDIA_ROOT") : VS_MEDIA_ROOT_DEFAULT;
+	c->upload_max = VS_UPLOAD_MAX_DEFAULT;
+	if (getenv("VS_UPLOAD_MAX") && *getenv("VS_UPLOAD_MAX")) {
+		char *end;
+
+		c->upload_max = strtoll(getenv("VS_UPLOAD_MAX"), &end, 10);
+		if (*end || c->upload_max <= 0)
+			return vs_fail(VS_ERR, VS_E_USAGE, "VS_UPLOAD_MAX '%s' is not a number of bytes", getenv("VS_UPLOAD_MAX"));
+	}
 	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
 	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;

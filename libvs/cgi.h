@@ -48,6 +48,8 @@ struct vs_cgi_config {
 	struct vs_sign_key *cloudfront_key; /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
 	const char *public_base_url;/* VS_PUBLIC_BASE_URL */
 	const char *publish_url;    /* VS_PUBLISH_URL: the origin DELETE /videos/:id removes objects from */
+	const char *media_root;     /* VS_MEDIA_ROOT (or VS_MEDIA_ROOT_DEFAULT): where uploads go */
+	long long upload_max;       /* VS_UPLOAD_MAX: bytes of an upload (VS_UPLOAD_MAX_DEFAULT) */
 	long stream_ttl_s;          /* VS_STREAM_TTL, default VS_SIGN_TTL_DEFAULT */
 	char *cors_origins;         /* VS_CORS_ORIGINS, comma-separated, or NULL */
 	struct vs_progress_rules rules;

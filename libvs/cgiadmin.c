@@ -4,11 +4,15 @@
 #include "cgihandlers.h"
 #include "cgihttp.h"
 #include "error.h"
+#include "fetch.h"
+#include "fsutil.h"
 #include "hash.h"
+#include "ingest.h"
 #include "meta.h"
 #include "publish.h"
 #include "record.h"
 #include "slug.h"
+#include "upload.h"
 
 /* A failure of the catalog as the client's problem, or the server's. */
 static void answer_failure(struct vs_cgi_req *r, int ret, const char *what)
@@ -89,6 +93,21 @@ static void delete(struct vs_cgi_req *r, const char *key)
 	json_decref(row);
 }
 
+/* True for an admin; else answered: 401 with no identity, 403 for others. */
+static bool admin_only(struct vs_cgi_req *r)
+{
+	if (!r->identified) {
+		vs_cgihttp_problem(r, 401, "editing the catalog is for admins: sign in", "WWW-Authenticate: Bearer\r\n");
+		return false;
+	}
+	if (!r->admin) {
+		vs_cgihttp_problem(r, 403, "editing the catalog is for admins (role admin, or scope videos:write)",
+		                   NULL);
+		return false;
+	}
+	return true;
+}
+
 void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub)
 {
 	const char *key = r->seg[1];
@@ -98,15 +117,8 @@ void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub)
 		vs_cgihttp_problem(r, 400, "a video id is a UUID or a slug", NULL);
 		return;
 	}
-	if (!r->identified) {
-		vs_cgihttp_problem(r, 401, "editing the catalog is for admins: sign in", "WWW-Authenticate: Bearer\r\n");
+	if (!admin_only(r))
 		return;
-	}
-	if (!r->admin) {
-		vs_cgihttp_problem(r, 403, "editing the catalog is for admins (role admin, or scope videos:write)",
-		                   NULL);
-		return;
-	}
 	if ((ret = vs_cgihandlers_db(r)) < 0) {
 		vs_cgihttp_server_error(r, 503, "database");
 		return;
@@ -117,4 +129,102 @@ void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub)
 		publish(r, key);
 	else
 		edit(r, key);
+}
+
+/* An ingest's refusal as the uploader's problem (422: not a video, a bad
+ * field), or the server's failure. */
+static void upload_failure(struct vs_cgi_req *r, int ret)
+{
+	const char *code = vs_error_code();
+
+	if (ret != VS_ETEMP && (!strcmp(code, VS_E_NOT_VIDEO) || !strcmp(code, VS_E_TRUNCATED) ||
+	                        !strcmp(code, VS_E_INVALID) || !strcmp(code, VS_E_CONFLICT)))
+		vs_cgihttp_problem(r, 422, vs_error_message(), NULL);
+	else
+		vs_cgihttp_server_error(r, ret == VS_ETEMP ? 503 : 500, "upload");
+}
+
+static int read_io(void *ctx, char *buf, int n)
+{
+	const struct vs_cgi_io *io = ctx;
+
+	return io->read(io->ctx, buf, n);
+}
+
+/* The upload's text fields that ingest takes, into rec. */
+static void take_fields(json_t *rec, const json_t *fields)
+{
+	static const char *const names[] = {"title", "description", "tags", "category", "slug"};
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(names); i++) {
+		const char *v = vs_json_str(fields, names[i]);
+
+		if (v && *v)
+			json_object_set_new(rec, names[i], json_string(v));
+	}
+}
+
+/* The upload as vs-ingest takes a file: probed, refused if not a video,
+ * deduplicated by content, registered for vs-queue; the video in *row. */
+static int ingest_upload(struct vs_cgi_req *r, const struct vs_upload *u, json_t **row)
+{
+	struct vs_ingest_opts io = {.media_root = r->cfg->media_root, .db = *r->db, .fetch = VS_FETCH_OPTS_INIT};
+	json_t *rec = json_pack("{s:{s:s,s:s}}", "source", "path", u->path, "original_filename",
+	                        u->filename && *u->filename ? u->filename : "upload");
+	bool existing = false;
+	int ret;
+
+	take_fields(rec, u->fields);
+	ret = vs_ingest(rec, &io, &existing);
+	if (ret == 0)
+		ret = vs_catalog_show(*r->db, vs_json_str(rec, "id"), row);
+	json_decref(rec);
+	return ret;
+}
+
+void vs_cgiadmin_upload(struct vs_cgi_req *r)
+{
+	const char *cl = vs_cgihttp_param(r, "CONTENT_LENGTH"), *origin = vs_cgihttp_param(r, "HTTP_ORIGIN");
+	long long len = cl && *cl ? strtoll(cl, NULL, 10) : -1;
+	struct vs_upload u;
+	json_t *row = NULL;
+	char *incoming;
+	int ret;
+
+	if (!admin_only(r))
+		return;
+	/* a form on another site can post multipart with the browser's own
+	 * credentials: a REMOTE_USER's upload comes from an allowed origin */
+	if (!r->by_token && origin && *origin && !r->origin) {
+		vs_cgihttp_problem(r, 403, "uploads come from an allowed origin, or with a bearer token", NULL);
+		return;
+	}
+	if (len < 0) {
+		vs_cgihttp_problem(r, 411, "an upload needs a Content-Length", NULL);
+		return;
+	}
+	if (len > r->cfg->upload_max + VS_UPLOAD_FIELD_MAX) {
+		vs_cgihttp_problem(r, 413, "the upload is larger than VS_UPLOAD_MAX allows", NULL);
+		return;
+	}
+	if (!(incoming = vs_fsutil_path_join(r->cfg->media_root, ".incoming"))) {
+		vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		vs_cgihttp_server_error(r, 500, "upload");
+		return;
+	}
+	ret = vs_upload_multipart(read_io, (void *)r->io, len, vs_cgihttp_param(r, "CONTENT_TYPE"), "video", incoming,
+	                          r->cfg->upload_max, &u);
+	free(incoming);
+	if (ret < 0 && !strcmp(vs_error_code(), VS_E_TOO_LARGE))
+		vs_cgihttp_problem(r, 413, vs_error_message(), NULL);
+	else if (ret < 0 && !strcmp(vs_error_code(), VS_E_INVALID))
+		vs_cgihttp_problem(r, 400, vs_error_message(), NULL);
+	else if (ret < 0)
+		vs_cgihttp_server_error(r, 500, "upload");
+	else if ((ret = vs_cgihandlers_db(r)) < 0 || (ret = ingest_upload(r, &u, &row)) < 0)
+		upload_failure(r, ret);
+	else
+		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
+	vs_upload_release(&u); /* the temporary file: ingest copied what it keeps */
+	json_decref(row);
 }

@@ -19,4 +19,15 @@
  */
 void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub);
 
+/*
+ * POST /videos/upload: a multipart/form-data body (the file in the part
+ * named "video", or any part with a filename; title, description, tags,
+ * category, slug as fields) streamed to the media root's .incoming, then
+ * ingested as vs-ingest ingests a file: 200 and the video (upload_status
+ * processing: vs-queue encodes it), 422 when it is not a video, 413 over
+ * VS_UPLOAD_MAX, 411 without a Content-Length. For an admin; with a
+ * REMOTE_USER only from an allowed Origin (a cross-site form could post).
+ */
+void vs_cgiadmin_upload(struct vs_cgi_req *r);
+
 #endif

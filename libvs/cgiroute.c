@@ -55,6 +55,8 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 	}
 	if (r.nseg == 1 && !strcmp(r.seg[0], "health"))
 		allow = "GET, HEAD, OPTIONS";
+	else if (r.nseg == 2 && !strcmp(r.seg[0], "videos") && !strcmp(r.seg[1], "upload"))
+		allow = "POST, OPTIONS";
 	else if (r.nseg >= 2 && r.nseg <= 3 && !strcmp(r.seg[0], "videos")) {
 		sub = r.nseg == 3 ? r.seg[2] : "";
 		if (!strcmp(sub, ""))
@@ -95,6 +97,10 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		return;
 	if (r.nseg == 1) {
 		vs_cgihandlers_health(&r);
+		return;
+	}
+	if (!strcmp(r.seg[1], "upload") && r.nseg == 2) {
+		vs_cgiadmin_upload(&r);
 		return;
 	}
 	if (!strcmp(r.method, "PUT") || !strcmp(r.method, "DELETE")) {

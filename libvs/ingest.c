@@ -490,7 +490,10 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 			ret = vs_probe_file(s.local, &probe, &chapters);
 	} else {
 		s.local = strdup(s.input);
-		s.original_filename = basename_of(s.input);
+		/* an upload's name is the client's, not its temporary file's */
+		s.original_filename = vs_json_str(rec, "source.original_filename")
+		                          ? strdup(vs_json_str(rec, "source.original_filename"))
+		                          : basename_of(s.input);
 		ret = vs_probe_file(s.local, &probe, &chapters);
 		if (ret == 0)
 			ret = hash_file(s.local, s.sha256, &s.size);

@@ -196,3 +196,134 @@ req() {
 	req "$ADMIN" PATCH "/videos/$ID"
 	[[ ${lines[0]} == "Status: 405 "* ]]
 }
+
+# multipart FILE [NAME=VALUE...]: a multipart/form-data body (boundary XyZzy)
+# with FILE as the part "video", and text fields
+multipart() {
+	python3 - "$@" <<'PY'
+import os, sys
+out = sys.stdout.buffer
+b = b"XyZzy"
+path, fields = sys.argv[1], sys.argv[2:]
+out.write(b"preamble, ignored\r\n")
+for f in fields:
+    k, v = f.split("=", 1)
+    out.write(b"--" + b + b"\r\nContent-Disposition: form-data; name=\"" + k.encode() + b"\"\r\n\r\n" + v.encode() + b"\r\n")
+out.write(b"--" + b + b"\r\nContent-Disposition: form-data; name=\"video\"; filename=\"" + os.path.basename(path).encode()
+          + b"\"\r\nContent-Type: video/mp4\r\n\r\n")
+out.write(open(path, "rb").read())
+out.write(b"\r\n--" + b + b"--\r\n")
+PY
+}
+
+# upload TOKEN BODYFILE [CONTENT_TYPE]: POST /videos/upload as CGI
+upload_raw() {
+	local auth=()
+	[ "$1" = - ] || auth=(HTTP_AUTHORIZATION="Bearer $1")
+	env "${auth[@]}" REQUEST_METHOD=POST PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s "$2")" \
+		CONTENT_TYPE="${3:-multipart/form-data; boundary=XyZzy}" GATEWAY_INTERFACE=CGI/1.1 vs-cgi <"$2" | tr -d '\r'
+}
+
+upload() {
+	run --separate-stderr upload_raw "$@"
+	body=${lines[-1]}
+}
+
+@test "POST /videos/upload: multipart into the media root, ingested, queued; the pipeline publishes it" {
+	multipart "$(fixture hd.mp4)" title="Uploaded lesson" "tags=a, b" category=math >body.bin
+	upload - body.bin
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	upload "$VIEWER" body.bin
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	upload "$ADMIN" body.bin
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	[ "$(jq -r .upload_status <<<"$body")" = processing ]
+	[ "$(jq -r .title <<<"$body")" = "Uploaded lesson" ]
+	[ "$(jq -r .source.original_filename <<<"$body")" = hd.mp4 ]
+	id=$(jq -r .id <<<"$body")
+	[ "$(sql "SELECT title, array_to_string(tags, ','), category, upload_status FROM videos WHERE id = '$id'")" = "Uploaded lesson|a,b|math|processing" ]
+	cmp "$(fixture hd.mp4)" "$(jq -r .source.path <<<"$body")"
+	[ -z "$(ls -A media/.incoming)" ] # nothing left behind
+	# the same bytes again: the same video
+	upload "$ADMIN" body.bin
+	[ "$(jq -r .id <<<"$body")" = "$id" ]
+	# a cron round encodes, packages and publishes it
+	sql "DELETE FROM videos WHERE id <> '$id'" >/dev/null
+	vs-queue claim --no-renew | vs-encode --preset ultrafast --ladder 180p | vs-package --segment-seconds 2 |
+		vs-publish --to "file://$ORIGIN" --base-url http://127.0.0.1/vod | vs-queue done >done.ndjson
+	[ "$(sql "SELECT upload_status, is_published FROM videos WHERE id = '$id'")" = "ready|t" ]
+	[ -s "$ORIGIN/$id/master.m3u8" ]
+}
+
+@test "POST /videos/upload refuses what is not a video (422), bad bodies (400), too large (413), no length (411)" {
+	head -c 20000 /dev/urandom >garbage.mp4
+	multipart garbage.mp4 title=Noise >garbage.bin
+	upload "$ADMIN" garbage.bin
+	[[ ${lines[0]} == "Status: 422 "* ]]
+	[[ $body == *"not a media file"* ]]
+	[ "$(sql "SELECT count(*) FROM videos")" = 2 ]
+	# truncated: the closing boundary never comes
+	multipart "$(fixture lecture.mp4)" >whole.bin
+	head -c 5000 whole.bin >cut.bin
+	upload "$ADMIN" cut.bin
+	[[ ${lines[0]} == "Status: 400 "* ]]
+	[[ $body == *"closing boundary"* ]]
+	# no file part; not multipart; no boundary
+	printf -- '--XyZzy\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--XyZzy--\r\n' >nofile.bin
+	upload "$ADMIN" nofile.bin
+	[[ ${lines[0]} == "Status: 400 "* ]]
+	[[ $body == *"no 'video' file part"* ]]
+	upload "$ADMIN" whole.bin application/json
+	[[ ${lines[0]} == "Status: 400 "* ]]
+	upload "$ADMIN" whole.bin "multipart/form-data"
+	[[ ${lines[0]} == "Status: 400 "* ]]
+	# over VS_UPLOAD_MAX: refused by its Content-Length, or as it streams
+	run --separate-stderr env VS_UPLOAD_MAX=1000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
+		PATH_INFO=/videos/upload CONTENT_LENGTH=900000 CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+	[[ ${lines[0]} == "Status: 413 "* ]]
+	multipart "$(fixture lecture.mp4)" >big.bin
+	run --separate-stderr env VS_UPLOAD_MAX=40000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
+		PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s big.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <big.bin
+	[[ ${lines[0]} == "Status: 413 "* ]]
+	run --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
+		CONTENT_TYPE="multipart/form-data; boundary=XyZzy" GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+	[[ ${lines[0]} == "Status: 411 "* ]]
+	[ -z "$(ls -A media/.incoming 2>/dev/null)" ]
+	[ "$(sql "SELECT count(*) FROM videos")" = 2 ]
+}
+
+@test "POST /videos/upload with a REMOTE_USER needs an allowed Origin; through lighttpd, curl -F uploads" {
+	multipart "$(fixture other.mp4)" >body.bin
+	run --separate-stderr env REMOTE_USER=ops VS_ADMIN_USERS=ops HTTP_ORIGIN=https://evil.example REQUEST_METHOD=POST \
+		PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s body.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <body.bin
+	[[ ${lines[0]} == "Status: 403 "* ]]
+	# a stock client through a stock server
+	PORT=$(free_port)
+	mkdir -p run www
+	cat >lighttpd.conf <<CONF
+server.modules += ("mod_alias", "mod_cgi", "mod_setenv")
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.document-root = "$PWD/www"
+server.errorlog = "$PWD/run/error.log"
+server.upload-dirs = ("$PWD/run")
+alias.url = ("/api/v1" => "$VS_TOP/bin/vs-cgi")
+\$HTTP["url"] =~ "^/api/v1(/|$)" { cgi.assign = ("" => "") }
+setenv.add-environment = ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
+                          "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT")
+CONF
+	chmod o+rx "$BATS_TEST_TMPDIR"
+	lighttpd -D -f lighttpd.conf &
+	LIGHTTPD=$!
+	wait_port "$PORT"
+	code=$(curl -s -o up.json -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -F "video=@$(fixture noaudio.mp4)" \
+		-F "title=Through lighttpd" "http://127.0.0.1:$PORT/api/v1/videos/upload")
+	stop_pid "$LIGHTTPD"
+	[ "$code" = 200 ] || { cat up.json run/error.log; return 1; }
+	[ "$(jqr up.json .title)" = "Through lighttpd" ]
+	[ "$(jqr up.json .source.original_filename)" = noaudio.mp4 ]
+	[ "$(sql "SELECT count(*) FROM videos WHERE title = 'Through lighttpd'")" = 1 ]
+}
