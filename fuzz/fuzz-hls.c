@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "error.h"
+#include "log.h"
 
 static char dir[64], path[96];
 
@@ -14,6 +15,15 @@ static void clean(void)
 {
 	unlink(path);
 	rmdir(dir);
+}
+
+/* Millions of bad inputs: their messages would be gigabytes on stderr. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	vs_log_set_level(VS_LOG_SILENT);
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -13,6 +13,7 @@
  */
 
 enum vs_log_level {
+	VS_LOG_SILENT = -1, /* nothing at all: for the fuzz targets, which read millions of bad inputs */
 	VS_LOG_QUIET = 0, /* errors only */
 	VS_LOG_NORMAL,    /* errors and warnings (default) */
 	VS_LOG_VERBOSE,   /* plus progress notes (--verbose) */
