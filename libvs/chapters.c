@@ -30,6 +30,7 @@ static double vtt_seconds(const char *s, const char **rest)
 	double parts[3] = {0}, scale = 0.1;
 	int n = 0;
 
+	*rest = s;
 	for (;;) {
 		if (!isdigit((unsigned char)*s))
 			return NAN;

@@ -87,7 +87,7 @@ static int part_headers(struct reader *rd, char **name, char **filename)
 		rd->start += k + 2;
 		if (k == 0)
 			return *name ? 0 : vs_fail(VS_ERR, VS_E_INVALID, "a part has no name (Content-Disposition)");
-		if (!strncasecmp(line, "Content-Disposition:", 20) && !*name) {
+		if (!strncasecmp(line, "Content-Disposition:", 20) && !*name && !*filename) { /* the first one */
 			*name = disposition_param(line + 20, "name");
 			*filename = disposition_param(line + 20, "filename");
 		}
@@ -177,8 +177,11 @@ static int read_parts(struct reader *rd, const char *delim, size_t dn, const cha
 		if (rd->end - rd->start < 2 || memcmp(rd->buf + rd->start, "\r\n", 2))
 			return vs_fail(VS_ERR, VS_E_INVALID, "a boundary is not followed by a line end");
 		rd->start += 2;
-		if ((ret = part_headers(rd, &name, &filename)) < 0)
+		if ((ret = part_headers(rd, &name, &filename)) < 0) {
+			free(name);
+			free(filename);
 			return ret;
+		}
 		if ((filename || !strcmp(name, file_field)) && !u->path) {
 			ret = vs_fsutil_tmpfile(incoming, "upload", &u->path, &fd);
 			if (ret == 0)
