@@ -41,10 +41,7 @@ static int set(struct vs_prog *p)
 	}
 	ret = vs_progress_record(p->db, r->user, r->video, pos, r->duration_s,
 	                         isfinite(r->at) ? r->at : vs_clock_now(), &r->rules, &row);
-	if (ret == 0)
-		ret = vs_record_write(stdout, row);
-	json_decref(row);
-	return ret;
+	return vs_record_emit(stdout, ret, row);
 }
 
 /* export: the rows of a viewer, a video, both or all */
@@ -54,10 +51,7 @@ static int export(struct vs_prog *p)
 	json_t *rows = json_array();
 	int ret = vs_progress_get(p->db, r->user, r->video, rows);
 
-	if (ret == 0)
-		ret = vs_record_write_all(stdout, rows);
-	json_decref(rows);
-	return ret;
+	return vs_record_emit(stdout, ret, rows);
 }
 
 /* get: a viewer's rows */

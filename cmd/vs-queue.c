@@ -61,10 +61,7 @@ static int status(struct vs_prog *p)
 	json_t *jobs = json_array();
 	int ret = vs_queue_status(p->db, r->state, jobs);
 
-	if (ret == 0)
-		ret = vs_record_write_all(stdout, jobs);
-	json_decref(jobs);
-	return ret;
+	return vs_record_emit(stdout, ret, jobs);
 }
 
 static int retry_record(json_t *rec, void *ctx)

@@ -1,19 +1,14 @@
-/*
- * vs-video: the catalog from the shell: list, show, set, chapters, publish,
- * unpublish, delete (catalogedit.h underneath, as vs-cgi's admin endpoints).
- */
+/* vs-video: the catalog from the shell (catalogedit.h, as vs-cgi's admin endpoints). */
 #include <math.h>
 
-#include "catalog.h"
 #include "catalogedit.h"
 #include "chapters.h"
 #include "clock.h"
 #include "error.h"
-#include "fsutil.h"
 #include "log.h"
 #include "prog.h"
-#include "publish.h"
 #include "record.h"
+#include "tus.h"
 
 /* The program's settings, for its subcommands. */
 struct run {
@@ -22,6 +17,7 @@ struct run {
 	int format; /* 0 json, 1 table */
 	const char *since, *from, *to;
 	const char *title, *description, *tags, *category, *slug;
+	double older_than_s;
 };
 
 static int list(struct vs_prog *p)
@@ -42,10 +38,7 @@ static int show(struct vs_prog *p)
 	json_t *row = NULL;
 	int ret = vs_catalog_show(p->db, p->args[0], &row);
 
-	if (ret == 0)
-		ret = vs_record_write(stdout, row);
-	json_decref(row);
-	return ret;
+	return vs_record_emit(stdout, ret, row);
 }
 
 /* An edit (set, chapters) from fields, applied; the video afterwards out. */
@@ -77,16 +70,12 @@ static int set(struct vs_prog *p)
 		json_decref(f);
 		return VS_PROG_USAGE;
 	}
-	if (r->title)
-		json_object_set_new(f, "title", json_string(r->title));
-	if (r->description)
-		json_object_set_new(f, "description", json_string(r->description));
-	if (r->tags)
-		json_object_set_new(f, "tags", json_string(r->tags));
-	if (r->category)
-		json_object_set_new(f, "category", json_string(r->category));
-	if (r->slug)
-		json_object_set_new(f, "slug", json_string(r->slug));
+	const char *const names[] = {"title", "description", "tags", "category", "slug"};
+	const char *const values[] = {r->title, r->description, r->tags, r->category, r->slug};
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(names); i++)
+		if (values[i])
+			json_object_set_new(f, names[i], json_string(values[i]));
 	if (r->public_ || r->private_)
 		json_object_set_new(f, "is_public", json_boolean(r->public_));
 	return apply(p, f);
@@ -96,8 +85,6 @@ static int chapters(struct vs_prog *p)
 {
 	struct run *r = p->ctx;
 	json_t *list = NULL;
-	char *text = NULL;
-	size_t len = 0;
 	int ret;
 
 	if (!r->from == !r->clear) {
@@ -106,11 +93,7 @@ static int chapters(struct vs_prog *p)
 	}
 	if (r->clear)
 		return apply(p, json_pack("{s:[]}", "chapters"));
-	ret = vs_fsutil_read_file(r->from, VS_CHAPTERS_FILE_MAX, &text, &len);
-	if (ret == 0 && (ret = vs_chapters_parse(text, len, &list)) < 0)
-		vs_error_prefix("'%s'", r->from);
-	free(text);
-	if (ret < 0)
+	if ((ret = vs_chapters_read_file(r->from, &list)) < 0)
 		return ret;
 	vs_log_info("the package's chapters.vtt follows on the next vs-package and vs-publish of the video");
 	return apply(p, json_pack("{s:o}", "chapters", list));
@@ -124,16 +107,22 @@ static int publish(struct vs_prog *p)
 static int delete(struct vs_prog *p)
 {
 	struct run *r = p->ctx;
-	struct vs_video_state st = {.status = "deleted", .published = VS_PUBLICATION_OFF};
-	json_t *row = NULL;
-	int ret = vs_catalog_show(p->db, p->args[0], &row);
-	const char *id = vs_json_str(row, "id");
+	char id[37];
+	int ret = vs_catalog_delete(p->db, p->args[0], r->to, id);
 
-	if (ret == 0 && r->to && *r->to)
-		ret = vs_publish_delete(p->db, r->to, id);
-	else if (ret == 0 && (ret = vs_catalog_set_state(p->db, id, &st)) == 0)
+	if (ret == 0 && (!r->to || !*r->to))
 		vs_log_warn("%s is deleted; what vs-publish put on an origin stays there (give --to URL)", id);
-	json_decref(row);
+	return ret;
+}
+
+/* gc: uploads (tus) left unfinished longer than --older-than */
+static int gc(struct vs_prog *p)
+{
+	struct run *r = p->ctx;
+	int n = 0, ret = vs_tus_gc(p->media_root, r->older_than_s, &n);
+
+	if (ret == 0)
+		vs_log_info("%d unfinished upload%s removed", n, n == 1 ? "" : "s");
 	return ret;
 }
 
@@ -145,23 +134,25 @@ static const struct vs_subcommand commands[] = {
 	{"publish", publish, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"unpublish", publish, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"delete", delete, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
+	{"gc", gc, VS_OPT_DB_NONE},
 	{0},
 };
 
 int main(int argc, char **argv)
 {
-	struct run r = {.filter = {.published = -1, .since = NAN}, .to = getenv("VS_PUBLISH_URL")};
+	struct run r = {.filter = {.published = -1, .since = NAN}, .to = getenv("VS_PUBLISH_URL"),
+	                .older_than_s = VS_TUS_EXPIRY_S};
 	const struct vs_command cmd = {
 		.name = "vs-video",
 		.synopsis = "[options] list [--status S] [--published|--unpublished] [--search TEXT] [--format table]\n"
-		            "[options] show ID\n"
 		            "[options] set ID [--title T] [--description D] [--tags A,B] [--category C] [--slug S]"
 		            " [--public|--private]\n"
 		            "[options] chapters ID --from FILE|--clear\n"
-		            "[options] publish|unpublish|delete ID",
+		            "[options] show|publish|unpublish|delete ID\n"
+		            "[options] gc [--older-than SECONDS]",
 		.summary = "List, show and edit the catalog's videos; publish, hide and delete them",
 		.commands = commands,
-		.common = VS_COMMON_DATABASE,
+		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
 		.options = (const struct vs_option[]){
 			VS_OPT_STRING(0, "status", "STATUS", r.filter.status, "list: uploading, processing, ready, failed or deleted"),
 			VS_OPT_SET(0, "published", r.published, "list: only published videos"),
@@ -182,6 +173,8 @@ int main(int argc, char **argv)
 			VS_OPT_STRING(0, "from", "FILE", r.from, "chapters: WebVTT, JSON records or an FFmpeg metadata file"),
 			VS_OPT_SET(0, "clear", r.clear, "chapters: remove them all"),
 			VS_OPT_STRING(0, "to", "URL", r.to, "delete: remove its objects from this origin ($VS_PUBLISH_URL)"),
+			VS_OPT_DOUBLE(0, "older-than", "SECONDS", r.older_than_s, 0, 1e9, "gc: uploads unfinished this long",
+			              VS_OPT_DEFAULT(VS_TUS_EXPIRY_S)),
 			{0},
 		},
 	};

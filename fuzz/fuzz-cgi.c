@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "cgi.h"
 #include "error.h"
 #include "jwt.h"
@@ -53,15 +54,6 @@ static int out(void *ctx, const char *buf, int n)
 	return n;
 }
 
-/* Millions of bad inputs: their messages would be gigabytes on stderr. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	vs_log_set_level(VS_LOG_SILENT);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	static char jwt_secret[] = "jwt secret for fuzzing", sign_secret[] = "signing secret for fuzzing";
@@ -74,13 +66,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	};
 	struct request q = {0};
 	struct vs_cgi_io io = {param, body, out, &q};
-	char *copy = malloc(size + 1), *p = copy;
+	char *copy = fuzz_string(data, size), *p = copy;
 	PGconn *db = NULL;
 
 	if (!copy)
 		return 0;
-	memcpy(copy, data, size);
-	copy[size] = '\0';
 	for (size_t i = 0; i < N && p; i++) {
 		char *nl = memchr(p, '\n', size - (size_t)(p - copy));
 

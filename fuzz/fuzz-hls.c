@@ -17,19 +17,11 @@ static void clean(void)
 	rmdir(dir);
 }
 
-/* Millions of bad inputs: their messages would be gigabytes on stderr. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	vs_log_set_level(VS_LOG_SILENT);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	FILE *f, *devnull;
 
+	vs_log_set_level(VS_LOG_SILENT); /* millions of bad inputs: no gigabytes of messages */
 	if (!dir[0]) {
 		snprintf(dir, sizeof(dir), "/tmp/vs-fuzz-hls.XXXXXX");
 		if (!mkdtemp(dir))

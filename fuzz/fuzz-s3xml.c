@@ -3,16 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "s3.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	char *xml = malloc(size + 1);
+	char *xml = fuzz_string(data, size);
 
 	if (!xml)
 		return 0;
-	memcpy(xml, data, size);
-	xml[size] = '\0';
 	for (const char *p = strstr(xml, "<Key>"); p; p = strstr(p + 5, "<Key>")) {
 		const char *e = strstr(p, "</Key>");
 

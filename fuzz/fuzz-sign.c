@@ -4,29 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "error.h"
 #include "log.h"
 #include "sign.h"
 
-/* Millions of bad inputs: their messages would be gigabytes on stderr. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	vs_log_set_level(VS_LOG_SILENT);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	static const char secret[] = "signing secret for fuzzing";
-	char *url = malloc(size + 1);
+	char *url = fuzz_string(data, size);
 	struct vs_sign_opts o = {.secret = secret, .secret_len = sizeof(secret) - 1};
 
 	if (!url)
 		return 0;
-	memcpy(url, data, size);
-	url[size] = '\0';
 	for (int scheme = 0; scheme < 4; scheme++) {
 		o.scheme = scheme == 0 ? VS_SIGN_HMAC : scheme == 3 ? VS_SIGN_CLOUDFRONT : VS_SIGN_NGINX;
 		o.token_in_query = scheme == 2;

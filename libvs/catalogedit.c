@@ -5,6 +5,7 @@
 #include "db.h"
 #include "error.h"
 #include "hash.h"
+#include "publish.h"
 #include "record.h"
 
 #define UTC(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -167,4 +168,19 @@ int vs_catalog_publish(PGconn *db, const char *key, bool on, char out[VS_UUID_LE
 	if (out)
 		memcpy(out, id, sizeof(id));
 	return vs_catalog_set_state(db, id, &st);
+}
+
+int vs_catalog_delete(PGconn *db, const char *key, const char *target, char out[VS_UUID_LEN + 1])
+{
+	struct vs_video_state st = {.status = "deleted", .published = VS_PUBLICATION_OFF};
+	char id[VS_UUID_LEN + 1];
+	int ret = find_live(db, key, id, NULL);
+
+	if (ret == 0 && target && *target)
+		ret = vs_publish_delete(db, target, id);
+	else if (ret == 0)
+		ret = vs_catalog_set_state(db, id, &st);
+	if (ret == 0 && out)
+		memcpy(out, id, sizeof(id));
+	return ret;
 }

@@ -55,4 +55,12 @@ int vs_catalog_edit(PGconn *db, const char *key, const struct vs_meta_edit *e, j
  */
 int vs_catalog_publish(PGconn *db, const char *key, bool on, char id[37]);
 
+/*
+ * Deletes a video by key: hidden and marked deleted (404 everywhere from
+ * then on) and, with target (file:///path or s3://bucket/prefix, or NULL),
+ * its objects removed from that origin as vs-publish --delete does. A video
+ * deleted already is VS_E_NOT_FOUND. Its id in id (may be NULL).
+ */
+int vs_catalog_delete(PGconn *db, const char *key, const char *target, char id[37]);
+
 #endif

@@ -74,27 +74,15 @@ static void publish(struct vs_cgi_req *r, const char *key)
  * VS_PUBLISH_URL names it (vs-publish --delete's way). */
 static void delete(struct vs_cgi_req *r, const char *key)
 {
-	struct vs_video_state st = {.status = "deleted", .published = VS_PUBLICATION_OFF};
-	const char *target = r->cfg->publish_url;
-	json_t *row = NULL;
-	int ret = vs_catalog_show(*r->db, key, &row);
-	const char *id = vs_json_str(row, "id");
+	int ret = vs_catalog_delete(*r->db, key, r->cfg->publish_url, NULL);
 
-	if (ret == 0 && !strcmp(vs_json_str(row, "upload_status"), "deleted"))
-		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", key);
-	else if (ret == 0 && target && *target)
-		ret = vs_publish_delete(*r->db, target, id);
-	else if (ret == 0)
-		ret = vs_catalog_set_state(*r->db, id, &st);
 	if (ret < 0)
 		answer_failure(r, ret, "delete");
 	else
 		vs_cgihttp_respond(r, 204, NULL, "no-store", NULL, NULL, 0);
-	json_decref(row);
 }
 
-/* True for an admin; else answered: 401 with no identity, 403 for others. */
-static bool admin_only(struct vs_cgi_req *r)
+bool vs_cgiadmin_only(struct vs_cgi_req *r)
 {
 	if (!r->identified) {
 		vs_cgihttp_problem(r, 401, "editing the catalog is for admins: sign in", "WWW-Authenticate: Bearer\r\n");
@@ -117,7 +105,7 @@ void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub)
 		vs_cgihttp_problem(r, 400, "a video id is a UUID or a slug", NULL);
 		return;
 	}
-	if (!admin_only(r))
+	if (!vs_cgiadmin_only(r))
 		return;
 	if ((ret = vs_cgihandlers_db(r)) < 0) {
 		vs_cgihttp_server_error(r, 503, "database");
@@ -131,9 +119,7 @@ void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub)
 		edit(r, key);
 }
 
-/* An ingest's refusal as the uploader's problem (422: not a video, a bad
- * field), or the server's failure. */
-static void upload_failure(struct vs_cgi_req *r, int ret)
+void vs_cgiadmin_refusal(struct vs_cgi_req *r, int ret)
 {
 	const char *code = vs_error_code();
 
@@ -164,17 +150,16 @@ static void take_fields(json_t *rec, const json_t *fields)
 	}
 }
 
-/* The upload as vs-ingest takes a file: probed, refused if not a video,
- * deduplicated by content, registered for vs-queue; the video in *row. */
-static int ingest_upload(struct vs_cgi_req *r, const struct vs_upload *u, json_t **row)
+int vs_cgiadmin_ingest(struct vs_cgi_req *r, const char *path, const char *filename, const json_t *fields,
+                       json_t **row)
 {
 	struct vs_ingest_opts io = {.media_root = r->cfg->media_root, .db = *r->db, .fetch = VS_FETCH_OPTS_INIT};
-	json_t *rec = json_pack("{s:{s:s,s:s}}", "source", "path", u->path, "original_filename",
-	                        u->filename && *u->filename ? u->filename : "upload");
+	json_t *rec = json_pack("{s:{s:s,s:s}}", "source", "path", path, "original_filename",
+	                        filename && *filename ? filename : "upload");
 	bool existing = false;
 	int ret;
 
-	take_fields(rec, u->fields);
+	take_fields(rec, fields);
 	ret = vs_ingest(rec, &io, &existing);
 	if (ret == 0)
 		ret = vs_catalog_show(*r->db, vs_json_str(rec, "id"), row);
@@ -191,7 +176,7 @@ void vs_cgiadmin_upload(struct vs_cgi_req *r)
 	char *incoming;
 	int ret;
 
-	if (!admin_only(r))
+	if (!vs_cgiadmin_only(r))
 		return;
 	/* a form on another site can post multipart with the browser's own
 	 * credentials: a REMOTE_USER's upload comes from an allowed origin */
@@ -221,8 +206,8 @@ void vs_cgiadmin_upload(struct vs_cgi_req *r)
 		vs_cgihttp_problem(r, 400, vs_error_message(), NULL);
 	else if (ret < 0)
 		vs_cgihttp_server_error(r, 500, "upload");
-	else if ((ret = vs_cgihandlers_db(r)) < 0 || (ret = ingest_upload(r, &u, &row)) < 0)
-		upload_failure(r, ret);
+	else if ((ret = vs_cgihandlers_db(r)) < 0 || (ret = vs_cgiadmin_ingest(r, u.path, u.filename, u.fields, &row)) < 0)
+		vs_cgiadmin_refusal(r, ret);
 	else
 		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
 	vs_upload_release(&u); /* the temporary file: ingest copied what it keeps */

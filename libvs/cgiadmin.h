@@ -30,4 +30,17 @@ void vs_cgiadmin_handle(struct vs_cgi_req *r, const char *sub);
  */
 void vs_cgiadmin_upload(struct vs_cgi_req *r);
 
+/* True for an admin; else answered: 401 with no identity, 403 for others. */
+bool vs_cgiadmin_only(struct vs_cgi_req *r);
+
+/* A file of an upload, as vs-ingest takes one: probed, refused if not a
+ * video, deduplicated by content, registered for vs-queue, fields (title,
+ * description, tags, category, slug) its words; the video in *row. */
+int vs_cgiadmin_ingest(struct vs_cgi_req *r, const char *path, const char *filename, const json_t *fields,
+                       json_t **row);
+
+/* An ingest's refusal as the uploader's problem (422: not a video, a bad
+ * field), or the server's failure (500, 503). */
+void vs_cgiadmin_refusal(struct vs_cgi_req *r, int ret);
+
 #endif

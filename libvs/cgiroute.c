@@ -9,6 +9,7 @@
 #include "cgiauth.h"
 #include "cgihandlers.h"
 #include "cgihttp.h"
+#include "cgitus.h"
 #include "cgireq.h"
 #include "error.h"
 
@@ -57,6 +58,8 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		allow = "GET, HEAD, OPTIONS";
 	else if (r.nseg == 2 && !strcmp(r.seg[0], "videos") && !strcmp(r.seg[1], "upload"))
 		allow = "POST, OPTIONS";
+	else if (r.nseg == 3 && !strcmp(r.seg[0], "videos") && !strcmp(r.seg[1], "upload"))
+		allow = "HEAD, PATCH, DELETE, OPTIONS";
 	else if (r.nseg >= 2 && r.nseg <= 3 && !strcmp(r.seg[0], "videos")) {
 		sub = r.nseg == 3 ? r.seg[2] : "";
 		if (!strcmp(sub, ""))
@@ -78,10 +81,13 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 	}
 	snprintf(allow_hdr, sizeof(allow_hdr), "Allow: %s\r\n", allow);
 	if (!strcmp(r.method, "OPTIONS")) {
-		char extra[512];
+		char extra[1024], tus[512] = "";
 
-		snprintf(extra, sizeof(extra), "%s%s", allow_hdr,
-		         r.origin ? "Access-Control-Allow-Headers: Authorization, Content-Type, If-None-Match\r\n"
+		if (!strcmp(r.seg[0], "videos") && r.nseg >= 2 && !strcmp(r.seg[1], "upload"))
+			vs_cgitus_options(&r, tus, sizeof(tus));
+		snprintf(extra, sizeof(extra), "%s%s%s", allow_hdr, tus,
+		         r.origin ? "Access-Control-Allow-Headers: Authorization, Content-Type, If-None-Match, Tus-Resumable,"
+		                    " Upload-Length, Upload-Metadata, Upload-Offset\r\n"
 		                    "Access-Control-Max-Age: 600\r\n" : "");
 		if (r.origin)
 			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
@@ -97,6 +103,10 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 		return;
 	if (r.nseg == 1) {
 		vs_cgihandlers_health(&r);
+		return;
+	}
+	if (!strcmp(r.seg[1], "upload") && vs_cgitus_is_tus(&r)) {
+		vs_cgitus_handle(&r);
 		return;
 	}
 	if (!strcmp(r.seg[1], "upload") && r.nseg == 2) {

@@ -3,6 +3,7 @@
 
 #include "chapters.h"
 #include "error.h"
+#include "fsutil.h"
 
 /* The next line of [*p, end) into line (NUL-terminated, CR dropped);
  * false at the end. */
@@ -200,4 +201,17 @@ int vs_chapters_parse(const char *text, size_t len, json_t **out)
 	}
 	*out = list;
 	return 0;
+}
+
+int vs_chapters_read_file(const char *path, json_t **out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret = vs_fsutil_read_file(path, VS_CHAPTERS_FILE_MAX, &text, &len);
+
+	*out = NULL;
+	if (ret == 0 && (ret = vs_chapters_parse(text, len, out)) < 0)
+		vs_error_prefix("'%s'", path);
+	free(text);
+	return ret;
 }

@@ -21,4 +21,8 @@
  * the line. */
 int vs_chapters_parse(const char *text, size_t len, json_t **out);
 
+/* The same, of the file at path (at most VS_CHAPTERS_FILE_MAX bytes); an
+ * error names the file and the line. */
+int vs_chapters_read_file(const char *path, json_t **out);
+
 #endif

@@ -32,6 +32,7 @@ enum {
 #define VS_E_TRUNCATED "truncated"         /* media ends before its own index says */
 #define VS_E_TOO_LARGE "too_large"         /* over a size limit */
 #define VS_E_CONFLICT "conflict"           /* e.g. a slug taken by another video */
+#define VS_E_BUSY "busy"                   /* another request holds it: try again */
 #define VS_E_IO "io_error"                 /* reading or writing local files */
 #define VS_E_DOWNLOAD "download_failed"    /* the HTTP server refused the file */
 #define VS_E_DATABASE "database_error"     /* PostgreSQL refused a statement */

@@ -267,6 +267,14 @@ int vs_record_write_all(FILE *f, const json_t *recs)
 	return ret;
 }
 
+int vs_record_emit(FILE *f, int ret, json_t *rec)
+{
+	if (ret == 0)
+		ret = json_is_array(rec) ? vs_record_write_all(f, rec) : vs_record_write(f, rec);
+	json_decref(rec);
+	return ret;
+}
+
 #define TABLE_CELL_MAX 60
 
 /* The text of rec's field col for a table cell, malloced. */

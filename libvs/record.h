@@ -50,6 +50,12 @@ int vs_record_write(FILE *f, const json_t *rec);
  * failure. */
 int vs_record_write_all(FILE *f, const json_t *recs);
 
+/* The ending of a command that answers with rec (an object: one record;
+ * an array: a record each), which it takes: when ret (the outcome of
+ * making it) is 0, rec is written to f. rec is freed. Returns ret, or the
+ * write's failure. */
+int vs_record_emit(FILE *f, int ret, json_t *rec);
+
 /*
  * The array of records recs as a table for a person at a terminal: a
  * header of the columns' names in capitals, then a row a record, each
