@@ -8,6 +8,7 @@ load helper
 setup_file() {
 	use_db
 	printf 'jwt secret for tests' >"$BATS_FILE_TMPDIR/jwt.key"
+	printf 'signing secret for tests' >"$BATS_FILE_TMPDIR/sign.key"
 }
 
 setup() {
@@ -210,4 +211,46 @@ CONF
 	run -0 tus_raw HEAD "/videos/upload/$id" </dev/null
 	[[ ${lines[0]} == "Status: 404 "* ]]
 	[ -z "$(ls -A media/.uploads)" ]
+}
+
+@test "tus-js-client uploads through stock nginx and fcgiwrap (examples/nginx-fcgiwrap.conf), bodies past nginx's 1 MB cap" {
+	PORT=$(free_port)
+	mkdir -p run www
+	sed -e "s|@PORT@|$PORT|g" -e "s|@ROOT@|$PWD/www|g" -e "s|@RUN@|$PWD/run|g" -e "s|@BIN@|$VS_TOP/bin|g" \
+		-e "s|@DATABASE_URL@|${VS_DATABASE_URL//&/\\&}|g" -e "s|@JWT_SECRET_FILE@|$VS_JWT_SECRET_FILE|g" \
+		-e "s|@SIGNING_KEY_FILE@|$BATS_FILE_TMPDIR/sign.key|g" -e "s|@PUBLIC_BASE_URL@|http://127.0.0.1/vod|g" -e "s|@CORS_ORIGINS@||g" \
+		-e "s|@MEDIA_ROOT@|$VS_MEDIA_ROOT|g" "$VS_TOP/examples/nginx-fcgiwrap.conf" >nginx.conf
+	fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock" &
+	FCGIWRAP=$!
+	for _ in $(seq 50); do [ -S run/fcgiwrap.sock ] && break; sleep 0.1; done
+	chmod 666 run/fcgiwrap.sock
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$PWD/run"
+	nginx -c "$PWD/nginx.conf" -e "$PWD/run/error.log"
+	wait_port "$PORT"
+	# a source of more than 1 MB, in one PATCH
+	ffmpeg -nostdin -loglevel error -f lavfi -i testsrc2=size=640x360:rate=25 -t 3 -c:v libx264 -preset ultrafast \
+		-b:v 4M -pix_fmt yuv420p big.mp4
+	[ "$(stat -c %s big.mp4)" -gt 1100000 ]
+	run --separate-stderr node "$VS_TOP/tests/tus.js" "http://127.0.0.1:$PORT/api/v1/videos/upload" big.mp4 "$ADMIN"
+	kill "$(cat run/nginx.pid)"
+	stop_pid "$FCGIWRAP"
+	[ "$status" -eq 0 ] || { echo "$stderr"; cat run/error.log; return 1; }
+	video=$(jq -r .video <<<"$output")
+	cmp big.mp4 "$(sql "SELECT source_path FROM videos WHERE id = '$video'")"
+}
+
+@test "a 1 GB PATCH streams to disk: vs-cgi stays under 64 MB" {
+	# a real video with a gigabyte of zeros after it: probed as the video
+	cp "$(fixture lecture.mp4)" big.mp4
+	truncate -s $((1 << 30)) big.mp4
+	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH=$((1 << 30)) CONTENT_LENGTH=0 </dev/null
+	id=$(header Location); id=${id##*/}
+	run -0 /usr/bin/time -f 'maxrss=%M' -o rss.txt env HTTP_AUTHORIZATION="Bearer $ADMIN" HTTP_TUS_RESUMABLE=1.0.0 \
+		REQUEST_METHOD=PATCH PATH_INFO="/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 \
+		CONTENT_TYPE=application/offset+octet-stream CONTENT_LENGTH=$((1 << 30)) GATEWAY_INTERFACE=CGI/1.1 \
+		vs-cgi <big.mp4
+	[[ $output == "Status: 204 "* ]] || { echo "$output"; return 1; }
+	rss=$(sed -n 's/^maxrss=//p' rss.txt)
+	echo "vs-cgi's largest resident set for a 1 GiB upload: $rss KiB"
+	[ "$rss" -lt 65536 ]
 }

@@ -258,6 +258,7 @@ config() { # TEMPLATE PORT → a working copy
 		-e "s|@BIN@|$VS_TOP/bin|g" -e "s|@DATABASE_URL@|$(esc "$VS_DATABASE_URL")|g" \
 		-e "s|@JWT_SECRET_FILE@|$VS_JWT_SECRET_FILE|g" -e "s|@SIGNING_KEY_FILE@|$VS_SIGNING_KEY_FILE|g" \
 		-e "s|@PUBLIC_BASE_URL@|$VS_PUBLIC_BASE_URL|g" -e "s|@CORS_ORIGINS@|$VS_CORS_ORIGINS|g" \
+		-e "s|@MEDIA_ROOT@|$(esc "$VS_MEDIA_ROOT")|g" \
 		"$VS_TOP/examples/$1"
 }
 
