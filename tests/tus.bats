@@ -22,6 +22,9 @@ setup() {
 
 teardown() {
 	stop_pid "${LIGHTTPD:-}"
+	# FastCGI processes lighttpd spawned (libfcgi only notes SIGTERM)
+	pkill -KILL -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
+	return 0
 }
 
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
@@ -253,4 +256,30 @@ CONF
 	rss=$(sed -n 's/^maxrss=//p' rss.txt)
 	echo "vs-cgi's largest resident set for a 1 GiB upload: $rss KiB"
 	[ "$rss" -lt 65536 ]
+}
+
+@test "tus-js-client uploads to vs-cgi as a FastCGI responder behind lighttpd, several uploads in a row" {
+	PORT=$(free_port)
+	mkdir -p run www
+	cat >lighttpd.conf <<CONF
+server.modules += ("mod_fastcgi")
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.document-root = "$PWD/www"
+server.errorlog = "$PWD/run/error.log"
+server.upload-dirs = ("$PWD/run")
+fastcgi.server = ("/api/v1" => (("socket" => "$PWD/run/vs-cgi.sock", "bin-path" => "$VS_TOP/bin/vs-cgi",
+    "check-local" => "disable", "max-procs" => 1,
+    "bin-environment" => ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
+                          "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT"))))
+CONF
+	lighttpd -D -f lighttpd.conf &
+	LIGHTTPD=$!
+	wait_port "$PORT"
+	for f in lecture.mp4 other.mp4; do
+		run -0 --separate-stderr node "$VS_TOP/tests/tus.js" "http://127.0.0.1:$PORT/api/v1/videos/upload" "$(fixture "$f")" "$ADMIN" 20000
+		video=$(jq -r .video <<<"$output")
+		cmp "$(fixture "$f")" "$(sql "SELECT source_path FROM videos WHERE id = '$video'")"
+	done
+	[ "$(sql "SELECT count(*) FROM videos")" = 2 ]
 }
