@@ -30,6 +30,7 @@ static const char *reason(int status)
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 423: return "Locked";
+	case 460: return "Checksum Mismatch"; /* tus's own */
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";

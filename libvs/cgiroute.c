@@ -87,7 +87,7 @@ void vs_cgi_handle(const struct vs_cgi_config *cfg, PGconn **db, const struct vs
 			vs_cgitus_options(&r, tus, sizeof(tus));
 		snprintf(extra, sizeof(extra), "%s%s%s", allow_hdr, tus,
 		         r.origin ? "Access-Control-Allow-Headers: Authorization, Content-Type, If-None-Match, Tus-Resumable,"
-		                    " Upload-Length, Upload-Metadata, Upload-Offset\r\n"
+		                    " Upload-Length, Upload-Metadata, Upload-Offset, Upload-Checksum\r\n"
 		                    "Access-Control-Max-Age: 600\r\n" : "");
 		if (r.origin)
 			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),

@@ -19,7 +19,7 @@ void vs_cgitus_options(const struct vs_cgi_req *r, char *out, size_t n)
 {
 	snprintf(out, n,
 	         RESUMABLE "Tus-Version: " VS_TUS_VERSION "\r\nTus-Extension: " VS_TUS_EXTENSIONS "\r\n"
-	         "Tus-Max-Size: %lld\r\n%s",
+	         "Tus-Checksum-Algorithm: " VS_TUS_CHECKSUMS "\r\nTus-Max-Size: %lld\r\n%s",
 	         r->cfg->upload_max,
 	         r->origin ? "Access-Control-Expose-Headers: Location, Upload-Offset, Upload-Length, Tus-Resumable, "
 	                     "Tus-Version, Tus-Extension, Tus-Max-Size, Vs-Video-Id\r\n" : "");
@@ -51,6 +51,7 @@ static void refuse(struct vs_cgi_req *r, int ret, const char *what)
 	const char *code = vs_error_code();
 	int status = ret == VS_ETEMP ? 503 : !strcmp(code, VS_E_NOT_FOUND) ? 404 : !strcmp(code, VS_E_CONFLICT) ? 409 :
 	             !strcmp(code, VS_E_BUSY) ? 423 : !strcmp(code, VS_E_TOO_LARGE) ? 413 :
+	             !strcmp(code, VS_E_CHECKSUM) ? 460 :
 	             !strcmp(code, VS_E_INVALID) ? 400 : 500;
 
 	if (status >= 500)
@@ -127,7 +128,8 @@ static void patch(struct vs_cgi_req *r, struct vs_tus *t)
 		vs_cgihttp_problem(r, 400, "Upload-Offset and Content-Length are required", RESUMABLE);
 		return;
 	}
-	if ((ret = vs_tus_append(r->cfg->media_root, t, offset, n, read_io, (void *)r->io)) < 0) {
+	if ((ret = vs_tus_append(r->cfg->media_root, t, offset, n, vs_cgihttp_param(r, "HTTP_UPLOAD_CHECKSUM"), read_io,
+	                         (void *)r->io)) < 0) {
 		refuse(r, ret, "upload");
 		return;
 	}

@@ -141,6 +141,37 @@ void vs_codec_hmac_sha256(const void *key, size_t key_len, const void *data, siz
 	HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n);
 }
 
+struct vs_codec_digest *vs_codec_digest_new(const char *algorithm)
+{
+	const EVP_MD *md = !strcmp(algorithm, "sha1") ? EVP_sha1() : !strcmp(algorithm, "sha256") ? EVP_sha256() :
+	                   !strcmp(algorithm, "md5") ? EVP_md5() : NULL;
+	EVP_MD_CTX *c = md ? EVP_MD_CTX_new() : NULL;
+
+	if (c && EVP_DigestInit_ex(c, md, NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		c = NULL;
+	}
+	return (struct vs_codec_digest *)c;
+}
+
+void vs_codec_digest_update(struct vs_codec_digest *d, const void *data, size_t n)
+{
+	EVP_DigestUpdate((EVP_MD_CTX *)d, data, n);
+}
+
+size_t vs_codec_digest_final(struct vs_codec_digest *d, unsigned char out[64])
+{
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex((EVP_MD_CTX *)d, out, &n);
+	return n;
+}
+
+void vs_codec_digest_free(struct vs_codec_digest *d)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)d);
+}
+
 bool vs_codec_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;

@@ -50,6 +50,15 @@ void vs_codec_sha256_hex(const void *in, size_t n, char out[2 * VS_CODEC_SHA256_
 /* MD5 of n bytes (nginx's secure_link_md5 wants it; nothing else here). */
 void vs_codec_md5(const void *in, size_t n, unsigned char out[VS_CODEC_MD5_LEN]);
 
+/* A digest computed as bytes come: "sha1", "sha256" or "md5"; NULL for
+ * another name (or out of memory). */
+struct vs_codec_digest;
+struct vs_codec_digest *vs_codec_digest_new(const char *algorithm);
+void vs_codec_digest_update(struct vs_codec_digest *d, const void *data, size_t n);
+/* The digest into out (room for 64 bytes); its length. */
+size_t vs_codec_digest_final(struct vs_codec_digest *d, unsigned char out[64]);
+void vs_codec_digest_free(struct vs_codec_digest *d);
+
 /* HMAC-SHA256 of data with key. */
 void vs_codec_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                           unsigned char out[VS_CODEC_SHA256_LEN]);

@@ -33,6 +33,7 @@ enum {
 #define VS_E_TOO_LARGE "too_large"         /* over a size limit */
 #define VS_E_CONFLICT "conflict"           /* e.g. a slug taken by another video */
 #define VS_E_BUSY "busy"                   /* another request holds it: try again */
+#define VS_E_CHECKSUM "checksum_mismatch"  /* the bytes are not those the sender meant */
 #define VS_E_IO "io_error"                 /* reading or writing local files */
 #define VS_E_DOWNLOAD "download_failed"    /* the HTTP server refused the file */
 #define VS_E_DATABASE "database_error"     /* PostgreSQL refused a statement */

@@ -147,8 +147,10 @@ int vs_tus_open(const char *root, const char *id, struct vs_tus *t)
 	return t->part ? 0 : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 }
 
-/* n bytes from read to fd at the end of what it holds; *stored counts them. */
-static int copy_in(int fd, long long n, int (*read)(void *ctx, char *buf, int n), void *ctx, long long *stored)
+/* n bytes from read to fd at the end of what it holds, into digest d too
+ * (may be NULL); *stored counts them. */
+static int copy_in(int fd, long long n, int (*read)(void *ctx, char *buf, int n), void *ctx,
+                   struct vs_codec_digest *d, long long *stored)
 {
 	char *buf = malloc(CHUNK);
 	int ret = 0;
@@ -169,6 +171,8 @@ static int copy_in(int fd, long long n, int (*read)(void *ctx, char *buf, int n)
 			else if (m > 0)
 				w += (int)m;
 		}
+		if (ret == 0 && d)
+			vs_codec_digest_update(d, buf, (size_t)k);
 		if (ret == 0)
 			*stored += k;
 	}
@@ -176,14 +180,47 @@ static int copy_in(int fd, long long n, int (*read)(void *ctx, char *buf, int n)
 	return ret;
 }
 
-int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long long n,
+/* Upload-Checksum "ALGORITHM BASE64": a digest to feed and the one
+ * expected (want, *want_n bytes). */
+static int checksum_of(const char *header, struct vs_codec_digest **d, unsigned char want[64], size_t *want_n)
+{
+	const char *sp = header ? strchr(header, ' ') : NULL;
+	char alg[16];
+	unsigned char *raw;
+	size_t n = 0;
+
+	*d = NULL;
+	if (!header)
+		return 0;
+	if (!sp || (size_t)(sp - header) >= sizeof(alg))
+		return vs_fail(VS_ERR, VS_E_INVALID, "Upload-Checksum is 'ALGORITHM BASE64'");
+	snprintf(alg, sizeof(alg), "%.*s", (int)(sp - header), header);
+	raw = vs_codec_unbase64(sp + 1, strlen(sp + 1), 0, &n);
+	if (!raw || n > 64 || !(*d = vs_codec_digest_new(alg))) {
+		free(raw);
+		return vs_fail(VS_ERR, VS_E_INVALID, "Upload-Checksum: use " VS_TUS_CHECKSUMS ", the digest in base64");
+	}
+	memcpy(want, raw, n);
+	*want_n = n;
+	free(raw);
+	return 0;
+}
+
+int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long long n, const char *checksum,
                   int (*read)(void *ctx, char *buf, int n), void *ctx)
 {
 	int fd = open(t->part, O_WRONLY | O_CLOEXEC);
+	struct vs_codec_digest *d = NULL;
+	unsigned char want[64], got[64];
+	size_t want_n = 0;
 	long long stored = 0;
 	struct vs_tus now;
 	int ret;
 
+	if (fd >= 0 && (ret = checksum_of(checksum, &d, want, &want_n)) < 0) {
+		close(fd);
+		return ret;
+	}
 	if (fd < 0)
 		return vs_fail(VS_ERR, VS_E_NOT_FOUND, "no upload '%s'", t->id);
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -203,7 +240,13 @@ int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long lon
 	if (ret == 0 && (ftruncate(fd, t->offset) != 0 || lseek(fd, t->offset, SEEK_SET) < 0))
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot store the upload: %s", strerror(errno));
 	if (ret == 0)
-		ret = copy_in(fd, n, read, ctx, &stored);
+		ret = copy_in(fd, n, read, ctx, d, &stored);
+	/* with a checksum, only the whole body, matching it, is kept */
+	if (ret == 0 && d && (stored < n || vs_codec_digest_final(d, got) != want_n || memcmp(got, want, want_n))) {
+		ret = vs_fail(VS_ERR, VS_E_CHECKSUM, "the bytes do not match Upload-Checksum");
+		if (ftruncate(fd, t->offset) != 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot drop the bytes: %s", strerror(errno));
+	}
 	if (ret == 0 && stored > 0 && fdatasync(fd) != 0)
 		ret = vs_fail(VS_ERR, VS_E_IO, "cannot store the upload: %s", strerror(errno));
 	if (ret == 0 && stored > 0) {
@@ -211,6 +254,7 @@ int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long lon
 		ret = save(root, t);
 	}
 	close(fd); /* and the lock with it */
+	vs_codec_digest_free(d);
 	return ret;
 }
 

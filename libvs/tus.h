@@ -15,7 +15,8 @@
  */
 
 #define VS_TUS_VERSION "1.0.0"
-#define VS_TUS_EXTENSIONS "creation,termination"
+#define VS_TUS_EXTENSIONS "creation,termination,checksum"
+#define VS_TUS_CHECKSUMS "sha1,sha256,md5"
 #define VS_TUS_EXPIRY_S (24 * 3600) /* an upload not finished by then goes (vs_tus_gc) */
 #define VS_TUS_METADATA_MAX 4096
 
@@ -39,8 +40,12 @@ int vs_tus_open(const char *root, const char *id, struct vs_tus *t);
  * must be t->offset (else VS_E_CONFLICT), not past t->length (VS_E_TOO_LARGE);
  * another append in progress is VS_E_BUSY. What arrived before a
  * short read is kept: t->offset moves by what was stored and synced.
+ * checksum (the Upload-Checksum header, "sha1 BASE64", or NULL) is the
+ * digest of the n bytes: bytes that do not match it, or fewer than n, are
+ * dropped (VS_E_CHECKSUM); an algorithm not among VS_TUS_CHECKSUMS is
+ * VS_E_INVALID.
  */
-int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long long n,
+int vs_tus_append(const char *root, struct vs_tus *t, long long offset, long long n, const char *checksum,
                   int (*read)(void *ctx, char *buf, int n), void *ctx);
 
 /* Removes upload id's files (termination, or once ingested). */

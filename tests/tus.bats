@@ -283,3 +283,28 @@ CONF
 	done
 	[ "$(sql "SELECT count(*) FROM videos")" = 2 ]
 }
+
+@test "tus checksum: a PATCH whose bytes match Upload-Checksum is kept, one that does not is 460 and dropped" {
+	printf 'first part, ' >a.bin
+	printf 'second part' >b.bin
+	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH=23 CONTENT_LENGTH=0 </dev/null
+	id=$(header Location); id=${id##*/}
+	sum=$(openssl dgst -sha1 -binary a.bin | base64 -w0)
+	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 CONTENT_TYPE=application/offset+octet-stream \
+		CONTENT_LENGTH=12 HTTP_UPLOAD_CHECKSUM="sha1 $sum" <a.bin
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	[ "$(header Upload-Offset)" = 12 ]
+	wrong=$(openssl dgst -sha256 -binary a.bin | base64 -w0)
+	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=12 CONTENT_TYPE=application/offset+octet-stream \
+		CONTENT_LENGTH=11 HTTP_UPLOAD_CHECKSUM="sha256 $wrong" <b.bin
+	[[ ${lines[0]} == "Status: 460 "* ]]
+	run -0 tus_raw HEAD "/videos/upload/$id" </dev/null
+	[ "$(header Upload-Offset)" = 12 ]
+	[ "$(stat -c %s media/.uploads/"$id".part)" = 12 ]
+	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=12 CONTENT_TYPE=application/offset+octet-stream \
+		CONTENT_LENGTH=11 HTTP_UPLOAD_CHECKSUM="crc32 AAAA" <b.bin
+	[[ ${lines[0]} == "Status: 400 "* ]]
+	run -0 env REQUEST_METHOD=OPTIONS PATH_INFO=/videos/upload GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
+	[[ $output == *"Tus-Extension: creation,termination,checksum"* ]]
+	[[ $output == *"Tus-Checksum-Algorithm: sha1,sha256,md5"* ]]
+}
