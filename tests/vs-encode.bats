@@ -270,7 +270,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	id=$(jqr in.json .id)
 	encode
 	[ "$status" -eq 1 ]
-	[ "$(jqr out.json .error.code)" = "not_a_video" ]
+	[ "$(jqr out.json .error.code)" = "not_a_video" ] || { cat out.json; echo "$stderr"; return 1; }
 	[[ $stderr == *"cannot be decoded"* ]]
 	[ ! -e "$VS_MEDIA_ROOT/$id/renditions" ]
 	[ -z "$(find "$VS_MEDIA_ROOT/$id" -name '*.mp4' ! -name source.mp4)" ]
