@@ -216,3 +216,39 @@ own_cluster_start() { VS_PG_DIR=$OWN_PG_DIR VS_PG_FSYNC=off "$VS_TOP/scripts/pg"
 own_cluster_destroy() {
 	[ -z "${OWN_PG_DIR:-}" ] || VS_PG_DIR=$OWN_PG_DIR "$VS_TOP/scripts/pg" destroy
 }
+
+# b64url: base64url without padding, of stdin
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# hs256 HEADER_JSON PAYLOAD_JSON SECRET: an HS256 token made with openssl
+hs256() {
+	local h p s
+	h=$(printf '%s' "$1" | b64url)
+	p=$(printf '%s' "$2" | b64url)
+	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$3" -binary | b64url)
+	printf '%s.%s.%s' "$h" "$p" "$s"
+}
+
+# start_upload_lighttpd: stock lighttpd on a free $PORT running vs-cgi as
+# CGI under /api/v1, with the test's database, JWT secret and media root
+# (what uploads need); its pid in $LIGHTTPD, for the caller to stop_pid
+start_upload_lighttpd() {
+	PORT=$(free_port)
+	mkdir -p run www
+	cat >lighttpd.conf <<CONF
+server.modules += ("mod_alias", "mod_cgi", "mod_setenv")
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.document-root = "$PWD/www"
+server.errorlog = "$PWD/run/error.log"
+server.upload-dirs = ("$PWD/run")
+alias.url = ("/api/v1" => "$VS_TOP/bin/vs-cgi")
+\$HTTP["url"] =~ "^/api/v1(/|$)" { cgi.assign = ("" => "") }
+setenv.add-environment = ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
+                          "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT")
+CONF
+	chmod o+rx "$BATS_TEST_TMPDIR"
+	lighttpd -D -f lighttpd.conf &
+	LIGHTTPD=$!
+	wait_port "$PORT"
+}

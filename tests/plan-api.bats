@@ -33,15 +33,10 @@ setup() {
 # The facts; a test of has_interface itself points this at a copy.
 PLAN_API=$BATS_TEST_DIRNAME/plan-api.txt
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
 # token_for USER: an HS256 bearer token for USER, made with openssl
 token_for() {
-	local h p s
-	h=$(printf '{"alg":"HS256","typ":"JWT"}' | b64url)
-	p=$(printf '{"sub":"%s","exp":%d}' "$1" $(($(date +%s) + 600)) | b64url)
-	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "jwt secret for tests" -binary | b64url)
-	printf '%s.%s.%s' "$h" "$p" "$s"
+	hs256 '{"alg":"HS256","typ":"JWT"}' "$(printf '{"sub":"%s","exp":%d}' "$1" $(($(date +%s) + 600)))" \
+		"jwt secret for tests"
 }
 
 # api METHOD PATH[?QUERY] [BODY]: one request to vs-cgi as a CGI program,

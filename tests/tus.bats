@@ -27,15 +27,8 @@ teardown() {
 	return 0
 }
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
-jwt() {
-	local h p s
-	h=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
-	p=$(printf '%s' "$1" | b64url)
-	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "jwt secret for tests" -binary | b64url)
-	printf '%s.%s.%s' "$h" "$p" "$s"
-}
+# jwt PAYLOAD_JSON: an HS256 token for the test's secret
+jwt() { hs256 '{"alg":"HS256","typ":"JWT"}' "$1" "jwt secret for tests"; }
 
 # tus METHOD PATH [VAR=VALUE...] < body: vs-cgi's answer, CRLF made LF
 tus_raw() {
@@ -175,23 +168,7 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 }
 
 @test "tus-js-client uploads through stock lighttpd, in chunks, and the video is registered" {
-	PORT=$(free_port)
-	mkdir -p run www
-	cat >lighttpd.conf <<CONF
-server.modules += ("mod_alias", "mod_cgi", "mod_setenv")
-server.bind = "127.0.0.1"
-server.port = $PORT
-server.document-root = "$PWD/www"
-server.errorlog = "$PWD/run/error.log"
-server.upload-dirs = ("$PWD/run")
-alias.url = ("/api/v1" => "$VS_TOP/bin/vs-cgi")
-\$HTTP["url"] =~ "^/api/v1(/|$)" { cgi.assign = ("" => "") }
-setenv.add-environment = ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
-                          "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT")
-CONF
-	lighttpd -D -f lighttpd.conf &
-	LIGHTTPD=$!
-	wait_port "$PORT"
+	start_upload_lighttpd
 	src=$(fixture hd.mp4)
 	run -0 --separate-stderr node "$VS_TOP/tests/tus.js" "http://127.0.0.1:$PORT/api/v1/videos/upload" "$src" "$ADMIN" 65536
 	video=$(jq -r .video <<<"$output")

@@ -35,16 +35,8 @@ setup() {
 	VIEWER=$(jwt "{\"sub\":\"5b1c0000-0000-4000-8000-000000000003\",\"exp\":$EXP}")
 }
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
-# jwt PAYLOAD_JSON: an HS256 token made with openssl
-jwt() {
-	local h p s
-	h=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | b64url)
-	p=$(printf '%s' "$1" | b64url)
-	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "jwt secret for tests" -binary | b64url)
-	printf '%s.%s.%s' "$h" "$p" "$s"
-}
+# jwt PAYLOAD_JSON: an HS256 token for the test's secret
+jwt() { hs256 '{"alg":"HS256","typ":"JWT"}' "$1" "jwt secret for tests"; }
 
 # req TOKEN METHOD PATH [BODY]: vs-cgi's answer (CRLF made LF) in $output,
 # the status line in ${lines[0]}, the body (last line) in $body; TOKEN "-" for none
@@ -301,24 +293,7 @@ upload() {
 		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <body.bin
 	[[ ${lines[0]} == "Status: 403 "* ]]
 	# a stock client through a stock server
-	PORT=$(free_port)
-	mkdir -p run www
-	cat >lighttpd.conf <<CONF
-server.modules += ("mod_alias", "mod_cgi", "mod_setenv")
-server.bind = "127.0.0.1"
-server.port = $PORT
-server.document-root = "$PWD/www"
-server.errorlog = "$PWD/run/error.log"
-server.upload-dirs = ("$PWD/run")
-alias.url = ("/api/v1" => "$VS_TOP/bin/vs-cgi")
-\$HTTP["url"] =~ "^/api/v1(/|$)" { cgi.assign = ("" => "") }
-setenv.add-environment = ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
-                          "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT")
-CONF
-	chmod o+rx "$BATS_TEST_TMPDIR"
-	lighttpd -D -f lighttpd.conf &
-	LIGHTTPD=$!
-	wait_port "$PORT"
+	start_upload_lighttpd
 	code=$(curl -s -o up.json -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -F "video=@$(fixture noaudio.mp4)" \
 		-F "title=Through lighttpd" "http://127.0.0.1:$PORT/api/v1/videos/upload")
 	stop_pid "$LIGHTTPD"

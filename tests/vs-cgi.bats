@@ -38,16 +38,8 @@ teardown() {
 	return 0
 }
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
 # jwt HEADER_JSON PAYLOAD_JSON [SECRET]: an HS256 token made with openssl
-jwt() {
-	local h p s
-	h=$(printf '%s' "$1" | b64url)
-	p=$(printf '%s' "$2" | b64url)
-	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "${3:-jwt secret for tests}" -binary | b64url)
-	printf '%s.%s.%s' "$h" "$p" "$s"
-}
+jwt() { hs256 "$1" "$2" "${3:-jwt secret for tests}"; }
 
 token_for() { jwt '{"alg":"HS256","typ":"JWT"}' "{\"sub\":\"$1\",\"exp\":$(($(date +%s) + 600))}"; }
 
