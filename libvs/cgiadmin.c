@@ -153,7 +153,8 @@ static void take_fields(json_t *rec, const json_t *fields)
 int vs_cgiadmin_ingest(struct vs_cgi_req *r, const char *path, const char *filename, const json_t *fields,
                        json_t **row)
 {
-	struct vs_ingest_opts io = {.media_root = r->cfg->media_root, .db = *r->db, .fetch = VS_FETCH_OPTS_INIT};
+	struct vs_ingest_opts io = {.media_root = r->cfg->media_root, .db = *r->db, .fetch = VS_FETCH_OPTS_INIT,
+	                            .move_source = true};
 	json_t *rec = json_pack("{s:{s:s,s:s}}", "source", "path", path, "original_filename",
 	                        filename && *filename ? filename : "upload");
 	bool existing = false;
@@ -210,6 +211,6 @@ void vs_cgiadmin_upload(struct vs_cgi_req *r)
 		vs_cgiadmin_refusal(r, ret);
 	else
 		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
-	vs_upload_release(&u); /* the temporary file: ingest copied what it keeps */
+	vs_upload_release(&u); /* the temporary file, if ingest did not move it into place */
 	json_decref(row);
 }

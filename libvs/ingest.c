@@ -39,6 +39,7 @@ struct source {
 	long long size;
 	char id[VS_UUID_LEN + 1];
 	char *tmp;               /* download or copy under .incoming; owned, unlinked on failure */
+	bool tmp_is_callers;     /* tmp is the caller's file (move_source): never unlinked here */
 };
 
 static int read_meta(const json_t *rec, const struct vs_ingest_opts *o, struct meta *m)
@@ -66,7 +67,7 @@ static int read_meta(const json_t *rec, const struct vs_ingest_opts *o, struct m
 
 static void source_release(struct source *s)
 {
-	if (s->tmp)
+	if (s->tmp && !s->tmp_is_callers)
 		unlink(s->tmp);
 	free(s->tmp);
 	free(s->input);
@@ -497,6 +498,10 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 		ret = vs_probe_file(s.local, &probe, &chapters);
 		if (ret == 0)
 			ret = hash_file(s.local, s.sha256, &s.size);
+		/* an upload is ours already: renamed into place like a download */
+		if (ret == 0 && o->move_source && !(s.tmp = strdup(s.local)))
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		s.tmp_is_callers = o->move_source;
 	}
 	if (ret < 0)
 		goto out;

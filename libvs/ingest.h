@@ -31,6 +31,10 @@ struct vs_ingest_opts {
 	const char *tags;              /* "a,b,c" */
 	const char *category;
 	const char *slug;
+	/* The source is a file of ours under the media root (an upload): it is
+	 * renamed into place when stored, never copied; otherwise (a failure,
+	 * bytes stored before) it stays where it is, for the caller. */
+	bool move_source;
 };
 
 

@@ -289,3 +289,23 @@ CONF
 	[[ $output == *"Tus-Extension: creation,termination,checksum"* ]]
 	[[ $output == *"Tus-Checksum-Algorithm: sha1,sha256,md5"* ]]
 }
+
+@test "tus: the database down as an upload completes: 503, the bytes kept; an empty PATCH at the end ingests it later" {
+	src=$(fixture lecture.mp4)
+	size=$(stat -c %s "$src")
+	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH="$size" CONTENT_LENGTH=0 </dev/null
+	id=$(header Location); id=${id##*/}
+	run -0 --separate-stderr tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 \
+		CONTENT_TYPE=application/offset+octet-stream CONTENT_LENGTH="$size" \
+		VS_DATABASE_URL="postgresql:///x?host=$BATS_TEST_TMPDIR" <"$src"
+	[[ ${lines[0]} == "Status: 503 "* ]]
+	cmp "$src" "media/.uploads/$id.part"
+	run -0 tus_raw HEAD "/videos/upload/$id" </dev/null
+	[ "$(header Upload-Offset)" = "$size" ]
+	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET="$size" CONTENT_TYPE=application/offset+octet-stream \
+		CONTENT_LENGTH=0 </dev/null
+	[[ ${lines[0]} == "Status: 204 "* ]]
+	video=$(header Vs-Video-Id)
+	cmp "$src" "$(sql "SELECT source_path FROM videos WHERE id = '$video'")"
+	[ -z "$(ls -A media/.uploads)" ]
+}
