@@ -111,10 +111,24 @@ static json_t *progress_of(struct vs_cgi_req *r, const char *video_id)
 	return one;
 }
 
+static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *want, json_t **out);
+
 void vs_cgihandlers_video(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *sub)
 {
-	json_t *list = NULL;
+	json_t *list = NULL, *stream;
+	char include[64];
 
+	if (!*sub && vs_cgihttp_query_param(vs_cgihttp_param(r, "QUERY_STRING"), "include", include,
+	                                    sizeof(include)) > 0 && !strcmp(include, "stream")) {
+		/* the player's first request: the lesson and its signed stream at
+		 * once, one round trip before the playlist is asked for */
+		stream_json(r, v, NULL, &stream);
+		if (!stream)
+			return;
+		json_object_set_new(v->row, "stream", stream);
+		vs_cgihttp_send_json(r, 200, v->row, "private, no-store", NULL);
+		return;
+	}
 	if (!*sub) {
 		vs_cgihttp_send_cacheable(r, v->row); /* found whole by vs_cgihandlers_find_video() */
 		return;
@@ -142,22 +156,19 @@ static void path_token(const char *signed_url, char *out, size_t n)
 		snprintf(out, n, "%.*s", (int)(strchr(sig + 1, '/') - t), t);
 }
 
-void vs_cgihandlers_stream(struct vs_cgi_req *r, struct vs_cgi_video *v)
+/* The signed stream of v: the master playlist's URL and each rendition's
+ * (only want's, when set: ?quality=), as GET /videos/:id/stream answers.
+ * On failure the response is sent and *out stays NULL. */
+static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *want, json_t **out)
 {
 	const struct vs_cgi_config *cfg = r->cfg;
 	bool cloudfront = cfg->sign.scheme == VS_SIGN_CLOUDFRONT;
-	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160], want[64];
-	json_t *q = NULL, *cookies = NULL, *out = NULL, *list = NULL, *it;
-	int quality = vs_cgihttp_query_param(vs_cgihttp_param(r, "QUERY_STRING"), "quality", want,
-	                                     sizeof(want));
+	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160];
+	json_t *q = NULL, *cookies = NULL, *list = NULL, *it;
 	time_t exp;
 	size_t i;
 
-	if (quality < 0) {
-		vs_cgihttp_problem(r, 400, "quality must be a rendition's label, such as 720p", NULL);
-		return;
-	}
-
+	*out = NULL;
 	if (!cfg->public_base_url) {
 		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set");
 		vs_cgihttp_server_error(r, 500, "stream");
@@ -204,31 +215,49 @@ void vs_cgihandlers_stream(struct vs_cgi_req *r, struct vs_cgi_video *v)
 		                                      "label", label, "width", json_object_get(it, "width"),
 		                                      "height", json_object_get(it, "height"),
 		                                      "bitrate", json_object_get(it, "bitrate"), "url", su));
-		if (quality && !chosen && su && !strcmp(label, want))
+		if (want && !chosen && su && !strcmp(label, want))
 			chosen = strdup(su);
 		free(u);
 		free(su);
 	}
-	if (quality && !chosen) {
+	if (want && !chosen) {
 		vs_cgihttp_problem(r, 400, "no such quality for this video: ask for one of its qualities' labels",
 		                   NULL);
 		goto out;
 	}
 	vs_clock_format_time((double)exp, when, sizeof(when));
 	/* ?quality=720p: the stream is that rendition's playlist */
-	out = json_pack("{s:s,s:s,s:s,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
-	                "expires_at", when, "qualities", list, "quality", chosen ? want : NULL);
-	if (cookies)
-		json_object_set(out, "cookies", cookies);
-	vs_cgihttp_send_json(r, 200, out, "private, no-store", NULL);
+	*out = json_pack("{s:s,s:s,s:s,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
+	                 "expires_at", when, "qualities", list, "quality", chosen ? want : NULL);
+	if (*out && cookies)
+		json_object_set(*out, "cookies", cookies);
+	if (!*out)
+		vs_cgihttp_server_error(r, 500, "stream");
 out:
-	json_decref(out);
 	json_decref(list);
 	json_decref(cookies);
 	json_decref(q);
 	free(master);
 	free(signed_url);
 	free(chosen);
+}
+
+void vs_cgihandlers_stream(struct vs_cgi_req *r, struct vs_cgi_video *v)
+{
+	char want[64];
+	int quality = vs_cgihttp_query_param(vs_cgihttp_param(r, "QUERY_STRING"), "quality", want,
+	                                     sizeof(want));
+	json_t *out;
+
+	if (quality < 0) {
+		vs_cgihttp_problem(r, 400, "quality must be a rendition's label, such as 720p", NULL);
+		return;
+	}
+	stream_json(r, v, quality ? want : NULL, &out);
+	if (!out)
+		return;
+	vs_cgihttp_send_json(r, 200, out, "private, no-store", NULL);
+	json_decref(out);
 }
 
 /* Whether t is "DIGITS/SIGNATURE", the signature base64url. */

@@ -134,5 +134,5 @@ e2e() { # SCENARIO ARGS… → out.json
 	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
 	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
-	[ "$(jq -c '.order[0:6]' out.json)" = '["play","back","forward","mute","quality","fullscreen"]' ]
+	[ "$(jq -c '.order[0:7]' out.json)" = '["play","back","forward","mute","saver","quality","fullscreen"]' ]
 }

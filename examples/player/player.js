@@ -7,15 +7,19 @@
 
 (() => {
   const root = document.documentElement;
-  const params = new URLSearchParams(location.search);
-  const api = params.get('api') || root.dataset.api || '/api/v1';
-  const videoKey = params.get('v') || params.get('video') || '';
+  // the page's boot script read the address and sent the first request
+  const boot = window.vsBoot;
+  const { api, videoKey, token, params } = boot;
+  const authHeaders = boot.headers;
 
   const HEARTBEAT_MS = 10000;  // progress and analytics while playing
   const SEEK_STEP_S = 5;       // arrow keys
   const JUMP_S = 10;           // the back and forward buttons
   const RESUME_MIN_S = 0.5;    // resume only past this, and before the last seconds
   const RESUME_END_S = 2;
+  const SAVER_MAX_HEIGHT = 360; // the data saver's cap
+  const START_SHARE = 0.7;      // start on a rung taking this share of the remembered bandwidth
+  const BANDWIDTH_TTL_MS = 24 * 3600 * 1000;
 
   const $ = (id) => document.getElementById(id);
   const video = $('video');
@@ -24,16 +28,8 @@
     seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
     play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
     quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
+    saver: $('saver'),
   };
-
-  // ---- the viewer: a bearer token from #token=…, kept for this tab ----
-  const hashToken = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (hashToken) {
-    sessionStorage.setItem('vs-token', hashToken);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  const token = sessionStorage.getItem('vs-token');
-  const authHeaders = token ? { Authorization: 'Bearer ' + token } : {};
 
   // an anonymous viewer's lasting id, for unique viewers
   let viewerId = localStorage.getItem('vs-viewer');
@@ -89,18 +85,6 @@
   function overlay(text) {
     ui.overlay.textContent = text || '';
     ui.overlay.hidden = !text;
-  }
-
-  async function getJSON(path) {
-    const r = await fetch(api + path, { headers: authHeaders, credentials: 'same-origin' });
-    if (!r.ok) {
-      let detail = r.statusText;
-      try { detail = (await r.json()).detail || detail; } catch (e) { /* not problem+json */ }
-      const err = new Error(detail);
-      err.status = r.status;
-      throw err;
-    }
-    return r.json();
   }
 
   // ---- progress and analytics ----
@@ -178,6 +162,130 @@
 
   function round(x) { return Math.round(x * 1000) / 1000; }
 
+  // ---- the first segments, asked for before hls.js has arrived ----
+  //
+  // Once the lesson is known, the player fetches what hls.js will ask for
+  // first (the master playlist, the starting rung's and the audio's
+  // playlists, their init segments and the segments holding the start
+  // position) while hls.js is still on the wire; hls.js's loader takes each
+  // from here when it asks, with the real timings for its bandwidth estimate.
+
+  const prefetched = new Map(); // URL -> Promise of {url, data, start, first, end} or null
+
+  function prefetch(url) {
+    if (!prefetched.has(url)) {
+      const start = performance.now();
+      prefetched.set(url, fetch(url).then(async (r) => {
+        const first = performance.now();
+        if (!r.ok) return null;
+        return { url: r.url, data: await r.arrayBuffer(), start, first, end: performance.now() };
+      }).catch(() => null));
+    }
+    return prefetched.get(url);
+  }
+
+  const text = (hit) => (hit ? new TextDecoder().decode(hit.data) : '');
+
+  // a playlist's URIs, resolved: its init segment, its audio rendition and
+  // the segment holding `at` seconds
+  function playlistURIs(body, base, at) {
+    const out = { init: null, audio: null, segment: null };
+    let t = 0, dur = null;
+    for (const line of body.split(/\r?\n/)) {
+      let m;
+      if ((m = line.match(/^#EXT-X-MAP:.*URI="([^"]+)"/))) out.init = new URL(m[1], base).href;
+      else if ((m = line.match(/^#EXT-X-MEDIA:(?=.*TYPE=AUDIO)(?=.*DEFAULT=YES).*URI="([^"]+)"/))) out.audio = new URL(m[1], base).href;
+      else if ((m = line.match(/^#EXTINF:([\d.]+)/))) dur = Number(m[1]);
+      else if (dur !== null && line && line[0] !== '#') {
+        if (!out.segment && at < t + dur) out.segment = new URL(line, base).href;
+        t += dur;
+        dur = null;
+      }
+    }
+    return out;
+  }
+
+  async function prefetchRendition(url, at) {
+    const u = playlistURIs(text(await prefetch(url)), url, at);
+    if (u.init) prefetch(u.init);
+    if (u.segment) prefetch(u.segment);
+  }
+
+  function prefetchStart(masterURL, rungURL, at) {
+    prefetch(masterURL).then((hit) => {
+      const audio = playlistURIs(text(hit), masterURL, at).audio;
+      if (audio) prefetchRendition(audio, at);
+    });
+    if (rungURL) prefetchRendition(rungURL, at);
+  }
+
+  // hls.js's own loader, first looking among the prefetched responses
+  function prefetchingLoader(Base) {
+    return class extends Base {
+      loadInternal() {
+        const ctx = this.context, hit = ctx && !ctx.rangeEnd && prefetched.get(ctx.url);
+        if (!hit) return super.loadInternal();
+        prefetched.delete(ctx.url);
+        this.prefetch = hit;
+        const stats = this.stats;
+        stats.aborted = false;
+        hit.then((r) => {
+          if (this.prefetch !== hit || stats.aborted || !this.callbacks) return;
+          this.prefetch = null;
+          if (!r) return super.loadInternal(); // failed: ask again, hls.js's way
+          const data = ctx.responseType === 'arraybuffer' ? r.data : new TextDecoder().decode(r.data);
+          stats.loading.start = Math.min(stats.loading.start, r.start);
+          stats.loading.first = Math.max(r.first, stats.loading.start);
+          stats.loading.end = Math.max(r.end, stats.loading.first);
+          stats.loaded = stats.total = r.data.byteLength;
+          stats.bwEstimate = (stats.total * 8000) / Math.max(1, stats.loading.end - stats.loading.first);
+          this.callbacks.onSuccess({ url: r.url, data, code: 200 }, stats, ctx, null);
+        });
+      }
+
+      abortInternal() {
+        this.prefetch = null;
+        super.abortInternal();
+      }
+    };
+  }
+
+  // ---- which rung to start on, and the data saver ----
+
+  function dataSaver() {
+    const chosen = localStorage.getItem('vs-data-saver');
+    if (chosen !== null) return chosen === '1';
+    return !!(navigator.connection && navigator.connection.saveData);
+  }
+
+  // the bandwidth the last session here measured, while it is recent
+  function rememberedBandwidth() {
+    try {
+      const b = JSON.parse(localStorage.getItem('vs-bandwidth') || 'null');
+      return b && Date.now() - b.at < BANDWIDTH_TTL_MS ? b.bps : 0;
+    } catch (e) { return 0; }
+  }
+
+  function rememberBandwidth() {
+    const bps = state.hls && state.hls.bandwidthEstimate;
+    if (Number.isFinite(bps) && bps > 0 && state.firstFrameAt !== null) {
+      localStorage.setItem('vs-bandwidth', JSON.stringify({ bps: Math.round(bps), at: Date.now() }));
+    }
+  }
+
+  // the rungs (stream.qualities) the start may take: under the data
+  // saver's cap, and that the remembered bandwidth carries; the lowest
+  // when nothing is known (a first visit starts at once)
+  function startRung(qualities) {
+    const byRate = [...qualities].filter((q) => q.url).sort((a, b) => (a.bitrate || 0) - (b.bitrate || 0));
+    const allowed = state.saver ? byRate.filter((q) => !q.height || q.height <= SAVER_MAX_HEIGHT) : byRate;
+    const pool = allowed.length ? allowed : byRate.slice(0, 1);
+    const bps = rememberedBandwidth() * START_SHARE;
+    let pick = pool[0] || null;
+    for (const q of pool) if (q.bitrate && q.bitrate <= bps) pick = q;
+    return pick;
+  }
+
   // ---- playback ----
 
   function playbackError(text, detail) {
@@ -189,15 +297,29 @@
     sendSession();
   }
 
+  // hls.js where the browser has MSE (unless ?engine=native), else the
+  // browser's own HLS (Safari's path)
+  function useHlsJs() {
+    return params.get('engine') !== 'native' && !!window.Hls && window.Hls.isSupported();
+  }
+
   function attach(url) {
     const Hls = window.Hls;
-    if (Hls && Hls.isSupported()) {
+    if (useHlsJs()) {
       state.engine = 'hls.js';
-      const hls = new Hls({ startLevel: -1, testBandwidth: false, capLevelToPlayerSize: false });
+      const hls = new Hls({
+        autoStartLoad: false, testBandwidth: false, capLevelToPlayerSize: false,
+        loader: prefetchingLoader(Hls.DefaultConfig.loader),
+      });
       state.hls = hls;
       hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
         state.levelLabels = data.levels.map((l) => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)}k`));
-        fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i] })));
+        fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i], height: l.height })));
+        // the rung prefetched for the start, and the data saver's cap
+        const start = data.levels.findIndex((l) => l.url.includes(state.startURL));
+        if (start >= 0) hls.startLevel = start;
+        applySaver();
+        hls.startLoad(state.resumed ? state.resumeFrom : -1);
       });
       hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
         if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
@@ -220,19 +342,65 @@
       hls.attachMedia(video);
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
       state.engine = 'native';
-      video.src = url;
-      state.levelLabels = (state.stream.qualities || []).map((q) => q.label);
-      fillQualityMenu((state.stream.qualities || []).map((q, i) => ({ value: i, label: q.label })));
+      const qualities = state.stream.qualities || [];
+      state.levelLabels = qualities.map((q) => q.label);
+      fillQualityMenu(qualities.map((q, i) => ({ value: i, label: q.label, height: q.height })));
+      // the data saver plays the capped rung's own playlist
+      const capped = state.saver ? startRung(qualities) : null;
+      if (capped) {
+        state.level = qualities.indexOf(capped);
+        ui.quality.value = String(state.level);
+      }
+      video.src = capped ? capped.url : url;
     } else {
       playbackError('This browser cannot play HLS video.', 'no HLS');
     }
+  }
+
+  // the highest rung index the data saver allows (-1: no cap)
+  function saverCap() {
+    if (!state.saver || !state.hls) return -1;
+    let cap = 0;
+    state.hls.levels.forEach((l, i) => { if (!l.height || l.height <= SAVER_MAX_HEIGHT) cap = i; });
+    return cap;
+  }
+
+  function applySaver() {
+    ui.saver.setAttribute('aria-pressed', String(state.saver));
+    ui.quality.querySelectorAll('option').forEach((o) => {
+      o.disabled = state.saver && Number(o.dataset.height) > SAVER_MAX_HEIGHT;
+    });
+    if (state.hls) {
+      state.hls.autoLevelCapping = saverCap();
+      if (state.saver && state.hls.manualLevel > saverCap()) {
+        state.hls.currentLevel = saverCap();
+        ui.quality.value = String(saverCap());
+      }
+    }
+  }
+
+  function toggleSaver() {
+    state.saver = !state.saver;
+    localStorage.setItem('vs-data-saver', state.saver ? '1' : '0');
+    applySaver();
+    if (state.engine === 'native') {
+      const qualities = state.stream.qualities || [];
+      const q = state.saver ? startRung(qualities) : null;
+      chooseQuality(q ? qualities.indexOf(q) : -1);
+      ui.quality.value = q ? String(qualities.indexOf(q)) : '-1';
+    }
+    say(state.saver ? `Data saver on: up to ${SAVER_MAX_HEIGHT}p` : 'Data saver off');
   }
 
   function fillQualityMenu(levels) {
     ui.quality.replaceChildren(new Option('Auto', '-1'));
     // highest first, as people read a quality menu
     [...levels].sort((a, b) => parseInt(b.label, 10) - parseInt(a.label, 10))
-      .forEach((l) => ui.quality.add(new Option(l.label, String(l.value))));
+      .forEach((l) => {
+        const o = new Option(l.label, String(l.value));
+        o.dataset.height = l.height || 0;
+        ui.quality.add(o);
+      });
     ui.quality.value = '-1';
   }
 
@@ -367,6 +535,7 @@
   ui.mute.addEventListener('click', () => { video.muted = !video.muted; });
   ui.fullscreen.addEventListener('click', toggleFullscreen);
   ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
+  ui.saver.addEventListener('click', toggleSaver);
   video.addEventListener('click', togglePlay);
   document.addEventListener('fullscreenchange', () => {
     ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
@@ -406,11 +575,11 @@
   video.addEventListener('loadedmetadata', () => {
     ui.seek.max = String(video.duration || state.meta.duration || 0);
     updateTime();
-    if (!state.resumed && state.resumeFrom > RESUME_MIN_S && state.resumeFrom < (video.duration || Infinity) - RESUME_END_S) {
-      state.resumed = true;
-      state.resuming = true;
+    // hls.js starts at the saved position itself (startLoad); the
+    // browser's own HLS is sent there once it knows the duration
+    if (state.engine === 'native' && state.resumed && !state.resumeDone) {
+      state.resumeDone = true;
       video.currentTime = state.resumeFrom;
-      say(`Resumed at ${clock(state.resumeFrom)}`);
     }
   });
 
@@ -428,6 +597,7 @@
       const from = state.playRequestedAt ?? 0;
       state.session.load_time_ms = Math.round(state.firstFrameAt - from);
       state.session.started = true;
+      state.resuming = false;
       overlay('');
       sendSession();
     }
@@ -471,7 +641,7 @@
   });
 
   // leaving: the last word, by beacon
-  addEventListener('pagehide', () => { tick(); heartbeat(true); });
+  addEventListener('pagehide', () => { tick(); heartbeat(true); rememberBandwidth(); });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') { tick(); heartbeat(true); }
   });
@@ -495,36 +665,51 @@
       overlay('Open this page with ?v= and a video id.');
       return;
     }
-    state.playRequestedAt = performance.now();
+    // an autoplaying start counts from the navigation, as a viewer waits
+    state.playRequestedAt = 0;
+    state.saver = dataSaver();
+    applySaver();
+    let lesson;
+    const hlsReady = loadHls();
     try {
-      const [meta, stream] = await Promise.all([
-        getJSON(`/videos/${encodeURIComponent(videoKey)}`),
-        getJSON(`/videos/${encodeURIComponent(videoKey)}/stream`),
-        loadHls(),
-      ]);
-      state.meta = meta;
-      state.stream = stream;
+      lesson = await boot.lesson;
     } catch (e) {
       ui.title.textContent = e.status === 404 ? 'Lesson not found' : 'Lesson unavailable';
       playbackError(e.status === 404 ? 'There is no such lesson.' : 'The lesson cannot be loaded now. Try again later.',
         `api:${e.status || 'network'}`);
       return;
     }
-    const m = state.meta;
+    const m = lesson;
+    state.meta = m;
+    state.stream = m.stream;
+    // the resume position (the rules reset it to the start once a lesson is finished)
+    if (m.progress) state.resumeFrom = Number(m.progress.current_time) || 0;
+    const d = Number(m.duration) || Infinity;
+    state.resumed = state.resumeFrom > RESUME_MIN_S && state.resumeFrom < d - RESUME_END_S;
+    const rung = startRung(state.stream.qualities || []);
+    state.startURL = rung ? rung.url : null;
+    // hls.js's first requests, while hls.js itself arrives
+    if (window.MediaSource && params.get('engine') !== 'native') {
+      prefetchStart(state.stream.stream_url, state.startURL, state.resumed ? state.resumeFrom : 0);
+    }
     document.title = m.title;
     ui.title.textContent = m.title;
     ui.description.textContent = m.description || '';
     showChapters(m.chapters || []);
-    // the resume position (the rules reset it to the start once a lesson is finished)
-    if (m.progress) state.resumeFrom = Number(m.progress.current_time) || 0;
     const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
     // the poster beside the package, under the same signature; not while
     // autoplay fetches the first segments, which need the bandwidth more
     const poster = m.thumbnail_url && /\/poster\.jpg$/.test(m.thumbnail_url) ? base + 'poster.jpg' : m.thumbnail_url;
     if (poster && params.get('autoplay') === '0') video.poster = poster;
     state.poster = poster;
-    loadStoryboard(base);
+    await hlsReady;
+    if (state.resumed) {
+      state.resuming = true; // the seek to the saved position is not the viewer's
+      say(`Resumed at ${clock(state.resumeFrom)}`);
+    }
     attach(state.stream.stream_url);
+    // the storyboard once the start is under way: it is not needed sooner
+    video.addEventListener('playing', () => loadStoryboard(base), { once: true });
     if (params.get('autoplay') !== '0') {
       video.muted = params.get('muted') === '1' || video.muted;
       video.play().catch(() => {
@@ -534,6 +719,8 @@
         if (state.poster) video.poster = state.poster;
         say('Press play to start.');
       });
+    } else {
+      state.playRequestedAt = null;
     }
   }
 

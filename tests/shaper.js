@@ -1,0 +1,191 @@
+// A network link between a browser and a server, for startup and
+// adaptation tests in every browser (Firefox has no network emulation of
+// its own): a TCP proxy that gives each direction a one-way delay of half
+// the round-trip time and a rate shared by every connection, as one
+// access link does. A new connection costs one round trip before its
+// first byte leaves, as TCP's handshake does. Bytes wait in one queue per
+// direction and leave it at the link's current rate, so a rate change
+// mid-transfer takes effect at once.
+//
+// Usage: node tests/shaper.js --to HOST:PORT [--listen PORT] [--control PORT]
+//                             [--mbits N] [--up-mbits N] [--rtt MS]
+//   prints "shaper PORT CONTROL-PORT" once listening; runs until killed.
+//   The control port takes GET /set?mbits=N&rtt=MS (either or both;
+//   mbits=0 is no limit) and GET /stats (bytes carried, the link now).
+//
+// As a module: require('./shaper').start({ to, mbits, upMbits, rtt })
+// resolves to { port, set({ mbits, upMbits, rtt }), stats(), close() }.
+'use strict';
+const net = require('net');
+const http = require('http');
+
+const PIECE = 4096; // bytes leave the queue in pieces this size
+
+// One direction of the link: each connection's bytes wait in its own
+// queue, and the link takes a piece from each in turn (as TCP flows share
+// a bottleneck), at `bps` (0: no limit); a piece arrives half the round
+// trip after it leaves.
+class Direction {
+	constructor(link) {
+		this.link = link;
+		this.queues = new Map(); // conn -> [{socket, buf, conn}]
+		this.turn = [];          // connections with bytes waiting, in turn
+		this.nextFree = 0;
+		this.timer = null;
+		this.bytes = 0;
+	}
+
+	push(socket, buf, conn) {
+		let q = this.queues.get(conn);
+		if (!q) {
+			q = [];
+			this.queues.set(conn, q);
+			this.turn.push(conn);
+		}
+		for (let i = 0; i < buf.length; i += PIECE) q.push({ socket, buf: buf.subarray(i, i + PIECE), conn });
+		conn.queued += buf.length;
+		this.pump();
+	}
+
+	// the next piece, from the next connection in turn
+	take() {
+		const conn = this.turn.shift(), q = this.queues.get(conn), piece = q.shift();
+		if (q.length) this.turn.push(conn);
+		else this.queues.delete(conn);
+		return piece;
+	}
+
+	pump() {
+		if (this.timer) return;
+		const now = performance.now();
+		while (this.turn.length) {
+			const bps = this.bps();
+			if (bps > 0 && this.nextFree > now + 1) {
+				this.timer = setTimeout(() => { this.timer = null; this.pump(); }, this.nextFree - now);
+				return;
+			}
+			const head = this.take();
+			const start = bps > 0 ? Math.max(this.nextFree, now) : now;
+			this.nextFree = bps > 0 ? start + (head.buf.length * 8 * 1000) / bps : now;
+			this.bytes += head.buf.length;
+			// in order within a connection, even when the delay shrinks
+			const at = Math.max(Math.max(head.conn.readyAt, start) + this.link.rtt / 2, head.conn.last.get(this) || 0);
+			head.conn.last.set(this, at);
+			setTimeout(() => this.deliver(head), at - now);
+		}
+	}
+
+	deliver(p) {
+		p.conn.queued -= p.buf.length;
+		if (!p.socket.destroyed) p.socket.write(p.buf);
+		p.conn.drained();
+	}
+}
+
+class Link {
+	constructor(opts) {
+		this.set(opts);
+		this.down = new Direction(this);
+		this.down.bps = () => this.downBps;
+		this.up = new Direction(this);
+		this.up.bps = () => this.upBps;
+		this.connections = 0;
+	}
+
+	set({ mbits, upMbits, rtt }) {
+		if (mbits !== undefined) {
+			this.downBps = Number(mbits) * 1e6;
+			if (upMbits === undefined) this.upBps = this.downBps;
+		}
+		if (upMbits !== undefined) this.upBps = Number(upMbits) * 1e6;
+		if (rtt !== undefined) this.rtt = Number(rtt);
+		this.downBps = this.downBps || 0;
+		this.upBps = this.upBps || 0;
+		this.rtt = this.rtt || 0;
+	}
+
+	stats() {
+		return { mbits: this.downBps / 1e6, upMbits: this.upBps / 1e6, rtt: this.rtt,
+			downBytes: this.down.bytes, upBytes: this.up.bytes, connections: this.connections };
+	}
+}
+
+// One client connection and its upstream; `queued` counts bytes of either
+// direction still on the link, to end each side only once they are out.
+function carry(link, client, to) {
+	const [host, port] = to.split(':');
+	const upstream = net.connect(Number(port), host);
+	const conn = {
+		queued: 0,
+		readyAt: performance.now() + link.rtt, // the handshake's round trip
+		last: new Map(), // per direction: when its last piece arrives
+		ended: { client: false, upstream: false },
+		drained() {
+			if (this.queued < 1 << 20 && upstream.isPaused()) upstream.resume();
+			if (this.queued > 0) return;
+			if (this.ended.upstream && !client.destroyed) client.end();
+			if (this.ended.client && !upstream.destroyed) upstream.end();
+		},
+	};
+	link.connections++;
+	client.setNoDelay(true);
+	upstream.setNoDelay(true);
+	client.on('data', (b) => link.up.push(upstream, b, conn));
+	upstream.on('data', (b) => {
+		link.down.push(client, b, conn);
+		// no more than a few seconds of a slow link buffered here
+		if (conn.queued > 4 << 20) upstream.pause();
+	});
+	client.on('end', () => { conn.ended.client = true; conn.drained(); });
+	upstream.on('end', () => { conn.ended.upstream = true; conn.drained(); });
+	const kill = () => { client.destroy(); upstream.destroy(); };
+	client.on('error', kill);
+	upstream.on('error', kill);
+	client.on('close', () => upstream.destroy());
+}
+
+function start({ to, listen = 0, mbits = 0, upMbits, rtt = 0 }) {
+	const link = new Link({ mbits, upMbits, rtt });
+	const server = net.createServer((c) => carry(link, c, to));
+	return new Promise((resolve, reject) => {
+		server.on('error', reject);
+		server.listen(listen, '127.0.0.1', () => resolve({
+			port: server.address().port,
+			set: (o) => link.set(o),
+			stats: () => link.stats(),
+			close: () => new Promise((r) => server.close(r)),
+			server,
+		}));
+	});
+}
+
+async function main() {
+	const args = process.argv.slice(2), opt = {};
+	for (let i = 0; i < args.length; i += 2) opt[args[i].replace(/^--/, '')] = args[i + 1];
+	if (!opt.to) {
+		console.error('usage: node tests/shaper.js --to HOST:PORT [--listen PORT] [--control PORT] [--mbits N] [--up-mbits N] [--rtt MS]');
+		process.exit(2);
+	}
+	const s = await start({ to: opt.to, listen: Number(opt.listen || 0), mbits: opt.mbits,
+		upMbits: opt['up-mbits'], rtt: opt.rtt });
+	const control = http.createServer((req, res) => {
+		const u = new URL(req.url, 'http://x');
+		if (u.pathname === '/set') {
+			const o = {};
+			for (const k of ['mbits', 'rtt']) if (u.searchParams.has(k)) o[k] = Number(u.searchParams.get(k));
+			if (u.searchParams.has('up_mbits')) o.upMbits = Number(u.searchParams.get('up_mbits'));
+			s.set(o);
+		} else if (u.pathname !== '/stats') {
+			res.writeHead(404).end();
+			return;
+		}
+		res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(s.stats()) + '\n');
+	});
+	control.listen(Number(opt.control || 0), '127.0.0.1', () => {
+		console.log(`shaper ${s.port} ${control.address().port}`);
+	});
+	process.on('SIGTERM', () => process.exit(0));
+}
+
+module.exports = { start };
+if (require.main === module) main().catch((e) => { console.error(String(e)); process.exit(1); });
