@@ -55,8 +55,8 @@ int main(int argc, char **argv)
 		.common = VS_COMMON_DATABASE | VS_COMMON_MEDIA_ROOT,
 		.options = (const struct vs_option[]){
 			VS_OPT_STRING('o', "out", "DIR", po.out, "package directory (default: MEDIA_ROOT/ID/hls)"),
-			VS_OPT_DOUBLE(0, "segment-seconds", "S", po.segment_s, 0.5, 60, "segment length, a multiple of the GOP",
-			              VS_OPT_DEFAULT(VS_SEGMENT_SECONDS_DEFAULT)),
+			VS_OPT_DOUBLE(0, "segment-seconds", "S", po.segment_s, 0.5, 60,
+			              "segment length, a multiple of the GOP (default: the fewest GOPs that last 2 s)"),
 			VS_OPT_CHOICE(0, "segment-type", "TYPE", ts, "fmp4|ts", "fmp4 (CMAF, default) or ts"),
 			VS_OPT_SET(0, "audio-group", po.audio_group, "one audio rendition shared by all variants"),
 			VS_OPT_SET(0, "dash", po.dash, "also write a DASH MPD over the same segments (fmp4)"),

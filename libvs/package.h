@@ -33,13 +33,19 @@
  * together.
  */
 
-#define VS_SEGMENT_SECONDS_DEFAULT 6.0
+/* The default segment length: the shortest whole number of the encode's
+ * GOPs that lasts at least this long (one GOP of vs-encode's default).
+ * Short segments start playback sooner (a player waits for one whole
+ * segment), switch rungs sooner and seek sooner; the keyframes are the
+ * encode's either way, so they cost a few hundred bytes of fMP4 headers
+ * each, and requests. */
+#define VS_SEGMENT_SECONDS_DEFAULT 2.0
 #define VS_KEY_ENDPOINT "/api/v1/videos/%s/key" /* vs-cgi's key endpoint */
 
 struct vs_package_opts {
 	const char *media_root;
 	const char *out;          /* package directory, or NULL for the default */
-	double segment_s;
+	double segment_s;         /* 0: the default above */
 	bool ts;                  /* MPEG-TS segments instead of fMP4 */
 	bool audio_group;         /* one audio rendition shared by all variants */
 	bool dash;                /* also write manifest.mpd (fMP4 only) */
@@ -60,12 +66,12 @@ struct vs_package_opts {
 	void *key_ctx;
 };
 
-#define VS_PACKAGE_OPTS_INIT {.segment_s = VS_SEGMENT_SECONDS_DEFAULT}
+#define VS_PACKAGE_OPTS_INIT {.segment_s = 0}
 
 /*
  * Packages the renditions of rec (borrowed, completed with "package").
- * Returns 0, VS_ERR (bad record, segment length not a multiple of the GOP,
- * unreadable rendition) or what opts->key_ready returned (vs-package's:
+ * Returns 0, VS_ERR (bad record, a segment length given that is not a
+ * multiple of the GOP, unreadable rendition) or what opts->key_ready returned (vs-package's:
  * VS_ETEMP when the database is unavailable).
  */
 int vs_package(json_t *rec, const struct vs_package_opts *opts);

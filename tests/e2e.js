@@ -1,38 +1,47 @@
-// End-to-end checks of the reference player in Debian's Chromium (headless),
-// driven with playwright-core. Each scenario prints one JSON line of what
-// it saw; tests/e2e.bats judges it.
+// End-to-end checks of the reference player in Debian's Chromium and
+// Debian's firefox-esr (both headless), driven with puppeteer-core
+// (tests/browser.js). Each scenario prints one JSON line of what it saw;
+// the e2e*.bats files judge it.
 //
-// Usage: node tests/e2e.js SCENARIO PLAYER-URL [ARGS…]
+// Usage: node tests/e2e.js [--browser chromium|firefox] SCENARIO PLAYER-URL [ARGS…]
 //   play URL                   plays 3 s: engine, times, errors
 //   quality URL                switches to another rung by the menu
 //   resume URL                 plays, pauses, reloads: where it resumes
-//   startup URL MBITS          navigation to first frame, network throttled
 //   refused URL STREAM-URL…    whether hls.js can play each (signed) URL
 //   screenshots URL DIR        the page at 1280 px and at 360 px wide
 //   watch URL SECONDS          plays for a while (the demo's viewing)
+//   saver URL CONTROL [auto]   the data saver: turned on by the viewer (or,
+//                              with auto, by the browser's Save-Data), kept
+//                              across a reload, the rung capped; through
+//                              tests/shaper.js (its control URL) at 5 Mbit/s
+//   netchange URL CONTROL      through tests/shaper.js (its control URL):
+//                              5 Mbit/s, then 0.5 for 10 s, then 5 again;
+//                              the rungs loaded meanwhile
+// The browser is chromium unless --browser says otherwise (or VS_BROWSER).
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch, collectErrors } = require('./browser');
 
-const [scenario, url, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+let browserName = process.env.VS_BROWSER || 'chromium';
+if (argv[0] === '--browser') {
+	browserName = argv[1];
+	argv.splice(0, 2);
+}
+const [scenario, url, ...args] = argv;
 const TIMEOUT_MS = 30000;
 
-async function launch() {
-	return chromium.launch({
-		executablePath: process.env.VS_CHROMIUM || '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--autoplay-policy=no-user-gesture-required'],
-	});
-}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // the player's state, as window.vsPlayer keeps it
 async function snapshot(page) {
 	return page.evaluate(() => {
 		const p = window.vsPlayer, s = p.state, v = p.video;
 		return {
-			engine: s.engine, currentTime: v.currentTime, paused: v.paused, fatal: s.fatal, errors: s.errors,
-			level: s.level, levels: s.levelLabels, firstFrameAt: s.firstFrameAt, resumeFrom: s.resumeFrom,
-			resumed: s.resumed, progressSaved: s.progressSaved, session: s.session, title: document.title,
+			engine: s.engine, hlsBuild: s.hlsBuild || null, currentTime: v.currentTime, paused: v.paused,
+			fatal: s.fatal, errors: s.errors, level: s.level, levels: s.levelLabels,
+			height: v.videoHeight, firstFrameAt: s.firstFrameAt, resumeFrom: s.resumeFrom, resumed: s.resumed,
+			progressSaved: s.progressSaved, session: s.session, title: document.title, saver: !!s.saver,
+			status: document.getElementById('status').textContent,
 			chapters: document.querySelectorAll('#chapters button').length, storyboard: s.storyboard.length,
 		};
 	});
@@ -40,143 +49,217 @@ async function snapshot(page) {
 
 async function playUntil(page, seconds) {
 	await page.waitForFunction((t) => window.vsPlayer && (window.vsPlayer.video.currentTime >= t ||
-		window.vsPlayer.state.fatal), seconds, { timeout: TIMEOUT_MS });
+		window.vsPlayer.state.fatal), { timeout: TIMEOUT_MS }, seconds);
 }
 
-async function main() {
-	const browser = await launch();
-	const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-	const page = await context.newPage();
-	const consoleErrors = [], httpErrors = [];
-	page.on('pageerror', (e) => consoleErrors.push(String(e)));
-	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-	// what the server refused, for the test's diagnostics
-	page.on('response', (r) => { if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.request().method()} ${r.url().replace(/access_token=[^&]*/, 'access_token=…')}`); });
-	page.on('requestfailed', (r) => httpErrors.push(`failed ${r.request ? '' : ''}${r.method()} ${r.url()}: ${r.failure() && r.failure().errorText}`));
-	let out = {};
-	try {
-		if (scenario === 'play') {
+// the heights of the rungs offered and not disabled in the menu
+function menuHeights(page) {
+	return page.evaluate(() => [...document.querySelectorAll('#quality option')]
+		.filter((o) => o.value !== '-1' && !o.disabled).map((o) => Number(o.dataset.height)));
+}
+
+async function shape(control, mbits) {
+	const r = await fetch(`${control}/set?mbits=${mbits}&rtt=40`);
+	if (!r.ok) throw new Error(`the shaper refused /set: ${r.status}`);
+}
+
+const scenarios = {
+	async play(page) {
+		await page.goto(url);
+		await playUntil(page, 3);
+		return snapshot(page);
+	},
+
+	async quality(page) {
+		await page.goto(url);
+		await playUntil(page, 1);
+		const before = await snapshot(page);
+		// the rung not playing now, chosen from the menu as a viewer would
+		const target = await page.evaluate(() => {
+			const s = window.vsPlayer.state;
+			return s.levelLabels.findIndex((l, i) => i !== s.level);
+		});
+		const at = before.currentTime;
+		await page.select('#quality', String(target));
+		await page.waitForFunction((t) => window.vsPlayer.state.level === t, { timeout: TIMEOUT_MS }, target);
+		await page.waitForFunction((t) => window.vsPlayer.video.currentTime > t + 1, { timeout: TIMEOUT_MS }, at);
+		return { before, after: await snapshot(page), target, switchedAt: at };
+	},
+
+	async resume(page) {
+		await page.goto(url);
+		await playUntil(page, 4);
+		await page.click('#play'); // pause: a heartbeat
+		await page.waitForFunction(() => window.vsPlayer.state.progressSaved > 0, { timeout: TIMEOUT_MS });
+		const paused = await snapshot(page);
+		await page.reload();
+		await page.waitForFunction(() => window.vsPlayer && window.vsPlayer.state.resumed &&
+			window.vsPlayer.video.readyState >= 1 && window.vsPlayer.video.currentTime > 0, { timeout: TIMEOUT_MS });
+		await sleep(500);
+		return { paused, reloaded: await snapshot(page) };
+	},
+
+	async refused(page) {
+		await page.goto(url);
+		await page.waitForFunction(() => window.Hls, { timeout: TIMEOUT_MS });
+		const results = [];
+		for (const src of args) {
+			results.push(await page.evaluate((s) => new Promise((resolve) => {
+				const v = document.createElement('video');
+				v.muted = true;
+				const hls = new window.Hls();
+				const done = (r) => { hls.destroy(); resolve(r); };
+				hls.on(window.Hls.Events.ERROR, (e, d) => {
+					if (d.fatal) done({ src: s, played: false, error: d.details, status: d.response && d.response.code });
+				});
+				v.addEventListener('timeupdate', () => { if (v.currentTime > 0.5) done({ src: s, played: true }); });
+				hls.loadSource(s);
+				hls.attachMedia(v);
+				v.play().catch(() => {});
+				setTimeout(() => done({ src: s, played: false, error: 'timeout' }), 15000);
+			}), src));
+		}
+		return { results };
+	},
+
+	async screenshots(page) {
+		const dir = args[0];
+		await page.goto(url);
+		await playUntil(page, 1.5);
+		await page.screenshot({ path: `${dir}/player-desktop-${browserName}.png`, fullPage: true });
+		await page.setViewport({ width: 360, height: 740 });
+		await sleep(300);
+		const fits360 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+		await page.screenshot({ path: `${dir}/player-360-${browserName}.png`, fullPage: true });
+		await page.setViewport({ width: 320, height: 640 });
+		await sleep(300);
+		const fits320 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+		// keyboard: space pauses, f and m do their work, focus reaches every control
+		await page.focus('#player');
+		await page.keyboard.press('m');
+		const muted = await page.evaluate(() => window.vsPlayer.video.muted);
+		await page.keyboard.press(' ');
+		await page.waitForFunction(() => window.vsPlayer.video.paused, { timeout: 5000 }).catch(() => {});
+		const pausedByKey = await page.evaluate(() => window.vsPlayer.video.paused);
+		const t0 = await page.evaluate(() => window.vsPlayer.video.currentTime);
+		await page.keyboard.press('ArrowRight');
+		const t1 = await page.evaluate(() => window.vsPlayer.video.currentTime);
+		const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #quality')]
+			.map((e) => e.getAttribute('aria-label')));
+		const order = [];
+		await page.focus('#play');
+		for (let i = 0; i < 8; i++) {
+			order.push(await page.evaluate(() => document.activeElement.id));
+			await page.keyboard.press('Tab');
+		}
+		return { fits360, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, ...(await snapshot(page)) };
+	},
+
+	async watch(page) {
+		await page.goto(url);
+		await playUntil(page, Math.min(Number(args[0]) || 5, 3600));
+		await page.click('#play');
+		await sleep(500);
+		const out = await snapshot(page);
+		await page.close({ runBeforeUnload: true }); // pagehide: the last beacons
+		await sleep(500);
+		return out;
+	},
+
+	// the viewer's data saver, or the browser's Save-Data (navigator.connection,
+	// which Chromium has and Firefox has not), through a 5 Mbit/s link (an
+	// unlimited one would have the whole lesson buffered at once): what is
+	// loaded stays at 360p or under
+	async saver(page) {
+		const [control, auto] = [args[0], args[1] === 'auto'];
+		if (auto) {
+			await page.evaluateOnNewDocument(() => {
+				const c = navigator.connection || {};
+				Object.defineProperty(c, 'saveData', { get: () => true });
+				if (!navigator.connection) Object.defineProperty(navigator, 'connection', { get: () => c });
+			});
+		}
+		const loaded = () => page.evaluate(() => {
+			const h = window.vsPlayer.state.hls;
+			return h ? h.levels[h.loadLevel].height : window.vsPlayer.video.videoHeight;
+		});
+		await shape(control, 5);
+		try {
 			await page.goto(url);
+			await playUntil(page, 0.5);
+			if (!auto) {
+				await page.click('#saver');
+				await page.waitForFunction(() => window.vsPlayer.state.saver, { timeout: TIMEOUT_MS });
+			}
+			const on = await snapshot(page);
+			const offered = await menuHeights(page);
+			const pressed = await page.$eval('#saver', (b) => b.getAttribute('aria-pressed'));
+			// played on a while: what the player loads now is under the cap
+			await playUntil(page, on.currentTime + 6);
+			const later = { ...(await snapshot(page)), loaded: await loaded() };
+			await page.reload();
 			await playUntil(page, 3);
-			out = await snapshot(page);
-		} else if (scenario === 'quality') {
+			const reloaded = { ...(await snapshot(page)), loaded: await loaded(), offered: await menuHeights(page) };
+			return { on, offered, pressed, later, reloaded };
+		} finally {
+			await shape(control, 0);
+		}
+	},
+
+	// a network that drops mid-playback and comes back: the rungs hls.js
+	// loads (polled every 200 ms) before, during and after the drop
+	async netchange(page) {
+		const control = args[0];
+		await shape(control, 5);
+		try {
 			await page.goto(url);
 			await playUntil(page, 1);
-			const before = await snapshot(page);
-			// the rung not playing now, chosen from the menu as a viewer would
-			const target = await page.evaluate(() => {
+			const track = () => page.evaluate(() => {
 				const s = window.vsPlayer.state;
-				return s.levelLabels.findIndex((l, i) => i !== s.level);
+				return { t: window.vsPlayer.video.currentTime, load: s.hls ? s.hls.loadLevel : s.level, play: s.level,
+					fatal: s.fatal };
 			});
-			const at = before.currentTime;
-			await page.selectOption('#quality', String(target));
-			await page.waitForFunction((t) => window.vsPlayer.state.level === t, target, { timeout: TIMEOUT_MS });
-			await page.waitForFunction((t) => window.vsPlayer.video.currentTime > t + 1, at, { timeout: TIMEOUT_MS });
-			out = { before, after: await snapshot(page), target, switchedAt: at };
-		} else if (scenario === 'resume') {
-			await page.goto(url);
-			await playUntil(page, 4);
-			await page.click('#play'); // pause: a heartbeat
-			await page.waitForFunction(() => window.vsPlayer.state.progressSaved > 0, null, { timeout: TIMEOUT_MS });
-			const paused = await snapshot(page);
-			await page.reload();
-			await page.waitForFunction(() => window.vsPlayer && window.vsPlayer.state.resumed &&
-				window.vsPlayer.video.readyState >= 1, null, { timeout: TIMEOUT_MS });
-			await page.waitForTimeout(500);
-			out = { paused, reloaded: await snapshot(page) };
-		} else if (scenario === 'startup') {
-			// three fresh visits (empty caches), each throttled; the median
-			// is the figure, so that one slow start of the machine is not
-			const mbits = Number(args[0]), runs = [];
-			let fatal = null, engine = null;
-			for (let i = 0; i < 3; i++) {
-				const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-				const pg = await ctx.newPage();
-				const cdp = await ctx.newCDPSession(pg);
-				await cdp.send('Network.enable');
-				await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-				await cdp.send('Network.emulateNetworkConditions', {
-					offline: false, latency: 40, downloadThroughput: (mbits * 1e6) / 8, uploadThroughput: (mbits * 1e6) / 8,
-				});
-				await pg.goto(url);
-				await pg.waitForFunction(() => window.vsPlayer && (window.vsPlayer.state.firstFrameAt !== null ||
-					window.vsPlayer.state.fatal), null, { timeout: TIMEOUT_MS });
-				const s = await snapshot(pg);
-				// performance.now() counts from the navigation's start
-				runs.push(Math.round(s.firstFrameAt));
-				fatal = fatal || s.fatal;
-				engine = s.engine;
-				await ctx.close();
-			}
-			const sorted = [...runs].sort((a, b) => a - b);
-			out = { mbits, runs, startupMs: sorted[1], engine, fatal };
-		} else if (scenario === 'refused') {
-			await page.goto(url);
-			await page.waitForFunction(() => window.Hls, null, { timeout: TIMEOUT_MS });
-			out.results = [];
-			for (const src of args) {
-				out.results.push(await page.evaluate((s) => new Promise((resolve) => {
-					const v = document.createElement('video');
-					v.muted = true;
-					const hls = new window.Hls();
-					const done = (r) => { hls.destroy(); resolve(r); };
-					hls.on(window.Hls.Events.ERROR, (e, d) => {
-						if (d.fatal) done({ src: s, played: false, error: d.details, status: d.response && d.response.code });
-					});
-					v.addEventListener('timeupdate', () => { if (v.currentTime > 0.5) done({ src: s, played: true }); });
-					hls.loadSource(s);
-					hls.attachMedia(v);
-					v.play().catch(() => {});
-					setTimeout(() => done({ src: s, played: false, error: 'timeout' }), 15000);
-				}), src));
-			}
-		} else if (scenario === 'screenshots') {
-			const dir = args[0];
-			await page.goto(url);
-			await playUntil(page, 1.5);
-			await page.screenshot({ path: `${dir}/player-desktop.png`, fullPage: true });
-			await page.setViewportSize({ width: 360, height: 740 });
-			await page.waitForTimeout(300);
-			const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-			await page.screenshot({ path: `${dir}/player-360.png`, fullPage: true });
-			await page.setViewportSize({ width: 320, height: 640 });
-			await page.waitForTimeout(300);
-			const fits320 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-			// keyboard: space pauses, f and m do their work, focus reaches every control
-			await page.focus('#player');
-			await page.keyboard.press('m');
-			const muted = await page.evaluate(() => window.vsPlayer.video.muted);
-			await page.keyboard.press(' ');
-			const pausedByKey = await page.evaluate(() => window.vsPlayer.video.paused);
-			const t0 = await page.evaluate(() => window.vsPlayer.video.currentTime);
-			await page.keyboard.press('ArrowRight');
-			const t1 = await page.evaluate(() => window.vsPlayer.video.currentTime);
-			const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #quality')]
-				.map((e) => e.getAttribute('aria-label')));
-			const order = [];
-			await page.focus('#play');
-			for (let i = 0; i < 7; i++) {
-				order.push(await page.evaluate(() => document.activeElement.id));
-				await page.keyboard.press('Tab');
-			}
-			out = { fits360: fits, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, ...(await snapshot(page)) };
-		} else if (scenario === 'watch') {
-			await page.goto(url);
-			await playUntil(page, Math.min(Number(args[0]) || 5, 3600));
-			await page.click('#play');
-			await page.waitForTimeout(500);
-			out = await snapshot(page);
-			await page.close({ runBeforeUnload: true }); // pagehide: the last beacons
-			await new Promise((r) => setTimeout(r, 500));
-		} else {
-			throw new Error(`unknown scenario '${scenario}'`);
+			const phase = async (ms) => {
+				const seen = [];
+				for (const end = Date.now() + ms; Date.now() < end; await sleep(200)) seen.push(await track());
+				return seen;
+			};
+			// up to the top rung the link carries first
+			const top = await page.evaluate(() => window.vsPlayer.state.levelLabels.length - 1);
+			await page.waitForFunction((t) => window.vsPlayer.state.hls.loadLevel === t || window.vsPlayer.state.fatal,
+				{ timeout: TIMEOUT_MS }, top);
+			const before = await phase(1000);
+			await shape(control, 0.5);
+			const during = await phase(10000);
+			await shape(control, 5);
+			const after = await phase(15000);
+			const out = await snapshot(page);
+			return { top, before, during, after, ...out };
+		} finally {
+			await shape(control, 0);
+		}
+	},
+};
+
+async function main() {
+	if (!scenarios[scenario]) throw new Error(`unknown scenario '${scenario}'`);
+	const browser = await launch(browserName);
+	let out = {};
+	try {
+		const page = await browser.newPage();
+		const errors = collectErrors(page);
+		await page.setViewport({ width: 1280, height: 800 });
+		try {
+			out = await scenarios[scenario](page);
+		} finally {
+			out.browser = browserName;
+			out.pageErrors = errors.pageErrors;
+			out.httpErrors = errors.httpErrors;
+			console.log(JSON.stringify(out));
 		}
 	} finally {
-		out.pageErrors = consoleErrors;
-		out.httpErrors = httpErrors;
-		console.log(JSON.stringify(out));
 		await browser.close();
 	}
 }
 
-main().catch((e) => { console.error(String(e)); process.exit(1); });
+main().catch((e) => { console.error(String(e && e.stack || e)); process.exit(1); });

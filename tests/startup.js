@@ -14,8 +14,9 @@
 //   --emulate    proxy (default): the shaper's link; cdp: Chromium's own
 //                network emulation, the shaper left open
 //   --then       steady: plays to the end, counting stalls; switch: after
-//                the start, chooses the highest rung from the menu and
-//                times until its frames show
+//                the start, chooses from the menu the highest rung the
+//                link carries (its bit rate under 80 % of it) and times
+//                until its frames show
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -107,12 +108,19 @@ async function run(o) {
 			out.steady = await snapshot(page);
 		} else if (o.then === 'switch') {
 			await page.waitForFunction(() => window.vsPlayer.video.currentTime > 1, { timeout: TIMEOUT_MS });
-			const target = await page.evaluate(() => {
+			// the highest rung the link carries with room to spare (a rung
+			// above the link cannot show quickly whatever the player does)
+			const target = await page.evaluate((mbits) => {
 				const s = window.vsPlayer.state;
-				let best = 0;
-				s.levelLabels.forEach((l, i) => { if (parseInt(l, 10) > parseInt(s.levelLabels[best], 10)) best = i; });
+				const rates = s.hls ? s.hls.levels.map((l) => l.bitrate) : s.stream.qualities.map((q) => q.bitrate);
+				let best = -1;
+				s.levelLabels.forEach((l, i) => {
+					if (i !== s.level && (!mbits || rates[i] <= mbits * 1e6 * 0.8) &&
+						(best < 0 || parseInt(l, 10) > parseInt(s.levelLabels[best], 10))) best = i;
+				});
 				return { index: best, height: parseInt(s.levelLabels[best], 10) };
-			});
+			}, Number(o.mbits));
+			if (target.index < 0) throw new Error('no other rung fits the link');
 			const t0 = await page.evaluate(() => performance.now());
 			await page.select('#quality', String(target.index));
 			await page.waitForFunction((h) => window.vsPlayer.video.videoHeight === h || window.vsPlayer.state.fatal,

@@ -591,6 +591,19 @@ nginx_token() {
 	req --path-as-is "${url%master.m3u8}%2e%2e/other-video/master.m3u8"
 	[ "$code" = 403 ]
 	rm -r "$BATS_FILE_TMPDIR/www/vod/other-video"
-	req "http://127.0.0.1:$PORT/lib/hls.js/hls.min.js"
-	[ "$code" = 200 ]
+	# hls.js at a path naming its version, kept for good; the player's own
+	# files asked again each time; the page names the version npm installed
+	v=$(jq -r .version "$VS_TOP/node_modules/hls.js/package.json")
+	for build in hls.light.min.js hls.min.js; do
+		req "http://127.0.0.1:$PORT/lib/hls.js/$v/$build"
+		[ "$code" = 200 ]
+		grep -qi '^cache-control: public, max-age=31536000, immutable' headers.txt
+		grep -qF "/lib/hls.js/$v/$build" "$VS_TOP/examples/player/index.html"
+	done
+	for f in / /index.html /player.js /player.css; do
+		req "http://127.0.0.1:$PORT$f"
+		[ "$code" = 200 ]
+		grep -qi '^cache-control: no-cache' headers.txt
+		grep -qi '^etag: ' headers.txt
+	done
 }

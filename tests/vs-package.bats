@@ -72,6 +72,26 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	done
 }
 
+@test "vs-package's default segment is the fewest whole GOPs that last 2 s" {
+	# this file's encode has a 1 s GOP: two of them
+	package --out pkg
+	[ "$status" -eq 0 ]
+	[ "$(jq .package.segment_seconds out.json)" = 2 ]
+	grep -qx '#EXT-X-TARGETDURATION:2' pkg/360p/index.m3u8
+	[ "$(grep -c '^#EXTINF:2.0' pkg/360p/index.m3u8)" -eq 2 ]
+	# a 3 s GOP: one of them; no GOP known: 2 s
+	jq -c '.encode.gop_seconds = 3' enc.json >enc3.json
+	run -0 --separate-stderr vs-package --out pkg3 <enc3.json
+	[ "$(jq .package.segment_seconds <<<"$output")" = 3 ]
+	jq -c 'del(.encode.gop_seconds)' enc.json >enc0.json
+	run -0 --separate-stderr vs-package --out pkg0 <enc0.json
+	[ "$(jq .package.segment_seconds <<<"$output")" = 2 ]
+	# a length given must still be a whole number of GOPs
+	run -1 --separate-stderr vs-package --out pkg5 --segment-seconds 2 <enc3.json
+	[[ $stderr == *"not a multiple of the encode's GOP (3 s)"* ]]
+	[ ! -e pkg5 ]
+}
+
 @test "vs-package writes RFC 8216 media playlists" {
 	package --out pkg --segment-seconds 2
 	p=pkg/360p/index.m3u8

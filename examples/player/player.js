@@ -18,6 +18,7 @@
   const RESUME_MIN_S = 0.5;    // resume only past this, and before the last seconds
   const RESUME_END_S = 2;
   const SAVER_MAX_HEIGHT = 360; // the data saver's cap
+  const SAVER_BUFFER_S = 30;    // and how far ahead it loads
   const START_SHARE = 0.7;      // start on a rung taking this share of the remembered bandwidth
   const BANDWIDTH_TTL_MS = 24 * 3600 * 1000;
 
@@ -370,12 +371,21 @@
     ui.quality.querySelectorAll('option').forEach((o) => {
       o.disabled = state.saver && Number(o.dataset.height) > SAVER_MAX_HEIGHT;
     });
-    if (state.hls) {
-      state.hls.autoLevelCapping = saverCap();
-      if (state.saver && state.hls.manualLevel > saverCap()) {
-        state.hls.currentLevel = saverCap();
-        ui.quality.value = String(saverCap());
-      }
+    const hls = state.hls, cap = saverCap();
+    if (!hls) return;
+    hls.autoLevelCapping = cap;
+    // no more than half a minute ahead: what a viewer who leaves never sees
+    // is data spent for nothing (hls.js would buffer minutes of a low rung)
+    hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : window.Hls.DefaultConfig.maxMaxBufferLength;
+    if (!state.saver || hls.loadLevel <= cap) return;
+    // what is buffered plays on (it is paid for); what is loaded next is
+    // under the cap
+    if (hls.manualLevel > cap) {
+      hls.loadLevel = cap;
+      ui.quality.value = String(cap);
+    } else if (hls.autoLevelEnabled) {
+      // hls.js 1.7 keeps its last pick past a new cap for a while: force it
+      hls.nextAutoLevel = cap;
     }
   }
 
@@ -389,7 +399,7 @@
       chooseQuality(q ? qualities.indexOf(q) : -1);
       ui.quality.value = q ? String(qualities.indexOf(q)) : '-1';
     }
-    say(state.saver ? `Data saver on: up to ${SAVER_MAX_HEIGHT}p` : 'Data saver off');
+    say(state.saver ? `Data saver on: up to ${SAVER_MAX_HEIGHT}p.` : 'Data saver off.');
   }
 
   function fillQualityMenu(levels) {
@@ -648,11 +658,19 @@
 
   // ---- start ----
 
-  async function loadHls() {
-    if (window.Hls || !window.MediaSource) return;
+  // hls.js, where the browser has MSE and the page did not ask for the
+  // browser's own HLS: the light build the page preloads, or the full one
+  // when the master playlist has a separate audio rendition, which only
+  // the full build plays
+  async function loadHls(masterURL) {
+    if (window.Hls || !window.MediaSource || params.get('engine') === 'native') return;
+    const master = text(await prefetch(masterURL));
+    const full = /^#EXT-X-MEDIA:(?=.*TYPE=AUDIO)(?=.*URI=)/m.test(master);
+    const light = root.dataset.hls || '/lib/hls.js/hls.light.min.js';
+    state.hlsBuild = full ? 'full' : 'light';
     await new Promise((resolve) => {
       const s = document.createElement('script');
-      s.src = root.dataset.hls || '/lib/hls.js/hls.min.js';
+      s.src = full ? root.dataset.hlsFull || light.replace(/hls\.light\.min\.js$/, 'hls.min.js') : light;
       s.onload = resolve;
       s.onerror = resolve; // then the browser's own HLS, if it has one
       document.head.append(s);
@@ -670,7 +688,6 @@
     state.saver = dataSaver();
     applySaver();
     let lesson;
-    const hlsReady = loadHls();
     try {
       lesson = await boot.lesson;
     } catch (e) {
@@ -692,6 +709,7 @@
     if (window.MediaSource && params.get('engine') !== 'native') {
       prefetchStart(state.stream.stream_url, state.startURL, state.resumed ? state.resumeFrom : 0);
     }
+    const hlsReady = loadHls(state.stream.stream_url);
     document.title = m.title;
     ui.title.textContent = m.title;
     ui.description.textContent = m.description || '';
@@ -703,10 +721,13 @@
     if (poster && params.get('autoplay') === '0') video.poster = poster;
     state.poster = poster;
     await hlsReady;
+    const news = [];
     if (state.resumed) {
       state.resuming = true; // the seek to the saved position is not the viewer's
-      say(`Resumed at ${clock(state.resumeFrom)}`);
+      news.push(`Resumed at ${clock(state.resumeFrom)}.`);
     }
+    if (state.saver) news.push(`Data saver on: up to ${SAVER_MAX_HEIGHT}p.`);
+    say(news.join(' '));
     attach(state.stream.stream_url);
     // the storyboard once the start is under way: it is not needed sooner
     video.addEventListener('playing', () => loadStoryboard(base), { once: true });

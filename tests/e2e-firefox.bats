@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# The reference player in Debian's firefox-esr (headless, driven by
+# puppeteer-core over WebDriver BiDi): the checks e2e.bats runs in
+# Chromium (tests/site.bash). Firefox has no HLS of its own: hls.js plays.
+
+load helper
+load site
+
+setup_file() { start_site; }
+teardown_file() { stop_site; }
+setup() { site_viewer; }
+
+@test "Firefox plays the lesson with hls.js, its light build" {
+	check_play firefox hls.js
+	[ "$(jqr out.json .hlsBuild)" = light ]
+}
+
+@test "Firefox: choosing a quality switches the rendition and keeps the position" {
+	check_quality firefox
+}
+
+@test "Firefox: a reload resumes near the saved position, and the database has it" {
+	check_resume firefox
+}
+
+@test "Firefox: the database holds the viewing session the player reported" {
+	check_session firefox "Firefox"
+}
+
+@test "Firefox: startup at 5 Mbit/s, 40 ms takes under 3 s, navigation to playing" {
+	check_startup firefox 5 40 3000
+}
+
+@test "Firefox: startup at 1.6 Mbit/s, 150 ms takes under 5 s, and resuming under 5 s too" {
+	check_startup firefox 1.6 150 5000
+	check_startup firefox 1.6 150 5000 30
+}
+
+@test "Firefox: the data saver caps the rung at 360p, and the choice is remembered" {
+	check_saver firefox
+}
+
+@test "Firefox: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
+	check_netchange firefox
+}
+
+@test "Firefox: an expired signed URL, and one for another video, do not play" {
+	check_refused firefox
+}
+
+@test "Firefox: the player at 1280 and 360 px: screenshots, keys, labels, focus order" {
+	check_screens firefox
+}

@@ -1,0 +1,215 @@
+# The site the browser tests play: a lesson ingested, encoded, packaged and
+# published to a local origin, scripts/serve serving the reference player,
+# vs-cgi and the origin, and tests/shaper.js in front of it (a link whose
+# rate and round trip a test may set; unlimited otherwise). Every URL a
+# browser sees goes through the shaper. And the checks that the browser
+# test files share, each a scenario of tests/e2e.js judged.
+#
+#   load helper
+#   load site
+#   setup_file()    { start_site; }
+#   teardown_file() { stop_site; }
+#   setup()         { site_viewer; }
+
+# The lesson: 60 s at 854x480 with four rungs, long enough for a network
+# that drops mid-playback, and rungs on both sides of the data saver's cap.
+SITE_LADDER=144p,240p,360p,480p
+
+start_site() {
+	use_db
+	export VS_DATABASE_URL=$VS_TEST_DB_URL
+	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
+	# lighttpd's FastCGI processes run as root here, but the origin must be
+	# reachable whoever serves it
+	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_FILE_TMPDIR" 2>/dev/null || true
+	E2E_PORT=$(free_port)
+	E2E_ROOT="$BATS_FILE_TMPDIR/www"
+	E2E_RUN=$(mktemp -d /tmp/vs-e2e-run.XXXXXX)
+	export E2E_PORT E2E_ROOT E2E_RUN
+	node "$VS_TOP/tests/shaper.js" --to "127.0.0.1:$E2E_PORT" >"$E2E_RUN/shaper.out" 2>"$E2E_RUN/shaper.err" &
+	SHAPER_PID=$!
+	export SHAPER_PID
+	for _ in $(seq 100); do
+		[ -s "$E2E_RUN/shaper.out" ] && break
+		sleep 0.1
+	done
+	read -r _ E2E_SHAPED E2E_CONTROL_PORT <"$E2E_RUN/shaper.out"
+	export E2E_SHAPED E2E_CONTROL="http://127.0.0.1:$E2E_CONTROL_PORT"
+	export VS_PUBLIC_BASE_URL="http://127.0.0.1:$E2E_SHAPED/vod"
+	printf 'e2e jwt secret' >"$BATS_FILE_TMPDIR/jwt.key"
+	printf 'e2e signing secret' >"$BATS_FILE_TMPDIR/sign.key"
+	export VS_JWT_SECRET_FILE="$BATS_FILE_TMPDIR/jwt.key" VS_SIGNING_KEY_FILE="$BATS_FILE_TMPDIR/sign.key"
+
+	"$VS_TOP/scripts/make-sample" "$BATS_FILE_TMPDIR/lesson.mp4" 854x480 60
+	vs-ingest "$BATS_FILE_TMPDIR/lesson.mp4" --slug e2e-lesson --title "Limits, in a browser" |
+		vs-encode --preset ultrafast --ladder "$SITE_LADDER" | vs-package |
+		vs-publish --to "file://$E2E_ROOT/vod" --base-url "$VS_PUBLIC_BASE_URL" >"$BATS_FILE_TMPDIR/lesson.json"
+	vs-ingest "$(fixture hd.mp4)" --slug e2e-other | vs-encode --preset ultrafast --ladder 180p |
+		vs-package |
+		vs-publish --to "file://$E2E_ROOT/vod" --base-url "$VS_PUBLIC_BASE_URL" >"$BATS_FILE_TMPDIR/other.json"
+	"$VS_TOP/scripts/serve" --port "$E2E_PORT" --root "$E2E_ROOT" --run "$E2E_RUN" --background >/dev/null
+}
+
+stop_site() {
+	[ -n "${E2E_RUN:-}" ] && "$VS_TOP/scripts/serve" stop --run "$E2E_RUN"
+	stop_pid "${SHAPER_PID:-}"
+	[ -n "${E2E_RUN:-}" ] && rm -rf "$E2E_RUN"
+	return 0
+}
+
+# site_viewer: this test's viewer (a token of its own) and the player's URL
+site_viewer() {
+	export VS_DATABASE_URL=$VS_TEST_DB_URL
+	cd "$BATS_TEST_TMPDIR"
+	ID=$(jqr "$BATS_FILE_TMPDIR/lesson.json" .id)
+	VIEWER=e2e00000-0000-4000-8000-$(printf '%012d' "$BATS_TEST_NUMBER")
+	TOKEN=$("$VS_TOP/scripts/token" "$VIEWER" 3600)
+	SITE="http://127.0.0.1:$E2E_SHAPED"
+	export VS_PUBLIC_BASE_URL="$SITE/vod" # helper.bash unsets it
+	PLAYER="$SITE/?v=e2e-lesson#token=$TOKEN"
+	# the link is unlimited unless a test says otherwise
+	curl -fsS "$E2E_CONTROL/set?mbits=0&rtt=0" >/dev/null
+}
+
+# e2e BROWSER SCENARIO ARGS… → out.json
+e2e() {
+	local browser=$1
+	shift
+	run --separate-stderr node "$VS_TOP/tests/e2e.js" --browser "$browser" "$@"
+	printf '%s\n' "$output" >out.json
+	echo "e2e $browser $1: $output" # shown when the test fails
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+}
+
+# ---- the checks: each a scenario, judged ----
+
+# check_play BROWSER ENGINE [URL]: plays 3 s on ENGINE, everything there
+check_play() {
+	e2e "$1" play "${3:-$PLAYER}"
+	[ "$(jqr out.json .engine)" = "$2" ]
+	[ "$(jq '.currentTime >= 3' out.json)" = true ]
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jq -c .pageErrors out.json)" = '[]' ]
+	[ "$(jqr out.json .title)" = "Limits, in a browser" ]
+	[ "$(jqr out.json .chapters)" = 3 ]
+	[ "$(jq '.storyboard > 0' out.json)" = true ]
+	[ "$(jq -c .levels out.json)" = "$(jq -Rc 'split(",")' <<<"$SITE_LADDER")" ]
+}
+
+# check_quality BROWSER [URL]: another rung from the menu, same position
+check_quality() {
+	e2e "$1" quality "${2:-$PLAYER}"
+	[ "$(jqr out.json .after.level)" = "$(jqr out.json .target)" ]
+	[ "$(jq '.after.currentTime >= .switchedAt + 1' out.json)" = true ]
+	[ "$(jqr out.json .after.fatal)" = null ]
+	[ "$(jq '.after.session.quality_switches >= 1' out.json)" = true ]
+}
+
+# check_resume BROWSER [URL]: a reload resumes near the saved position,
+# which the database holds
+check_resume() {
+	e2e "$1" resume "${2:-$PLAYER}"
+	paused=$(jqr out.json .paused.currentTime)
+	[ "$(jq '.reloaded.resumed' out.json)" = true ]
+	[ "$(jq '(.reloaded.resumeFrom - .paused.currentTime) | fabs < 1.5' out.json)" = true ]
+	[ "$(jq '.reloaded.currentTime >= .reloaded.resumeFrom - 0.5' out.json)" = true ]
+	[[ $(jqr out.json .reloaded.status) == "Resumed at 0:0"[3-6]. ]]
+	[ "$(sql "SELECT abs(current_time_seconds - $paused) < 1.5, watch_count >= 1 FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'")" = "t|t" ]
+}
+
+# check_session BROWSER UA-BROWSER: the viewing session in the database
+check_session() {
+	e2e "$1" watch "$PLAYER" 3 # plays, pauses, leaves the page
+	sid=$(jqr out.json .session.session_id)
+	# the last beacons may still be on their way
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = '$sid' AND started")" = 1 ] && break
+		sleep 0.2
+	done
+	[ "$(sql "SELECT count(*), bool_and(started), bool_and(load_time_ms > 0), bool_and(watch_time_seconds > 0) FROM video_analytics WHERE session_id = '$sid'")" = "1|t|t|t" ]
+	[ "$(sql "SELECT user_id, device_type, browser, viewer_id IS NOT NULL FROM video_analytics WHERE session_id = '$sid'")" = "$VIEWER|desktop|$2|t" ]
+	run -0 --separate-stderr vs-report video e2e-lesson
+	printf '%s\n' "$output" >report.json
+	[ "$(jq '.engagement.views >= 1' report.json)" = true ]
+}
+
+# check_startup BROWSER MBITS RTT LIMIT-MS [RESUME-S]: the median of three
+# fresh visits through the shaper, navigation to the first `playing`
+# event, under LIMIT-MS; the player's own figure (what analytics gets)
+# within 10 % of it
+check_startup() {
+	local resume=()
+	[ -z "${5:-}" ] || resume=(--resume "$5")
+	run --separate-stderr node "$VS_TOP/tests/startup.js" --browser "$1" --url "$SITE/?v=e2e-lesson" \
+		--control "$E2E_CONTROL" --api "http://127.0.0.1:$E2E_PORT/api/v1" --secret "$VS_JWT_SECRET_FILE" \
+		--mbits "$2" --rtt "$3" --runs 3 "${resume[@]}"
+	curl -fsS "$E2E_CONTROL/set?mbits=0&rtt=0" >/dev/null
+	printf '%s\n' "$output" >out.json
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	median=$(jq '[.runs[].playing] | sort | .[1]' out.json)
+	echo "# startup in $1 at $2 Mbit/s, $3 ms${5:+, resuming at $5 s}: $(jq -c '[.runs[].playing]' out.json) ms" >&3
+	[ "$(jq -c '[.runs[].fatal]' out.json)" = '[null,null,null]' ]
+	[ "$(jq -c '[.runs[].pageErrors | length]' out.json)" = '[0,0,0]' ]
+	[ "$median" -gt 0 ]
+	[ "$median" -lt "$4" ]
+	[ "$(jq '[.runs[] | ((.player - .playing) | fabs) <= 0.1 * .playing + 20] | all' out.json)" = true ]
+	if [ -n "${5:-}" ]; then
+		[ "$(jq -c '[.runs[].resumed]' out.json)" = '[true,true,true]' ]
+		[ "$(jq --argjson at "$5" '[.runs[].currentTime >= $at - 0.5] | all' out.json)" = true ]
+	fi
+}
+
+# check_saver BROWSER [auto]: the data saver caps the rung at 360p and says
+# so; the viewer's choice outlives a reload
+check_saver() {
+	e2e "$1" saver "$PLAYER" "$E2E_CONTROL" ${2:-}
+	[ "$(jqr out.json .on.saver)" = true ]
+	[ "$(jqr out.json .pressed)" = true ]
+	[[ $(jqr out.json .on.status) == *"Data saver on: up to 360p."* ]]
+	[ "$(jq -c .offered out.json)" = '[360,240,144]' ]
+	[ "$(jq '.later.loaded <= 360' out.json)" = true ]
+	[ "$(jqr out.json .later.fatal)" = null ]
+	[ "$(jqr out.json .reloaded.saver)" = true ]
+	[ "$(jq '.reloaded.height > 0 and .reloaded.height <= 360 and .reloaded.loaded <= 360' out.json)" = true ]
+	[ "$(jq -c .reloaded.offered out.json)" = '[360,240,144]' ]
+}
+
+# check_netchange BROWSER: 5 Mbit/s, 0.5 for 10 s, 5 again: hls.js loads a
+# lower rung during the drop and climbs back after, never a fatal error
+check_netchange() {
+	e2e "$1" netchange "$PLAYER" "$E2E_CONTROL"
+	echo "# $1: loaded rungs before $(jq -c '[.before[].load] | unique' out.json), during $(jq -c '[.during[].load] | unique' out.json), after $(jq -c '[.after[].load] | unique' out.json)" >&3
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jq '[.before[], .during[], .after[] | .fatal] | all(. == null)' out.json)" = true ]
+	[ "$(jq '[.before[].load] | max == 3' out.json)" = true ]
+	[ "$(jq '[.during[].load] | min < 3' out.json)" = true ]
+	[ "$(jq '([.after[].load] | max) > ([.during[].load] | min)' out.json)" = true ]
+	[ "$(jq '.after[-1].t > .before[0].t + 20' out.json)" = true ] # it played on
+}
+
+# check_refused BROWSER: an expired signed URL, and another video's, do not play
+check_refused() {
+	master="$VS_PUBLIC_BASE_URL/$ID/master.m3u8"
+	valid=$(vs-sign --scheme hmac "$master")
+	expired=$(vs-sign --scheme hmac --expires 2020-01-01T00:00:00Z "$master")
+	other=$(vs-sign --scheme hmac "$VS_PUBLIC_BASE_URL/$(jqr "$BATS_FILE_TMPDIR/other.json" .id)/master.m3u8")
+	# the other video's token on this video's path
+	grafted="${other%%/vod/*}/vod/$ID/master.m3u8"
+	e2e "$1" refused "$SITE/?v=e2e-lesson&autoplay=0" "$valid" "$expired" "$grafted"
+	[ "$(jq -c '[.results[] | .played]' out.json)" = '[true,false,false]' ]
+	[ "$(jq -c '[.results[1, 2] | .status]' out.json)" = '[403,403]' ]
+}
+
+# check_screens BROWSER: screenshots at 1280 and 360 px, keys, labels,
+# focus order
+check_screens() {
+	mkdir -p "$VS_TOP/var/screenshots"
+	e2e "$1" screenshots "$PLAYER" "$VS_TOP/var/screenshots"
+	[ "$(stat -c %s "$VS_TOP/var/screenshots/player-desktop-$1.png")" -gt 20000 ]
+	[ "$(stat -c %s "$VS_TOP/var/screenshots/player-360-$1.png")" -gt 10000 ]
+	[ "$(jq -c '[.fits360, .fits320]' out.json)" = '[true,true]' ]
+	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
+	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
+	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
+	[ "$(jq -c '.order[0:7]' out.json)" = '["play","back","forward","mute","saver","quality","fullscreen"]' ]
+}
