@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 			              "segment length, a multiple of the GOP (default: the fewest GOPs that last 2 s)"),
 			VS_OPT_CHOICE(0, "segment-type", "TYPE", ts, "fmp4|ts", "fmp4 (CMAF, default) or ts"),
 			VS_OPT_SET(0, "audio-group", po.audio_group, "one audio rendition shared by all variants"),
-			VS_OPT_SET(0, "dash", po.dash, "also write a DASH MPD over the same segments (fmp4)"),
+			VS_OPT_SET(0, "dash", po.dash, "also write a DASH MPD over the same segments (fmp4; implies --audio-group)"),
 			VS_OPT_CHOICE(0, "encrypt", "METHOD", aes, "aes-128", "encrypt the segments: aes-128"),
 			VS_OPT_STRING(0, "key-uri", "URI", po.key_uri, "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"),
 			VS_OPT_STRING(0, "check", "PATH", check, "validate the HLS package at PATH (a directory or playlist)"),

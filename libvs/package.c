@@ -520,7 +520,7 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 	if ((ret = check_record(rec, o, &have_audio, &j.segment_s)) < 0)
 		return ret;
 	j.n = (int)json_array_size(j.renditions);
-	j.audio_group = o->audio_group && have_audio;
+	j.audio_group = (o->audio_group || o->dash) && have_audio;
 	j.root = vs_fsutil_abspath(o->media_root);
 	if (o->out)
 		j.final = vs_fsutil_abspath(o->out);

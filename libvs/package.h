@@ -48,7 +48,8 @@ struct vs_package_opts {
 	double segment_s;         /* 0: the default above */
 	bool ts;                  /* MPEG-TS segments instead of fMP4 */
 	bool audio_group;         /* one audio rendition shared by all variants */
-	bool dash;                /* also write manifest.mpd (fMP4 only) */
+	bool dash;                /* also write manifest.mpd (fMP4 only); implies
+	                             audio_group: DASH players want audio apart */
 	bool encrypt;             /* AES-128 */
 	const char *key_uri;      /* NULL: VS_KEY_ENDPOINT for the video */
 	bool force;               /* package again even when a finished one exists */

@@ -301,6 +301,39 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	[ "$code" = 404 ]
 }
 
+@test "through lighttpd mod_cgi: ?include=stream answers the video and its signed stream in one request" {
+	start_lighttpd lighttpd-cgi.conf
+	req "$API/videos/lesson-one?include=stream"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .title)" = "Lesson one" ]
+	[ "$(jqr body.json .progress)" = null ]
+	url=$(jqr body.json .stream.stream_url)
+	[[ $url == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]
+	run -0 --separate-stderr vs-sign --scheme nginx --verify "$url"
+	[ "$(jqr body.json '.stream.qualities[0].url')" = "${url%master.m3u8}180p/index.m3u8" ]
+	# the same members as /stream answers
+	cp body.json both.json
+	req "$API/videos/$ID/stream"
+	[ "$(jq -c 'keys' body.json)" = "$(jq -c '.stream | keys' both.json)" ]
+	# signed, so never kept by a shared cache
+	req "$API/videos/lesson-one?include=stream"
+	grep -qi '^cache-control: private, no-store' headers.txt
+	# with the viewer's progress, as GET /videos/:id has it
+	req -X POST -H "Authorization: Bearer $(token_for "$USER1")" -H 'Content-Type: application/json' \
+		-d '{"current_time": 2.5}' "$API/videos/$ID/progress"
+	[ "$code" = 200 ]
+	req -H "Authorization: Bearer $(token_for "$USER1")" "$API/videos/$ID?include=stream"
+	[ "$(jqr body.json .progress.current_time)" = 2.5 ]
+	[ -n "$(jqr body.json .stream.token)" ]
+	# other values of include change nothing; an unpublished video is still 404
+	req "$API/videos/lesson-one?include=streams"
+	[ "$code" = 200 ]
+	[ "$(jqr body.json .stream)" = null ]
+	grep -qi '^cache-control: public, max-age=60' headers.txt
+	req "$API/videos/hidden-one?include=stream"
+	[ "$code" = 404 ]
+}
+
 @test "through lighttpd mod_cgi: progress needs identity, takes a valid token, refuses forged ones" {
 	start_lighttpd lighttpd-cgi.conf
 	req -X POST -H 'Content-Type: application/json' -d '{"current_time": 1.5}' "$API/videos/$ID/progress"

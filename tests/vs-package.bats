@@ -167,10 +167,16 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[ "$status" -eq 0 ]
 }
 
-@test "vs-package --dash writes an MPD over the same segments that ffprobe reads" {
+@test "vs-package --dash writes an MPD over the same segments, audio apart, that ffprobe reads" {
 	package --out pkg --dash
 	[ -f pkg/manifest.mpd ]
-	[ "$(ls pkg/360p | grep -c m4s)" -eq "$(grep -c '<S ' pkg/manifest.mpd | awk '{print $1 / 2}')" ]
+	# two video representations and the audio's, each its own segments
+	[ "$(grep -c '<AdaptationSet .*contentType="video"' pkg/manifest.mpd)" -eq 1 ]
+	[ "$(grep -c '<AdaptationSet .*contentType="audio"' pkg/manifest.mpd)" -eq 1 ]
+	run ! grep -q 'codecs="avc1[^"]*mp4a' pkg/manifest.mpd
+	[ "$(ls pkg/360p | grep -c m4s)" -eq "$(grep -c '<S ' pkg/manifest.mpd | awk '{print $1 / 3}')" ]
+	[ "$(ls pkg/audio | grep -c m4s)" -eq "$(ls pkg/360p | grep -c m4s)" ]
+	grep -q '^#EXT-X-MEDIA:TYPE=AUDIO,.*URI="audio/index.m3u8"' pkg/master.m3u8
 	run -0 ffprobe -v error -show_entries stream=codec_name,width -of csv=p=0 "$PWD/pkg/manifest.mpd"
 	[[ $output == *"h264,640"* ]]
 	[[ $output == *"h264,320"* ]]
@@ -359,10 +365,14 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 
 # ---- a real player ----
 
-@test "hls.js in Chromium plays fMP4, TS, audio-group and AES-128 packages" {
-	[ -f "$VS_TOP/node_modules/hls.js/dist/hls.min.js" ]
+# serve_packages: the default package in fMP4, TS, with an audio group, with
+# AES-128 in fMP4 and TS, and with DASH, under www/, served by lighttpd on
+# $port with tests/play.html and the players beside them
+serve_packages() {
 	mkdir -p www log
-	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" www/
+	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" \
+		"$VS_TOP/node_modules/shaka-player/dist/shaka-player.compiled.js" \
+		"$VS_TOP/node_modules/dashjs/dist/modern/umd/dash.all.min.js" www/
 	port=$(free_port)
 	id=$(jqr enc.json .id)
 	vs-package --out www/fmp4 <enc.json >/dev/null
@@ -370,6 +380,7 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	vs-package --out www/group --audio-group <enc.json >/dev/null
 	vs-package --out www/enc --encrypt aes-128 --key-uri "http://127.0.0.1:$port/k.bin" <enc.json >/dev/null
 	vs-package --out www/encts --segment-type ts --encrypt aes-128 --key-uri "http://127.0.0.1:$port/k.bin" <enc.json >/dev/null
+	vs-package --out www/dash --dash <enc.json >/dev/null
 	head -c 16 "$VS_MEDIA_ROOT/$id/keys/aes-128.key" >www/k.bin
 	cat >lighttpd.conf <<CONF
 server.document-root = "$PWD/www"
@@ -377,23 +388,46 @@ server.bind = "127.0.0.1"
 server.port = $port
 server.errorlog = "$PWD/log/error.log"
 mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/iso.segment",
-	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html")
+	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html",
+	".mpd" => "application/dash+xml", ".vtt" => "text/vtt")
 CONF
 	lighttpd -D -f lighttpd.conf &
 	HTTP_PID=$!
 	wait_port "$port"
-	urls=()
-	for p in fmp4 ts group enc encts; do
-		urls+=("http://127.0.0.1:$port/play.html?src=/$p/master.m3u8")
+}
+
+# play PLAYER PACKAGE/MANIFEST…: each played 2 s in Chromium → played.json
+play() {
+	local player=$1 urls=() m
+	shift
+	for m in "$@"; do
+		urls+=("http://127.0.0.1:$port/play.html?player=$player&src=/$m")
 	done
-	run -0 --separate-stderr node "$VS_TOP/tests/play-hls.js" 2 "${urls[@]}"
-	kill "$HTTP_PID"
+	run -0 --separate-stderr node "$VS_TOP/tests/play.js" 2 "${urls[@]}"
 	echo "$output" >played.json
 	cat played.json
-	[ "$(wc -l <played.json)" -eq 5 ]
-	[ "$(jq -r .engine played.json | sort -u)" = "hls.js" ]
+	[ "$(wc -l <played.json)" -eq $# ]
+	[ "$(jq -r .engine played.json | sort -u)" = "$player" ]
 	[ "$(jq -r '.fatal // "none"' played.json | sort -u)" = "none" ]
-	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq 5 ]
+	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq $# ]
+}
+
+HLS_PACKAGES=(fmp4/master.m3u8 ts/master.m3u8 group/master.m3u8 enc/master.m3u8 encts/master.m3u8)
+
+@test "hls.js in Chromium plays the default package in fMP4, TS, with an audio group and AES-128" {
+	serve_packages
+	play hls.js "${HLS_PACKAGES[@]}"
+}
+
+@test "Shaka Player plays the default package's HLS in every form, and its DASH" {
+	serve_packages
+	play shaka "${HLS_PACKAGES[@]}" dash/manifest.mpd
+}
+
+@test "dash.js plays the default package's DASH manifest" {
+	serve_packages
+	vs-package --check www/dash
+	play dashjs dash/manifest.mpd
 }
 
 @test "vs-package reuses a finished package of the same inputs; --force packages again" {

@@ -1,0 +1,28 @@
+// Plays URLs of tests/play.html (each naming a player and a stream) in
+// Debian's Chromium, headless, and prints per URL one JSON line: the engine
+// that played, the media time reached, the player's errors and the text
+// tracks it lists.
+//
+// Usage: node tests/play.js [--browser chromium|firefox] SECONDS URL...
+'use strict';
+const { launch } = require('./browser');
+
+(async () => {
+	const a = process.argv.slice(2);
+	let name = 'chromium';
+	if (a[0] === '--browser') name = a.splice(0, 2)[1];
+	const seconds = Number(a[0]);
+	const browser = await launch(name);
+	try {
+		for (const url of a.slice(1)) {
+			const page = await browser.newPage();
+			await page.goto(url);
+			await page.waitForFunction((s) => window.result && (window.result.t >= s || window.result.fatal),
+				{ timeout: 20000 }, seconds).catch(() => {});
+			console.log(JSON.stringify(await page.evaluate(() => window.result)));
+			await page.close();
+		}
+	} finally {
+		await browser.close();
+	}
+})().catch((e) => { console.error(e); process.exit(1); });
