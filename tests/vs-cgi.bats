@@ -633,7 +633,7 @@ nginx_token() {
 		grep -qi '^cache-control: public, max-age=31536000, immutable' headers.txt
 		grep -qF "/lib/hls.js/$v/$build" "$VS_TOP/examples/player/index.html"
 	done
-	for f in / /index.html /player.js /player.css; do
+	for f in / /index.html /player.js; do
 		req "http://127.0.0.1:$PORT$f"
 		[ "$code" = 200 ]
 		grep -qi '^cache-control: no-cache' headers.txt

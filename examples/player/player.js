@@ -6,744 +6,658 @@
 'use strict';
 
 (() => {
-  const root = document.documentElement;
-  // the page's boot script read the address and sent the first request
-  const boot = window.vsBoot;
-  const { api, videoKey, token, params } = boot;
-  const authHeaders = boot.headers;
+  // the page's boot script read the address, sent the first request and
+  // loads this file, which may arrive before the page is parsed
+  const main = () => {
+    const root = document.documentElement;
+    const boot = window.vsBoot;
+    const { api, videoKey, token, params } = boot;
+    const authHeaders = boot.headers;
 
-  const HEARTBEAT_MS = 10000;  // progress and analytics while playing
-  const SEEK_STEP_S = 5;       // arrow keys
-  const JUMP_S = 10;           // the back and forward buttons
-  const RESUME_MIN_S = 0.5;    // resume only past this, and before the last seconds
-  const RESUME_END_S = 2;
-  const SAVER_MAX_HEIGHT = 360; // the data saver's cap
-  const SAVER_BUFFER_S = 30;    // and how far ahead it loads
-  const START_SHARE = 0.7;      // start on a rung taking this share of the remembered bandwidth
-  const BANDWIDTH_TTL_MS = 24 * 3600 * 1000;
+    const HEARTBEAT_MS = 10000;  // progress and analytics while playing
+    const SEEK_STEP_S = 5;       // arrow keys
+    const JUMP_S = 10;           // the back and forward buttons
+    const SAVER_BUFFER_S = 30;    // and how far ahead it loads
 
-  const $ = (id) => document.getElementById(id);
-  const video = $('video');
-  const ui = {
-    title: $('title'), description: $('description'), player: $('player'), overlay: $('overlay'),
-    seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
-    play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
-    quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
-    saver: $('saver'),
-  };
-
-  // an anonymous viewer's lasting id, for unique viewers
-  let viewerId = localStorage.getItem('vs-viewer');
-  if (!viewerId) {
-    viewerId = uuid();
-    localStorage.setItem('vs-viewer', viewerId);
-  }
-
-  const state = {
-    engine: null,           // 'hls.js' or 'native'
-    hls: null,
-    meta: null,             // GET /videos/:id
-    stream: null,           // GET /videos/:id/stream
-    resumeFrom: 0,
-    resumed: false,
-    firstFrameAt: null,     // performance.now() of the first frame
-    playRequestedAt: null,
-    errors: [],
-    fatal: null,
-    progressSaved: 0,       // heartbeats answered 200
-    lastProgress: null,
-    level: -1,              // the rendition playing (hls.js index)
-    levelLabels: [],
-    storyboard: [],         // [{start, end, x, y, w, h}]
-    storyboardImage: null,
-    // the analytics session: running totals
-    session: {
-      session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffer_events: 0,
-      buffering_time_ms: 0, seek_events: 0, quality_switches: 0, errors: 0, max_position_seconds: 0,
-      started: false, quality_seconds: {},
-    },
-  };
-  window.vsPlayer = { state, video };
-
-  function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  function clock(s) {
-    if (!isFinite(s) || s < 0) s = 0;
-    s = Math.floor(s);
-    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, '0');
-    return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-  }
-
-  function say(text) { ui.status.textContent = text || ''; }
-
-  function overlay(text) {
-    ui.overlay.textContent = text || '';
-    ui.overlay.hidden = !text;
-  }
-
-  // ---- progress and analytics ----
-
-  function progressURL(withToken) {
-    const u = `${api}/videos/${encodeURIComponent(state.meta.id)}/progress`;
-    // sendBeacon cannot send headers: the token goes in the query (RFC 6750 2.3)
-    return withToken && token ? `${u}?access_token=${encodeURIComponent(token)}` : u;
-  }
-
-  function saveProgress(leaving) {
-    if (!token || !state.meta || !state.session.started) return;
-    const body = JSON.stringify({ current_time: Math.min(video.currentTime || 0, state.meta.duration || Infinity) });
-    if (leaving && navigator.sendBeacon) {
-      navigator.sendBeacon(progressURL(true), new Blob([body], { type: 'text/plain' }));
-      return;
-    }
-    fetch(progressURL(false), {
-      method: 'POST', keepalive: !!leaving, headers: { ...authHeaders, 'Content-Type': 'application/json' }, body,
-    }).then(async (r) => {
-      if (r.ok) {
-        state.progressSaved++;
-        state.lastProgress = await r.json();
-      }
-    }).catch(() => { /* the next heartbeat tries again */ });
-  }
-
-  function sendSession() {
-    if (!state.meta) return;
-    const s = state.session;
-    s.max_position_seconds = Math.max(s.max_position_seconds, video.currentTime || 0);
-    const label = state.levelLabels[state.level];
-    if (label) s.quality_selected = label;
-    if (state.hls && Number.isFinite(state.hls.bandwidthEstimate)) s.bandwidth_kbps = Math.round(state.hls.bandwidthEstimate / 1000);
-    const body = JSON.stringify(s);
-    // the viewer's token in the query: beacons cannot send headers (RFC 6750 2.3)
-    const url = `${api}/videos/${encodeURIComponent(state.meta.id)}/analytics` +
-      (token ? `?access_token=${encodeURIComponent(token)}` : '');
-    // text/plain: a simple request, which sendBeacon may send anywhere
-    if (!(navigator.sendBeacon && navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' })))) {
-      fetch(url, { method: 'POST', keepalive: true, headers: { 'Content-Type': 'application/json' }, body })
-        .catch(() => {});
-    }
-  }
-
-  function heartbeat(leaving) {
-    saveProgress(leaving);
-    sendSession();
-  }
-
-  let heartbeatTimer = null;
-  function startHeartbeat() {
-    if (!heartbeatTimer) heartbeatTimer = setInterval(() => heartbeat(false), HEARTBEAT_MS);
-  }
-  function stopHeartbeat() {
-    clearInterval(heartbeatTimer);
-    heartbeatTimer = null;
-  }
-
-  // ---- watch time, buffering, quality time ----
-
-  let lastTick = null, bufferingSince = null, lastQualityTick = null;
-
-  function tick() {
-    const now = performance.now();
-    if (lastTick !== null && !video.paused && !video.seeking && bufferingSince === null) {
-      const dt = Math.min((now - lastTick) / 1000, 1);
-      state.session.watch_time_seconds = round(state.session.watch_time_seconds + dt * video.playbackRate);
-      const label = state.levelLabels[state.level];
-      if (label) state.session.quality_seconds[label] = round((state.session.quality_seconds[label] || 0) + dt);
-    }
-    lastTick = now;
-    state.session.max_position_seconds = Math.max(state.session.max_position_seconds, video.currentTime || 0);
-  }
-
-  function round(x) { return Math.round(x * 1000) / 1000; }
-
-  // ---- the first segments, asked for before hls.js has arrived ----
-  //
-  // Once the lesson is known, the player fetches what hls.js will ask for
-  // first (the master playlist, the starting rung's and the audio's
-  // playlists, their init segments and the segments holding the start
-  // position) while hls.js is still on the wire; hls.js's loader takes each
-  // from here when it asks, with the real timings for its bandwidth estimate.
-
-  const prefetched = new Map(); // URL -> Promise of {url, data, start, first, end} or null
-
-  function prefetch(url) {
-    if (!prefetched.has(url)) {
-      const start = performance.now();
-      prefetched.set(url, fetch(url).then(async (r) => {
-        const first = performance.now();
-        if (!r.ok) return null;
-        return { url: r.url, data: await r.arrayBuffer(), start, first, end: performance.now() };
-      }).catch(() => null));
-    }
-    return prefetched.get(url);
-  }
-
-  const text = (hit) => (hit ? new TextDecoder().decode(hit.data) : '');
-
-  // a playlist's URIs, resolved: its init segment, its audio rendition and
-  // the segment holding `at` seconds
-  function playlistURIs(body, base, at) {
-    const out = { init: null, audio: null, segment: null };
-    let t = 0, dur = null;
-    for (const line of body.split(/\r?\n/)) {
-      let m;
-      if ((m = line.match(/^#EXT-X-MAP:.*URI="([^"]+)"/))) out.init = new URL(m[1], base).href;
-      else if ((m = line.match(/^#EXT-X-MEDIA:(?=.*TYPE=AUDIO)(?=.*DEFAULT=YES).*URI="([^"]+)"/))) out.audio = new URL(m[1], base).href;
-      else if ((m = line.match(/^#EXTINF:([\d.]+)/))) dur = Number(m[1]);
-      else if (dur !== null && line && line[0] !== '#') {
-        if (!out.segment && at < t + dur) out.segment = new URL(line, base).href;
-        t += dur;
-        dur = null;
-      }
-    }
-    return out;
-  }
-
-  async function prefetchRendition(url, at) {
-    const u = playlistURIs(text(await prefetch(url)), url, at);
-    if (u.init) prefetch(u.init);
-    if (u.segment) prefetch(u.segment);
-  }
-
-  function prefetchStart(masterURL, rungURL, at) {
-    prefetch(masterURL).then((hit) => {
-      const audio = playlistURIs(text(hit), masterURL, at).audio;
-      if (audio) prefetchRendition(audio, at);
-    });
-    if (rungURL) prefetchRendition(rungURL, at);
-  }
-
-  // hls.js's own loader, first looking among the prefetched responses
-  function prefetchingLoader(Base) {
-    return class extends Base {
-      loadInternal() {
-        const ctx = this.context, hit = ctx && !ctx.rangeEnd && prefetched.get(ctx.url);
-        if (!hit) return super.loadInternal();
-        prefetched.delete(ctx.url);
-        this.prefetch = hit;
-        const stats = this.stats;
-        stats.aborted = false;
-        hit.then((r) => {
-          if (this.prefetch !== hit || stats.aborted || !this.callbacks) return;
-          this.prefetch = null;
-          if (!r) return super.loadInternal(); // failed: ask again, hls.js's way
-          const data = ctx.responseType === 'arraybuffer' ? r.data : new TextDecoder().decode(r.data);
-          stats.loading.start = Math.min(stats.loading.start, r.start);
-          stats.loading.first = Math.max(r.first, stats.loading.start);
-          stats.loading.end = Math.max(r.end, stats.loading.first);
-          stats.loaded = stats.total = r.data.byteLength;
-          stats.bwEstimate = (stats.total * 8000) / Math.max(1, stats.loading.end - stats.loading.first);
-          this.callbacks.onSuccess({ url: r.url, data, code: 200 }, stats, ctx, null);
-        });
-      }
-
-      abortInternal() {
-        this.prefetch = null;
-        super.abortInternal();
-      }
+    const $ = (id) => document.getElementById(id);
+    const video = $('video');
+    const ui = {
+      title: $('title'), description: $('description'), player: $('player'), overlay: $('overlay'),
+      seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
+      play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
+      quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
+      saver: $('saver'),
     };
-  }
 
-  // ---- which rung to start on, and the data saver ----
-
-  function dataSaver() {
-    const chosen = localStorage.getItem('vs-data-saver');
-    if (chosen !== null) return chosen === '1';
-    return !!(navigator.connection && navigator.connection.saveData);
-  }
-
-  // the bandwidth the last session here measured, while it is recent
-  function rememberedBandwidth() {
-    try {
-      const b = JSON.parse(localStorage.getItem('vs-bandwidth') || 'null');
-      return b && Date.now() - b.at < BANDWIDTH_TTL_MS ? b.bps : 0;
-    } catch (e) { return 0; }
-  }
-
-  function rememberBandwidth() {
-    const bps = state.hls && state.hls.bandwidthEstimate;
-    if (Number.isFinite(bps) && bps > 0 && state.firstFrameAt !== null) {
-      localStorage.setItem('vs-bandwidth', JSON.stringify({ bps: Math.round(bps), at: Date.now() }));
+    // an anonymous viewer's lasting id, for unique viewers
+    let viewerId = localStorage.getItem('vs-viewer');
+    if (!viewerId) {
+      viewerId = uuid();
+      localStorage.setItem('vs-viewer', viewerId);
     }
-  }
 
-  // the rungs (stream.qualities) the start may take: under the data
-  // saver's cap, and that the remembered bandwidth carries; the lowest
-  // when nothing is known (a first visit starts at once)
-  function startRung(qualities) {
-    const byRate = [...qualities].filter((q) => q.url).sort((a, b) => (a.bitrate || 0) - (b.bitrate || 0));
-    const allowed = state.saver ? byRate.filter((q) => !q.height || q.height <= SAVER_MAX_HEIGHT) : byRate;
-    const pool = allowed.length ? allowed : byRate.slice(0, 1);
-    const bps = rememberedBandwidth() * START_SHARE;
-    let pick = pool[0] || null;
-    for (const q of pool) if (q.bitrate && q.bitrate <= bps) pick = q;
-    return pick;
-  }
+    const state = {
+      engine: null,           // 'hls.js' or 'native'
+      hls: null,
+      meta: null,             // GET /videos/:id
+      stream: null,           // GET /videos/:id/stream
+      resumeFrom: 0,
+      resumed: false,
+      firstFrameAt: null,     // performance.now() of the first frame
+      playRequestedAt: null,
+      errors: [],
+      fatal: null,
+      progressSaved: 0,       // heartbeats answered 200
+      lastProgress: null,
+      level: -1,              // the rendition playing (hls.js index)
+      levelLabels: [],
+      storyboard: [],         // [{start, end, x, y, w, h}]
+      storyboardImage: null,
+      // the analytics session: running totals
+      session: {
+        session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffer_events: 0,
+        buffering_time_ms: 0, seek_events: 0, quality_switches: 0, errors: 0, max_position_seconds: 0,
+        started: false, quality_seconds: {},
+      },
+    };
+    window.vsPlayer = { state, video };
 
-  // ---- playback ----
+    function uuid() {
+      if (crypto.randomUUID) return crypto.randomUUID();
+      const b = crypto.getRandomValues(new Uint8Array(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    }
 
-  function playbackError(text, detail) {
-    state.fatal = detail || text;
-    state.session.errors++;
-    state.session.last_error = String(detail || text).slice(0, 500);
-    overlay(text);
-    say(text);
-    sendSession();
-  }
+    function clock(s) {
+      if (!isFinite(s) || s < 0) s = 0;
+      s = Math.floor(s);
+      const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, '0');
+      return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+    }
 
-  // hls.js where the browser has MSE (unless ?engine=native), else the
-  // browser's own HLS (Safari's path)
-  function useHlsJs() {
-    return params.get('engine') !== 'native' && !!window.Hls && window.Hls.isSupported();
-  }
+    function say(text) { ui.status.textContent = text || ''; }
 
-  function attach(url) {
-    const Hls = window.Hls;
-    if (useHlsJs()) {
-      state.engine = 'hls.js';
-      const hls = new Hls({
-        autoStartLoad: false, testBandwidth: false, capLevelToPlayerSize: false,
-        loader: prefetchingLoader(Hls.DefaultConfig.loader),
-      });
-      state.hls = hls;
-      hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
-        state.levelLabels = data.levels.map((l) => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)}k`));
-        fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i], height: l.height })));
-        // the rung prefetched for the start, and the data saver's cap
-        const start = data.levels.findIndex((l) => l.url.includes(state.startURL));
-        if (start >= 0) hls.startLevel = start;
-        applySaver();
-        hls.startLoad(state.resumed ? state.resumeFrom : -1);
-      });
-      hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
-        if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
-        state.level = data.level;
-      });
-      hls.on(Hls.Events.ERROR, (e, data) => {
-        state.errors.push(data.details);
-        if (!data.fatal) return;
-        if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !state.recovered) {
-          state.recovered = true;  // once: a decoding hiccup
-          hls.recoverMediaError();
-          return;
+    function overlay(text) {
+      ui.overlay.textContent = text || '';
+      ui.overlay.hidden = !text;
+    }
+
+    // ---- progress and analytics ----
+
+    function progressURL(withToken) {
+      const u = `${api}/videos/${encodeURIComponent(state.meta.id)}/progress`;
+      // sendBeacon cannot send headers: the token goes in the query (RFC 6750 2.3)
+      return withToken && token ? `${u}?access_token=${encodeURIComponent(token)}` : u;
+    }
+
+    function saveProgress(leaving) {
+      if (!token || !state.meta || !state.session.started) return;
+      const body = JSON.stringify({ current_time: Math.min(video.currentTime || 0, state.meta.duration || Infinity) });
+      if (leaving && navigator.sendBeacon) {
+        navigator.sendBeacon(progressURL(true), new Blob([body], { type: 'text/plain' }));
+        return;
+      }
+      fetch(progressURL(false), {
+        method: 'POST', keepalive: !!leaving, headers: { ...authHeaders, 'Content-Type': 'application/json' }, body,
+      }).then(async (r) => {
+        if (r.ok) {
+          state.progressSaved++;
+          state.lastProgress = await r.json();
         }
-        const status = data.response && data.response.code;
-        playbackError(status === 403 || status === 410 ? 'This link has expired: reload the page.'
-          : 'The video cannot be played.', `${data.type}:${data.details}${status ? ':' + status : ''}`);
-        hls.destroy();
-      });
-      hls.loadSource(url);
-      hls.attachMedia(video);
-    } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
-      state.engine = 'native';
-      const qualities = state.stream.qualities || [];
-      state.levelLabels = qualities.map((q) => q.label);
-      fillQualityMenu(qualities.map((q, i) => ({ value: i, label: q.label, height: q.height })));
-      // the data saver plays the capped rung's own playlist
-      const capped = state.saver ? startRung(qualities) : null;
-      if (capped) {
-        state.level = qualities.indexOf(capped);
-        ui.quality.value = String(state.level);
-      }
-      video.src = capped ? capped.url : url;
-    } else {
-      playbackError('This browser cannot play HLS video.', 'no HLS');
+      }).catch(() => { /* the next heartbeat tries again */ });
     }
-  }
 
-  // the highest rung index the data saver allows (-1: no cap)
-  function saverCap() {
-    if (!state.saver || !state.hls) return -1;
-    let cap = 0;
-    state.hls.levels.forEach((l, i) => { if (!l.height || l.height <= SAVER_MAX_HEIGHT) cap = i; });
-    return cap;
-  }
-
-  function applySaver() {
-    ui.saver.setAttribute('aria-pressed', String(state.saver));
-    ui.quality.querySelectorAll('option').forEach((o) => {
-      o.disabled = state.saver && Number(o.dataset.height) > SAVER_MAX_HEIGHT;
-    });
-    const hls = state.hls, cap = saverCap();
-    if (!hls) return;
-    hls.autoLevelCapping = cap;
-    // no more than half a minute ahead: what a viewer who leaves never sees
-    // is data spent for nothing (hls.js would buffer minutes of a low rung)
-    hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : window.Hls.DefaultConfig.maxMaxBufferLength;
-    if (!state.saver || hls.loadLevel <= cap) return;
-    // what is buffered plays on (it is paid for); what is loaded next is
-    // under the cap
-    if (hls.manualLevel > cap) {
-      hls.loadLevel = cap;
-      ui.quality.value = String(cap);
-    } else if (hls.autoLevelEnabled) {
-      // hls.js 1.7 keeps its last pick past a new cap for a while: force it
-      hls.nextAutoLevel = cap;
-    }
-  }
-
-  function toggleSaver() {
-    state.saver = !state.saver;
-    localStorage.setItem('vs-data-saver', state.saver ? '1' : '0');
-    applySaver();
-    if (state.engine === 'native') {
-      const qualities = state.stream.qualities || [];
-      const q = state.saver ? startRung(qualities) : null;
-      chooseQuality(q ? qualities.indexOf(q) : -1);
-      ui.quality.value = q ? String(qualities.indexOf(q)) : '-1';
-    }
-    say(state.saver ? `Data saver on: up to ${SAVER_MAX_HEIGHT}p.` : 'Data saver off.');
-  }
-
-  function fillQualityMenu(levels) {
-    ui.quality.replaceChildren(new Option('Auto', '-1'));
-    // highest first, as people read a quality menu
-    [...levels].sort((a, b) => parseInt(b.label, 10) - parseInt(a.label, 10))
-      .forEach((l) => {
-        const o = new Option(l.label, String(l.value));
-        o.dataset.height = l.height || 0;
-        ui.quality.add(o);
-      });
-    ui.quality.value = '-1';
-  }
-
-  function chooseQuality(value) {
-    const i = Number(value);
-    if (state.engine === 'hls.js' && state.hls) {
-      // currentLevel switches now, at the same position; -1 is automatic
-      state.hls.currentLevel = i;
-      if (i === -1) state.hls.nextLevel = -1;
-      say(i === -1 ? 'Quality: automatic' : `Quality: ${state.levelLabels[i]}`);
-    } else if (state.engine === 'native') {
-      const q = i === -1 ? null : state.stream.qualities[i];
-      const at = video.currentTime, playing = !video.paused;
-      video.src = q ? q.url : state.stream.stream_url;
-      video.addEventListener('loadedmetadata', () => {
-        video.currentTime = at;
-        if (playing) video.play().catch(() => {});
-      }, { once: true });
-      if (i !== -1) {
-        state.level = i;
-        state.session.quality_switches++;
+    function sendSession() {
+      if (!state.meta) return;
+      const s = state.session;
+      s.max_position_seconds = Math.max(s.max_position_seconds, video.currentTime || 0);
+      const label = state.levelLabels[state.level];
+      if (label) s.quality_selected = label;
+      if (state.hls && Number.isFinite(state.hls.bandwidthEstimate)) s.bandwidth_kbps = Math.round(state.hls.bandwidthEstimate / 1000);
+      const body = JSON.stringify(s);
+      // the viewer's token in the query: beacons cannot send headers (RFC 6750 2.3)
+      const url = `${api}/videos/${encodeURIComponent(state.meta.id)}/analytics` +
+        (token ? `?access_token=${encodeURIComponent(token)}` : '');
+      // text/plain: a simple request, which sendBeacon may send anywhere
+      if (!(navigator.sendBeacon && navigator.sendBeacon(url, new Blob([body], { type: 'text/plain' })))) {
+        fetch(url, { method: 'POST', keepalive: true, headers: { 'Content-Type': 'application/json' }, body })
+          .catch(() => {});
       }
     }
-  }
 
-  // ---- the storyboard over the seek bar ----
-
-  async function loadStoryboard(base) {
-    try {
-      const r = await fetch(base + 'storyboard.vtt');
-      if (!r.ok) return;
-      const text = await r.text();
-      const time = (t) => t.split(':').reduce((acc, x) => acc * 60 + parseFloat(x), 0);
-      for (const block of text.split(/\r?\n\r?\n/)) {
-        const m = block.match(/([\d:.]+)\s+-->\s+([\d:.]+)[^\n]*\n([^\n#]+)#xywh=(\d+),(\d+),(\d+),(\d+)/);
-        if (!m) continue;
-        state.storyboard.push({ start: time(m[1]), end: time(m[2]), image: new URL(m[3].trim(), base + 'x').href,
-          x: +m[4], y: +m[5], w: +m[6], h: +m[7] });
-      }
-    } catch (e) { /* no thumbnails: the seek bar still works */ }
-  }
-
-  function showPreview(t, clientX) {
-    const cue = state.storyboard.find((c) => t >= c.start && t < c.end) || state.storyboard[state.storyboard.length - 1];
-    const rect = ui.seek.getBoundingClientRect();
-    ui.previewTime.textContent = clock(t);
-    if (cue) {
-      ui.previewImage.style.width = cue.w + 'px';
-      ui.previewImage.style.height = cue.h + 'px';
-      ui.previewImage.style.backgroundImage = `url("${cue.image}")`;
-      ui.previewImage.style.backgroundPosition = `-${cue.x}px -${cue.y}px`;
-    }
-    const half = (cue ? cue.w : 60) / 2 + 4;
-    const x = Math.min(Math.max(clientX - rect.left, half), rect.width - half) + (rect.left - ui.seek.parentElement.getBoundingClientRect().left);
-    ui.preview.style.left = x + 'px';
-    ui.preview.hidden = false;
-  }
-
-  ui.seek.addEventListener('pointermove', (e) => {
-    const rect = ui.seek.getBoundingClientRect();
-    const t = ((e.clientX - rect.left) / rect.width) * (Number(ui.seek.max) || 0);
-    showPreview(Math.max(0, t), e.clientX);
-  });
-  ui.seek.addEventListener('pointerleave', () => { ui.preview.hidden = true; });
-  ui.seek.addEventListener('blur', () => { ui.preview.hidden = true; });
-  ui.seek.addEventListener('input', () => {
-    const rect = ui.seek.getBoundingClientRect();
-    const t = Number(ui.seek.value);
-    showPreview(t, rect.left + (t / (Number(ui.seek.max) || 1)) * rect.width);
-    video.currentTime = t;
-  });
-  ui.seek.addEventListener('change', () => { ui.preview.hidden = true; });
-
-  // ---- chapters ----
-
-  function showChapters(chapters) {
-    ui.chapters.replaceChildren();
-    ui.chapters.parentElement.hidden = !chapters.length;
-    chapters.forEach((c) => {
-      const li = document.createElement('li');
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.dataset.start = c.start;
-      const at = document.createElement('span');
-      at.className = 'at';
-      at.textContent = clock(c.start);
-      const title = document.createElement('span');
-      title.textContent = c.title;
-      b.append(at, title);
-      b.setAttribute('aria-label', `${c.title}, at ${clock(c.start)}`);
-      b.addEventListener('click', () => {
-        video.currentTime = c.start;
-        video.play().catch(() => {});
-      });
-      li.append(b);
-      ui.chapters.append(li);
-    });
-  }
-
-  function markChapter() {
-    let current = null;
-    ui.chapters.querySelectorAll('button').forEach((b) => {
-      if (video.currentTime + 0.05 >= Number(b.dataset.start)) current = b;
-      b.removeAttribute('aria-current');
-    });
-    if (current) current.setAttribute('aria-current', 'true');
-  }
-
-  // ---- controls ----
-
-  function togglePlay() {
-    if (video.paused || video.ended) {
-      state.playRequestedAt = state.playRequestedAt ?? performance.now();
-      video.play().catch((e) => say(e.name === 'NotAllowedError' ? 'Press play to start.' : e.message));
-    } else {
-      video.pause();
-    }
-  }
-
-  function seekBy(s) {
-    video.currentTime = Math.max(0, Math.min((video.duration || 0) - 0.1, video.currentTime + s));
-  }
-
-  function toggleFullscreen() {
-    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
-    else ui.player.requestFullscreen().catch(() => {});
-  }
-
-  ui.play.addEventListener('click', togglePlay);
-  ui.back.addEventListener('click', () => seekBy(-JUMP_S));
-  ui.forward.addEventListener('click', () => seekBy(JUMP_S));
-  ui.mute.addEventListener('click', () => { video.muted = !video.muted; });
-  ui.fullscreen.addEventListener('click', toggleFullscreen);
-  ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
-  ui.saver.addEventListener('click', toggleSaver);
-  video.addEventListener('click', togglePlay);
-  document.addEventListener('fullscreenchange', () => {
-    ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
-    ui.fullscreen.setAttribute('aria-label', document.fullscreenElement ? 'Exit full screen' : 'Full screen');
-  });
-
-  document.addEventListener('keydown', (e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
-    const t = e.target;
-    const typing = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type !== 'range');
-    const onButton = t instanceof HTMLButtonElement;
-    if (typing) return;
-    switch (e.key) {
-      case ' ': case 'k':
-        if (onButton && e.key === ' ') return; // the button's own activation
-        e.preventDefault(); togglePlay(); break;
-      case 'ArrowLeft':
-        if (t === ui.seek) return; // the range moves itself
-        e.preventDefault(); seekBy(-SEEK_STEP_S); break;
-      case 'ArrowRight':
-        if (t === ui.seek) return;
-        e.preventDefault(); seekBy(SEEK_STEP_S); break;
-      case 'ArrowUp':
-        if (t === ui.seek) return;
-        e.preventDefault(); video.volume = Math.min(1, video.volume + 0.1); video.muted = false; break;
-      case 'ArrowDown':
-        if (t === ui.seek) return;
-        e.preventDefault(); video.volume = Math.max(0, video.volume - 0.1); break;
-      case 'f': e.preventDefault(); toggleFullscreen(); break;
-      case 'm': e.preventDefault(); video.muted = !video.muted; break;
-      default: break;
-    }
-  });
-
-  // ---- what the video element says ----
-
-  video.addEventListener('loadedmetadata', () => {
-    ui.seek.max = String(video.duration || state.meta.duration || 0);
-    updateTime();
-    // hls.js starts at the saved position itself (startLoad); the
-    // browser's own HLS is sent there once it knows the duration
-    if (state.engine === 'native' && state.resumed && !state.resumeDone) {
-      state.resumeDone = true;
-      video.currentTime = state.resumeFrom;
-    }
-  });
-
-  function updateTime() {
-    const d = video.duration || (state.meta && state.meta.duration) || 0;
-    ui.time.textContent = `${clock(video.currentTime)} / ${clock(d)}`;
-    if (document.activeElement !== ui.seek) ui.seek.value = String(video.currentTime);
-    ui.seek.setAttribute('aria-valuetext', `${clock(video.currentTime)} of ${clock(d)}`);
-  }
-
-  video.addEventListener('timeupdate', () => { tick(); updateTime(); markChapter(); });
-  video.addEventListener('playing', () => {
-    if (state.firstFrameAt === null) {
-      state.firstFrameAt = performance.now();
-      const from = state.playRequestedAt ?? 0;
-      state.session.load_time_ms = Math.round(state.firstFrameAt - from);
-      state.session.started = true;
-      state.resuming = false;
-      overlay('');
+    function heartbeat(leaving) {
+      saveProgress(leaving);
       sendSession();
     }
-    if (bufferingSince !== null) {
-      state.session.buffering_time_ms += Math.round(performance.now() - bufferingSince);
-      bufferingSince = null;
-    }
-    lastTick = performance.now();
-    startHeartbeat();
-  });
-  video.addEventListener('waiting', () => {
-    // a stall after the start, not the wait for the first frame or a seek
-    if (state.firstFrameAt !== null && !video.seeking && bufferingSince === null) {
-      bufferingSince = performance.now();
-      state.session.buffer_events++;
-    }
-  });
-  video.addEventListener('seeking', () => {
-    if (state.resuming) state.resuming = false;
-    else if (state.firstFrameAt !== null) state.session.seek_events++;
-    if (bufferingSince !== null) bufferingSince = null; // time spent seeking is not a stall
-  });
-  video.addEventListener('play', () => {
-    ui.play.setAttribute('aria-pressed', 'true');
-    ui.play.setAttribute('aria-label', 'Pause');
-  });
-  video.addEventListener('pause', () => {
-    ui.play.setAttribute('aria-pressed', 'false');
-    ui.play.setAttribute('aria-label', 'Play');
-    tick();
-    stopHeartbeat();
-    heartbeat(false);
-  });
-  video.addEventListener('ended', () => { tick(); heartbeat(false); });
-  video.addEventListener('volumechange', () => {
-    ui.mute.setAttribute('aria-pressed', String(video.muted));
-    ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
-  });
-  video.addEventListener('error', () => {
-    if (state.engine === 'native') playbackError('The video cannot be played.', `video:${video.error && video.error.code}`);
-  });
 
-  // leaving: the last word, by beacon
-  addEventListener('pagehide', () => { tick(); heartbeat(true); rememberBandwidth(); });
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden') { tick(); heartbeat(true); }
-  });
+    let heartbeatTimer = null;
+    function startHeartbeat() {
+      if (!heartbeatTimer) heartbeatTimer = setInterval(() => heartbeat(false), HEARTBEAT_MS);
+    }
+    function stopHeartbeat() {
+      clearInterval(heartbeatTimer);
+      heartbeatTimer = null;
+    }
 
-  // ---- start ----
+    // ---- watch time, buffering, quality time ----
 
-  // hls.js, where the browser has MSE and the page did not ask for the
-  // browser's own HLS: the light build the page preloads, or the full one
-  // when the master playlist has a separate audio rendition, which only
-  // the full build plays
-  async function loadHls(masterURL) {
-    if (window.Hls || !window.MediaSource || params.get('engine') === 'native') return;
-    const master = text(await prefetch(masterURL));
-    const full = /^#EXT-X-MEDIA:(?=.*TYPE=AUDIO)(?=.*URI=)/m.test(master);
-    const light = root.dataset.hls || '/lib/hls.js/hls.light.min.js';
-    state.hlsBuild = full ? 'full' : 'light';
-    await new Promise((resolve) => {
-      const s = document.createElement('script');
-      s.src = full ? root.dataset.hlsFull || light.replace(/hls\.light\.min\.js$/, 'hls.min.js') : light;
-      s.onload = resolve;
-      s.onerror = resolve; // then the browser's own HLS, if it has one
-      document.head.append(s);
-    });
-  }
+    let lastTick = null, bufferingSince = null, lastQualityTick = null;
 
-  async function start() {
-    if (!videoKey) {
-      ui.title.textContent = 'No lesson chosen';
-      overlay('Open this page with ?v= and a video id.');
-      return;
+    function tick() {
+      const now = performance.now();
+      if (lastTick !== null && !video.paused && !video.seeking && bufferingSince === null) {
+        const dt = Math.min((now - lastTick) / 1000, 1);
+        state.session.watch_time_seconds = round(state.session.watch_time_seconds + dt * video.playbackRate);
+        const label = state.levelLabels[state.level];
+        if (label) state.session.quality_seconds[label] = round((state.session.quality_seconds[label] || 0) + dt);
+      }
+      lastTick = now;
+      state.session.max_position_seconds = Math.max(state.session.max_position_seconds, video.currentTime || 0);
     }
-    // an autoplaying start counts from the navigation, as a viewer waits
-    state.playRequestedAt = 0;
-    state.saver = dataSaver();
-    applySaver();
-    let lesson;
-    try {
-      lesson = await boot.lesson;
-    } catch (e) {
-      ui.title.textContent = e.status === 404 ? 'Lesson not found' : 'Lesson unavailable';
-      playbackError(e.status === 404 ? 'There is no such lesson.' : 'The lesson cannot be loaded now. Try again later.',
-        `api:${e.status || 'network'}`);
-      return;
+
+    function round(x) { return Math.round(x * 1000) / 1000; }
+
+    // ---- the first segments, asked for before hls.js arrived ----
+
+    const { prefetched, prefetch, text, startRung, SAVER_MAX_HEIGHT } = boot;
+
+    // hls.js's own loader, first looking among the responses the page's
+    // boot script fetched ahead (window.vsBoot)
+    function prefetchingLoader(Base) {
+      return class extends Base {
+        loadInternal() {
+          const ctx = this.context, hit = ctx && !ctx.rangeEnd && prefetched.get(ctx.url);
+          if (!hit) return super.loadInternal();
+          prefetched.delete(ctx.url);
+          this.prefetch = hit;
+          const stats = this.stats;
+          stats.aborted = false;
+          hit.then((r) => {
+            if (this.prefetch !== hit || stats.aborted || !this.callbacks) return;
+            this.prefetch = null;
+            if (!r) return super.loadInternal(); // failed: ask again, hls.js's way
+            const data = ctx.responseType === 'arraybuffer' ? r.data : new TextDecoder().decode(r.data);
+            stats.loading.start = Math.min(stats.loading.start, r.start);
+            stats.loading.first = Math.max(r.first, stats.loading.start);
+            stats.loading.end = Math.max(r.end, stats.loading.first);
+            stats.loaded = stats.total = r.data.byteLength;
+            stats.bwEstimate = (stats.total * 8000) / Math.max(1, stats.loading.end - stats.loading.first);
+            this.callbacks.onSuccess({ url: r.url, data, code: 200 }, stats, ctx, null);
+          });
+        }
+
+        abortInternal() {
+          this.prefetch = null;
+          super.abortInternal();
+        }
+      };
     }
-    const m = lesson;
-    state.meta = m;
-    state.stream = m.stream;
-    // the resume position (the rules reset it to the start once a lesson is finished)
-    if (m.progress) state.resumeFrom = Number(m.progress.current_time) || 0;
-    const d = Number(m.duration) || Infinity;
-    state.resumed = state.resumeFrom > RESUME_MIN_S && state.resumeFrom < d - RESUME_END_S;
-    const rung = startRung(state.stream.qualities || []);
-    state.startURL = rung ? rung.url : null;
-    // hls.js's first requests, while hls.js itself arrives
-    if (window.MediaSource && params.get('engine') !== 'native') {
-      prefetchStart(state.stream.stream_url, state.startURL, state.resumed ? state.resumeFrom : 0);
+
+    // ---- the bandwidth for the next visit's start, and the data saver ----
+
+    function rememberBandwidth() {
+      const bps = state.hls && state.hls.bandwidthEstimate;
+      if (Number.isFinite(bps) && bps > 0 && state.firstFrameAt !== null) {
+        localStorage.setItem('vs-bandwidth', JSON.stringify({ bps: Math.round(bps), at: Date.now() }));
+      }
     }
-    const hlsReady = loadHls(state.stream.stream_url);
-    document.title = m.title;
-    ui.title.textContent = m.title;
-    ui.description.textContent = m.description || '';
-    showChapters(m.chapters || []);
-    const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
-    // the poster beside the package, under the same signature; not while
-    // autoplay fetches the first segments, which need the bandwidth more
-    const poster = m.thumbnail_url && /\/poster\.jpg$/.test(m.thumbnail_url) ? base + 'poster.jpg' : m.thumbnail_url;
-    if (poster && params.get('autoplay') === '0') video.poster = poster;
-    state.poster = poster;
-    await hlsReady;
-    const news = [];
-    if (state.resumed) {
-      state.resuming = true; // the seek to the saved position is not the viewer's
-      news.push(`Resumed at ${clock(state.resumeFrom)}.`);
+
+    // ---- playback ----
+
+    function playbackError(text, detail) {
+      state.fatal = detail || text;
+      state.session.errors++;
+      state.session.last_error = String(detail || text).slice(0, 500);
+      overlay(text);
+      say(text);
+      sendSession();
     }
-    if (state.saver) news.push(`Data saver on: up to ${SAVER_MAX_HEIGHT}p.`);
-    say(news.join(' '));
-    attach(state.stream.stream_url);
-    // the storyboard once the start is under way: it is not needed sooner
-    video.addEventListener('playing', () => loadStoryboard(base), { once: true });
-    if (params.get('autoplay') !== '0') {
-      video.muted = params.get('muted') === '1' || video.muted;
-      video.play().catch(() => {
-        // autoplay with sound is often refused: wait for the viewer, and
-        // count the startup time from their press
-        state.playRequestedAt = null;
-        if (state.poster) video.poster = state.poster;
-        say('Press play to start.');
+
+    // hls.js where the browser has MSE (unless ?engine=native), else the
+    // browser's own HLS (Safari's path)
+    function useHlsJs() {
+      return params.get('engine') !== 'native' && !!window.Hls && window.Hls.isSupported();
+    }
+
+    function attach(url) {
+      const Hls = window.Hls;
+      if (useHlsJs()) {
+        state.engine = 'hls.js';
+        const hls = new Hls({
+          autoStartLoad: false, testBandwidth: false, capLevelToPlayerSize: false,
+          loader: prefetchingLoader(Hls.DefaultConfig.loader),
+        });
+        state.hls = hls;
+        hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
+          state.levelLabels = data.levels.map((l) => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)}k`));
+          fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i], height: l.height })));
+          // the rung prefetched for the start, and the data saver's cap
+          const start = data.levels.findIndex((l) => l.url.includes(state.startURL));
+          if (start >= 0) hls.startLevel = start;
+          applySaver();
+          hls.startLoad(state.resumed ? state.resumeFrom : -1);
+        });
+        hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
+          if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
+          state.level = data.level;
+        });
+        hls.on(Hls.Events.ERROR, (e, data) => {
+          state.errors.push(data.details);
+          if (!data.fatal) return;
+          if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !state.recovered) {
+            state.recovered = true;  // once: a decoding hiccup
+            hls.recoverMediaError();
+            return;
+          }
+          const status = data.response && data.response.code;
+          playbackError(status === 403 || status === 410 ? 'This link has expired: reload the page.'
+            : 'The video cannot be played.', `${data.type}:${data.details}${status ? ':' + status : ''}`);
+          hls.destroy();
+        });
+        hls.loadSource(url);
+        hls.attachMedia(video);
+      } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+        state.engine = 'native';
+        const qualities = state.stream.qualities || [];
+        state.levelLabels = qualities.map((q) => q.label);
+        fillQualityMenu(qualities.map((q, i) => ({ value: i, label: q.label, height: q.height })));
+        // the data saver plays the capped rung's own playlist
+        const capped = state.saver ? startRung(qualities, state.saver) : null;
+        if (capped) {
+          state.level = qualities.indexOf(capped);
+          ui.quality.value = String(state.level);
+        }
+        video.src = capped ? capped.url : url;
+      } else {
+        playbackError('This browser cannot play HLS video.', 'no HLS');
+      }
+    }
+
+    // the highest rung index the data saver allows (-1: no cap)
+    function saverCap() {
+      if (!state.saver || !state.hls) return -1;
+      let cap = 0;
+      state.hls.levels.forEach((l, i) => { if (!l.height || l.height <= SAVER_MAX_HEIGHT) cap = i; });
+      return cap;
+    }
+
+    function applySaver() {
+      ui.saver.setAttribute('aria-pressed', String(state.saver));
+      ui.quality.querySelectorAll('option').forEach((o) => {
+        o.disabled = state.saver && Number(o.dataset.height) > SAVER_MAX_HEIGHT;
       });
-    } else {
-      state.playRequestedAt = null;
+      const hls = state.hls, cap = saverCap();
+      if (!hls) return;
+      hls.autoLevelCapping = cap;
+      // no more than half a minute ahead: what a viewer who leaves never sees
+      // is data spent for nothing (hls.js would buffer minutes of a low rung)
+      hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : window.Hls.DefaultConfig.maxMaxBufferLength;
+      if (!state.saver || hls.loadLevel <= cap) return;
+      // what is buffered plays on (it is paid for); what is loaded next is
+      // under the cap
+      if (hls.manualLevel > cap) {
+        hls.loadLevel = cap;
+        ui.quality.value = String(cap);
+      } else if (hls.autoLevelEnabled) {
+        // hls.js 1.7 keeps its last pick past a new cap for a while: force it
+        hls.nextAutoLevel = cap;
+      }
     }
-  }
 
-  start();
+    function toggleSaver() {
+      state.saver = !state.saver;
+      localStorage.setItem('vs-data-saver', state.saver ? '1' : '0');
+      applySaver();
+      if (state.engine === 'native') {
+        const qualities = state.stream.qualities || [];
+        const q = state.saver ? startRung(qualities, state.saver) : null;
+        chooseQuality(q ? qualities.indexOf(q) : -1);
+        ui.quality.value = q ? String(qualities.indexOf(q)) : '-1';
+      }
+      say(state.saver ? `Data saver on: up to ${SAVER_MAX_HEIGHT}p.` : 'Data saver off.');
+    }
+
+    function fillQualityMenu(levels) {
+      ui.quality.replaceChildren(new Option('Auto', '-1'));
+      // highest first, as people read a quality menu
+      [...levels].sort((a, b) => parseInt(b.label, 10) - parseInt(a.label, 10))
+        .forEach((l) => {
+          const o = new Option(l.label, String(l.value));
+          o.dataset.height = l.height || 0;
+          ui.quality.add(o);
+        });
+      ui.quality.value = '-1';
+    }
+
+    function chooseQuality(value) {
+      const i = Number(value);
+      if (state.engine === 'hls.js' && state.hls) {
+        // currentLevel switches now, at the same position; -1 is automatic
+        state.hls.currentLevel = i;
+        if (i === -1) state.hls.nextLevel = -1;
+        say(i === -1 ? 'Quality: automatic' : `Quality: ${state.levelLabels[i]}`);
+      } else if (state.engine === 'native') {
+        const q = i === -1 ? null : state.stream.qualities[i];
+        const at = video.currentTime, playing = !video.paused;
+        video.src = q ? q.url : state.stream.stream_url;
+        video.addEventListener('loadedmetadata', () => {
+          video.currentTime = at;
+          if (playing) video.play().catch(() => {});
+        }, { once: true });
+        if (i !== -1) {
+          state.level = i;
+          state.session.quality_switches++;
+        }
+      }
+    }
+
+    // ---- the storyboard over the seek bar ----
+
+    async function loadStoryboard(base) {
+      try {
+        const r = await fetch(base + 'storyboard.vtt');
+        if (!r.ok) return;
+        const text = await r.text();
+        const time = (t) => t.split(':').reduce((acc, x) => acc * 60 + parseFloat(x), 0);
+        for (const block of text.split(/\r?\n\r?\n/)) {
+          const m = block.match(/([\d:.]+)\s+-->\s+([\d:.]+)[^\n]*\n([^\n#]+)#xywh=(\d+),(\d+),(\d+),(\d+)/);
+          if (!m) continue;
+          state.storyboard.push({ start: time(m[1]), end: time(m[2]), image: new URL(m[3].trim(), base + 'x').href,
+            x: +m[4], y: +m[5], w: +m[6], h: +m[7] });
+        }
+      } catch (e) { /* no thumbnails: the seek bar still works */ }
+    }
+
+    function showPreview(t, clientX) {
+      const cue = state.storyboard.find((c) => t >= c.start && t < c.end) || state.storyboard[state.storyboard.length - 1];
+      const rect = ui.seek.getBoundingClientRect();
+      ui.previewTime.textContent = clock(t);
+      if (cue) {
+        ui.previewImage.style.width = cue.w + 'px';
+        ui.previewImage.style.height = cue.h + 'px';
+        ui.previewImage.style.backgroundImage = `url("${cue.image}")`;
+        ui.previewImage.style.backgroundPosition = `-${cue.x}px -${cue.y}px`;
+      }
+      const half = (cue ? cue.w : 60) / 2 + 4;
+      const x = Math.min(Math.max(clientX - rect.left, half), rect.width - half) + (rect.left - ui.seek.parentElement.getBoundingClientRect().left);
+      ui.preview.style.left = x + 'px';
+      ui.preview.hidden = false;
+    }
+
+    ui.seek.addEventListener('pointermove', (e) => {
+      const rect = ui.seek.getBoundingClientRect();
+      const t = ((e.clientX - rect.left) / rect.width) * (Number(ui.seek.max) || 0);
+      showPreview(Math.max(0, t), e.clientX);
+    });
+    ui.seek.addEventListener('pointerleave', () => { ui.preview.hidden = true; });
+    ui.seek.addEventListener('blur', () => { ui.preview.hidden = true; });
+    ui.seek.addEventListener('input', () => {
+      const rect = ui.seek.getBoundingClientRect();
+      const t = Number(ui.seek.value);
+      showPreview(t, rect.left + (t / (Number(ui.seek.max) || 1)) * rect.width);
+      video.currentTime = t;
+    });
+    ui.seek.addEventListener('change', () => { ui.preview.hidden = true; });
+
+    // ---- chapters ----
+
+    function showChapters(chapters) {
+      ui.chapters.replaceChildren();
+      ui.chapters.parentElement.hidden = !chapters.length;
+      chapters.forEach((c) => {
+        const li = document.createElement('li');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.dataset.start = c.start;
+        const at = document.createElement('span');
+        at.className = 'at';
+        at.textContent = clock(c.start);
+        const title = document.createElement('span');
+        title.textContent = c.title;
+        b.append(at, title);
+        b.setAttribute('aria-label', `${c.title}, at ${clock(c.start)}`);
+        b.addEventListener('click', () => {
+          video.currentTime = c.start;
+          video.play().catch(() => {});
+        });
+        li.append(b);
+        ui.chapters.append(li);
+      });
+    }
+
+    function markChapter() {
+      let current = null;
+      ui.chapters.querySelectorAll('button').forEach((b) => {
+        if (video.currentTime + 0.05 >= Number(b.dataset.start)) current = b;
+        b.removeAttribute('aria-current');
+      });
+      if (current) current.setAttribute('aria-current', 'true');
+    }
+
+    // ---- controls ----
+
+    function togglePlay() {
+      if (video.paused || video.ended) {
+        state.playRequestedAt = state.playRequestedAt ?? performance.now();
+        video.play().catch((e) => say(e.name === 'NotAllowedError' ? 'Press play to start.' : e.message));
+      } else {
+        video.pause();
+      }
+    }
+
+    function seekBy(s) {
+      video.currentTime = Math.max(0, Math.min((video.duration || 0) - 0.1, video.currentTime + s));
+    }
+
+    function toggleFullscreen() {
+      if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+      else ui.player.requestFullscreen().catch(() => {});
+    }
+
+    ui.play.addEventListener('click', togglePlay);
+    ui.back.addEventListener('click', () => seekBy(-JUMP_S));
+    ui.forward.addEventListener('click', () => seekBy(JUMP_S));
+    ui.mute.addEventListener('click', () => { video.muted = !video.muted; });
+    ui.fullscreen.addEventListener('click', toggleFullscreen);
+    ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
+    ui.saver.addEventListener('click', toggleSaver);
+    video.addEventListener('click', togglePlay);
+    document.addEventListener('fullscreenchange', () => {
+      ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
+      ui.fullscreen.setAttribute('aria-label', document.fullscreenElement ? 'Exit full screen' : 'Full screen');
+    });
+
+    document.addEventListener('keydown', (e) => {
+      if (e.altKey || e.ctrlKey || e.metaKey) return;
+      const t = e.target;
+      const typing = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type !== 'range');
+      const onButton = t instanceof HTMLButtonElement;
+      if (typing) return;
+      switch (e.key) {
+        case ' ': case 'k':
+          if (onButton && e.key === ' ') return; // the button's own activation
+          e.preventDefault(); togglePlay(); break;
+        case 'ArrowLeft':
+          if (t === ui.seek) return; // the range moves itself
+          e.preventDefault(); seekBy(-SEEK_STEP_S); break;
+        case 'ArrowRight':
+          if (t === ui.seek) return;
+          e.preventDefault(); seekBy(SEEK_STEP_S); break;
+        case 'ArrowUp':
+          if (t === ui.seek) return;
+          e.preventDefault(); video.volume = Math.min(1, video.volume + 0.1); video.muted = false; break;
+        case 'ArrowDown':
+          if (t === ui.seek) return;
+          e.preventDefault(); video.volume = Math.max(0, video.volume - 0.1); break;
+        case 'f': e.preventDefault(); toggleFullscreen(); break;
+        case 'm': e.preventDefault(); video.muted = !video.muted; break;
+        default: break;
+      }
+    });
+
+    // ---- what the video element says ----
+
+    video.addEventListener('loadedmetadata', () => {
+      ui.seek.max = String(video.duration || state.meta.duration || 0);
+      updateTime();
+      // hls.js starts at the saved position itself (startLoad); the
+      // browser's own HLS is sent there once it knows the duration
+      if (state.engine === 'native' && state.resumed && !state.resumeDone) {
+        state.resumeDone = true;
+        video.currentTime = state.resumeFrom;
+      }
+    });
+
+    function updateTime() {
+      const d = video.duration || (state.meta && state.meta.duration) || 0;
+      ui.time.textContent = `${clock(video.currentTime)} / ${clock(d)}`;
+      if (document.activeElement !== ui.seek) ui.seek.value = String(video.currentTime);
+      ui.seek.setAttribute('aria-valuetext', `${clock(video.currentTime)} of ${clock(d)}`);
+    }
+
+    video.addEventListener('timeupdate', () => { tick(); updateTime(); markChapter(); });
+    video.addEventListener('playing', () => {
+      if (state.firstFrameAt === null) {
+        state.firstFrameAt = performance.now();
+        const from = state.playRequestedAt ?? 0;
+        state.session.load_time_ms = Math.round(state.firstFrameAt - from);
+        state.session.started = true;
+        state.resuming = false;
+        overlay('');
+        sendSession();
+      }
+      if (bufferingSince !== null) {
+        state.session.buffering_time_ms += Math.round(performance.now() - bufferingSince);
+        bufferingSince = null;
+      }
+      lastTick = performance.now();
+      startHeartbeat();
+    });
+    video.addEventListener('waiting', () => {
+      // a stall after the start, not the wait for the first frame or a seek
+      if (state.firstFrameAt !== null && !video.seeking && bufferingSince === null) {
+        bufferingSince = performance.now();
+        state.session.buffer_events++;
+      }
+    });
+    video.addEventListener('seeking', () => {
+      if (state.resuming) state.resuming = false;
+      else if (state.firstFrameAt !== null) state.session.seek_events++;
+      if (bufferingSince !== null) bufferingSince = null; // time spent seeking is not a stall
+    });
+    video.addEventListener('play', () => {
+      ui.play.setAttribute('aria-pressed', 'true');
+      ui.play.setAttribute('aria-label', 'Pause');
+    });
+    video.addEventListener('pause', () => {
+      ui.play.setAttribute('aria-pressed', 'false');
+      ui.play.setAttribute('aria-label', 'Play');
+      tick();
+      stopHeartbeat();
+      heartbeat(false);
+    });
+    video.addEventListener('ended', () => { tick(); heartbeat(false); });
+    video.addEventListener('volumechange', () => {
+      ui.mute.setAttribute('aria-pressed', String(video.muted));
+      ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
+    });
+    video.addEventListener('error', () => {
+      if (state.engine === 'native') playbackError('The video cannot be played.', `video:${video.error && video.error.code}`);
+    });
+
+    // leaving: the last word, by beacon
+    addEventListener('pagehide', () => { tick(); heartbeat(true); rememberBandwidth(); });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden') { tick(); heartbeat(true); }
+    });
+
+    // ---- start ----
+
+    // hls.js, where the browser has MSE and the page did not ask for the
+    // browser's own HLS: the light build the page preloads, or the full one
+    // when the master playlist has a separate audio rendition, which only
+    // the full build plays
+    async function loadHls(masterURL) {
+      if (window.Hls || !boot.hlsjs) return;
+      const master = text(await prefetch(masterURL));
+      const full = /^#EXT-X-MEDIA:(?=.*TYPE=AUDIO)(?=.*URI=)/m.test(master);
+      const light = root.dataset.hls || '/lib/hls.js/hls.light.min.js';
+      state.hlsBuild = full ? 'full' : 'light';
+      await new Promise((resolve) => {
+        const s = document.createElement('script');
+        s.src = full ? root.dataset.hlsFull || light.replace(/hls\.light\.min\.js$/, 'hls.min.js') : light;
+        s.onload = resolve;
+        s.onerror = resolve; // then the browser's own HLS, if it has one
+        document.head.append(s);
+      });
+    }
+
+    async function start() {
+      if (!videoKey) {
+        ui.title.textContent = 'No lesson chosen';
+        overlay('Open this page with ?v= and a video id.');
+        return;
+      }
+      // an autoplaying start counts from the navigation, as a viewer waits
+      state.playRequestedAt = 0;
+      state.saver = boot.dataSaver();
+      applySaver();
+      let begin;
+      try {
+        begin = await boot.start;
+      } catch (e) {
+        ui.title.textContent = e.status === 404 ? 'Lesson not found' : 'Lesson unavailable';
+        playbackError(e.status === 404 ? 'There is no such lesson.' : 'The lesson cannot be loaded now. Try again later.',
+          `api:${e.status || 'network'}`);
+        return;
+      }
+      const m = begin.lesson;
+      state.meta = m;
+      state.stream = m.stream;
+      state.resumeFrom = begin.at || (m.progress && Number(m.progress.current_time)) || 0;
+      state.resumed = begin.at > 0;
+      state.startURL = begin.rung ? begin.rung.url : null;
+      const hlsReady = loadHls(state.stream.stream_url);
+      document.title = m.title;
+      ui.title.textContent = m.title;
+      ui.description.textContent = m.description || '';
+      showChapters(m.chapters || []);
+      const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
+      // the poster beside the package, under the same signature; not while
+      // autoplay fetches the first segments, which need the bandwidth more
+      const poster = m.thumbnail_url && /\/poster\.jpg$/.test(m.thumbnail_url) ? base + 'poster.jpg' : m.thumbnail_url;
+      if (poster && params.get('autoplay') === '0') video.poster = poster;
+      state.poster = poster;
+      await hlsReady;
+      const news = [];
+      if (state.resumed) {
+        state.resuming = true; // the seek to the saved position is not the viewer's
+        news.push(`Resumed at ${clock(state.resumeFrom)}.`);
+      }
+      if (state.saver) news.push(`Data saver on: up to ${SAVER_MAX_HEIGHT}p.`);
+      say(news.join(' '));
+      attach(state.stream.stream_url);
+      // the storyboard once the start is under way: it is not needed sooner
+      video.addEventListener('playing', () => loadStoryboard(base), { once: true });
+      if (params.get('autoplay') !== '0') {
+        video.muted = params.get('muted') === '1' || video.muted;
+        video.play().catch(() => {
+          // autoplay with sound is often refused: wait for the viewer, and
+          // count the startup time from their press
+          state.playRequestedAt = null;
+          if (state.poster) video.poster = state.poster;
+          say('Press play to start.');
+        });
+      } else {
+        state.playRequestedAt = null;
+      }
+    }
+
+    start();
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main, { once: true });
+  else main();
 })();
