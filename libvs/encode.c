@@ -33,8 +33,9 @@ static char *settings_key(const struct vs_ladder *l, const struct vs_encode_opts
 		fprintf(m, "%s%s:%dx%d:%ld", i ? "," : "", l->rungs[i].label, l->rungs[i].width,
 		        l->rungs[i].height, l->rungs[i].maxrate);
 	fclose(m);
-	if (asprintf(&key, "v1;%s;preset=%s;crf=%d;gop=%g;audio=%ld;storyboard=%g", labels,
-	             o->preset, o->crf, o->gop_s, o->audio_bps, o->storyboard_interval_s) < 0)
+	if (asprintf(&key, "v1;%s;preset=%s;crf=%d;gop=%g;start=%g;audio=%ld;storyboard=%g", labels,
+	             o->preset, o->crf, o->gop_s, vs_ladder_start_gop(o->start_gop_s, o->gop_s), o->audio_bps,
+	             o->storyboard_interval_s) < 0)
 		key = NULL;
 	free(labels);
 	return key;
@@ -145,6 +146,7 @@ int vs_encode_plan(json_t *rec, const struct vs_encode_opts *o, json_t **out)
 	                                              "display_height", pl.dh));
 	json_object_set_new(plan, "frame_rate", json_real(round((double)pl.fps_num / pl.fps_den * 1000) / 1000));
 	json_object_set_new(plan, "gop_seconds", json_real(o->gop_s));
+	json_object_set_new(plan, "start_gop_seconds", json_real(vs_ladder_start_gop(o->start_gop_s, o->gop_s)));
 	json_object_set_new(plan, "gop_frames",
 	                    json_integer((json_int_t)ceil(o->gop_s * pl.fps_num / pl.fps_den - 1e-9)));
 	json_object_set_new(plan, "preset", json_string(o->preset));
@@ -258,6 +260,7 @@ static int run_transcode(json_t *rec, const struct vs_encode_opts *o, const stru
 	to.fps_num = pl->fps_num;
 	to.fps_den = pl->fps_den;
 	to.gop_s = o->gop_s;
+	to.start_gop_s = vs_ladder_start_gop(o->start_gop_s, o->gop_s);
 	to.preset = o->preset;
 	to.crf = o->crf;
 	to.audio_bps = o->audio_bps;
@@ -287,6 +290,7 @@ static json_t *encode_section(const struct vs_encode_opts *o, const struct plan 
 
 	json_object_set_new(meta, "key", json_string(key));
 	json_object_set_new(meta, "gop_seconds", json_real(o->gop_s));
+	json_object_set_new(meta, "start_gop_seconds", json_real(vs_ladder_start_gop(o->start_gop_s, o->gop_s)));
 	json_object_set_new(meta, "frame_rate",
 	                    json_real(round((double)pl->fps_num / pl->fps_den * 1000) / 1000));
 	json_object_set_new(meta, "preset", json_string(o->preset));
@@ -416,11 +420,13 @@ void vs_encode_plan_describe(FILE *f, const char *id, const json_t *plan)
 	size_t i;
 	json_t *v;
 
-	fprintf(f, "%s: plan for %s: %g fps, a keyframe every %g s (%lld frames)\n",
-	        vs_log_progname(), id ? id : "the source",
-	        json_real_value(json_object_get(plan, "frame_rate")),
+	fprintf(f, "%s: plan for %s: %g fps, a keyframe every %g s (%lld frames)", vs_log_progname(),
+	        id ? id : "the source", json_real_value(json_object_get(plan, "frame_rate")),
 	        json_real_value(json_object_get(plan, "gop_seconds")),
 	        (long long)json_integer_value(json_object_get(plan, "gop_frames")));
+	if (json_real_value(json_object_get(plan, "start_gop_seconds")) > 0)
+		fprintf(f, " and one at %g s", json_real_value(json_object_get(plan, "start_gop_seconds")));
+	fputc('\n', f);
 	json_array_foreach(json_object_get(plan, "rungs"), i, v)
 		fprintf(f, "  %-6s %5lldx%-5lld maxrate %6.0fk  bufsize %6.0fk  (cap: %s)\n",
 		        vs_json_str(v, "label"),

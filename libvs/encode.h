@@ -35,6 +35,7 @@ struct vs_encode_opts {
 	const char *preset;
 	int crf;
 	double gop_s;
+	double start_gop_s;          /* one more keyframe this far in (vs_ladder_start_gop) */
 	long maxrate;                /* bits/s, 0: the ladder's defaults */
 	long audio_bps;
 	double storyboard_interval_s;
@@ -47,7 +48,7 @@ struct vs_encode_opts {
 /* Defaults; n_sides = 0 means VS_LADDER_DEFAULT. */
 #define VS_ENCODE_OPTS_INIT                                                              \
 	{.preset = VS_PRESET_DEFAULT, .crf = VS_CRF_DEFAULT, .gop_s = VS_GOP_SECONDS_DEFAULT, \
-	 .audio_bps = VS_AUDIO_BITRATE_DEFAULT,                                             \
+	 .start_gop_s = VS_START_GOP_SECONDS_DEFAULT, .audio_bps = VS_AUDIO_BITRATE_DEFAULT,  \
 	 .storyboard_interval_s = VS_STORYBOARD_INTERVAL_DEFAULT}
 
 /*

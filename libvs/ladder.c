@@ -175,3 +175,10 @@ void vs_ladder_fps(double src, int *num, int *den)
 	*num = (int)lround(src) > 0 ? (int)lround(src) : 1;
 	*den = 1;
 }
+
+double vs_ladder_start_gop(double start_s, double gop_s)
+{
+	/* a start GOP within a frame of the whole GOP would make a segment of
+	 * one frame, or none */
+	return start_s > 0 && start_s < gop_s - 0.05 ? start_s : 0;
+}

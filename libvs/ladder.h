@@ -19,6 +19,10 @@
 #define VS_LADDER_DEFAULT "360p,720p,1080p"
 #define VS_LADDER_MAX_RUNGS 8
 #define VS_GOP_SECONDS_DEFAULT 2.0
+/* One more keyframe, this far in, when it comes before the first GOP's end:
+ * vs-package then cuts a short first segment, which a player waits for
+ * whole before the first frame (vs_ladder_start_gop). */
+#define VS_START_GOP_SECONDS_DEFAULT 1.0
 #define VS_CRF_DEFAULT 21
 #define VS_PRESET_DEFAULT "medium"
 #define VS_AUDIO_BITRATE_DEFAULT 128000 /* AAC-LC stereo 48 kHz */
@@ -78,5 +82,12 @@ int vs_ladder_plan(const struct vs_ladder_input *in, const int *sides, int n_sid
  * VS_FPS_MAX. Returns it as a fraction in *num / *den.
  */
 void vs_ladder_fps(double source_fps, int *num, int *den);
+
+/*
+ * The first GOP's end when an encode asks for one before gop_s (seconds):
+ * start_s when 0 < start_s < gop_s, else 0 (no extra keyframe). Every rung
+ * gets it, so the rungs still cut at the same instants.
+ */
+double vs_ladder_start_gop(double start_s, double gop_s);
 
 #endif

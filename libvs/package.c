@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "hls.h"
+#include "ladder.h"
 #include "package.h"
 #include "record.h"
 #include "segment.h"
@@ -168,8 +169,8 @@ static void hash_file(struct vs_sha256 *h, const char *path)
 
 /* What a package is made of: the options, the renditions (their records
  * and files), the pictures and the chapters. Equal keys, equal packages. */
-static int package_key(const json_t *rec, const struct vs_package_opts *o, double segment_s, const char *final,
-                       char out[65])
+static int package_key(const json_t *rec, const struct vs_package_opts *o, double segment_s, double first_s,
+                       const char *final, char out[65])
 {
 	static const char *const files[] = {"thumbnails.storyboard", "thumbnails.storyboard_vtt", "thumbnails.poster"};
 	struct vs_sha256 *h = vs_sha256_new();
@@ -179,7 +180,7 @@ static int package_key(const json_t *rec, const struct vs_package_opts *o, doubl
 
 	if (!h)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	snprintf(opts, sizeof(opts), "vs-package 1|%s|%.6f|%d|%d|%d|%d|%s|", final, segment_s, o->ts,
+	snprintf(opts, sizeof(opts), "vs-package 1|%s|%.6f|%.6f|%d|%d|%d|%d|%s|", final, segment_s, first_s, o->ts,
 	         o->audio_group, o->dash, o->encrypt, o->key_uri ? o->key_uri : "");
 	vs_sha256_update(h, opts, strlen(opts));
 	json_array_foreach(json_object_get(rec, "renditions"), i, r) {
@@ -239,13 +240,16 @@ struct job {
 	int version;                        /* EXT-X-VERSION of the master */
 	double duration;                    /* the longest track's */
 	double segment_s;                   /* o->segment_s, or the default for this encode */
+	double first_s;                     /* the first segment's, shorter: the encode's start GOP; or 0 */
 };
 
 /* The record must name its video and renditions that can be packaged with
  * o; *have_audio is set when a rendition has audio, *segment_s to the
  * segment length: o's, which must be a whole number of the encode's GOPs,
- * or the default's. */
-static int check_record(const json_t *rec, const struct vs_package_opts *o, bool *have_audio, double *segment_s)
+ * or the default's; *first_s to the first segment's when the encode has a
+ * keyframe before its first GOP's end (vs_ladder_start_gop), else 0. */
+static int check_record(const json_t *rec, const struct vs_package_opts *o, bool *have_audio, double *segment_s,
+                        double *first_s)
 {
 	const char *id = vs_json_str(rec, "id");
 	json_t *renditions = json_object_get(rec, "renditions"), *r;
@@ -258,6 +262,9 @@ static int check_record(const json_t *rec, const struct vs_package_opts *o, bool
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no renditions: run vs-encode first");
 	if (!vs_json_number(rec, "encode.gop_seconds", &gop) || !(gop > 0 && gop <= 60))
 		gop = 0;
+	if (!gop || !vs_json_number(rec, "encode.start_gop_seconds", first_s) ||
+	    !(*first_s = vs_ladder_start_gop(*first_s, gop)))
+		*first_s = 0;
 	*segment_s = o->segment_s;
 	if (*segment_s <= 0) /* the GOPs that make at least the default */
 		*segment_s = gop > 0 ? gop * fmax(1, ceil(VS_SEGMENT_SECONDS_DEFAULT / gop - 1e-6))
@@ -347,7 +354,7 @@ static int package_rendition(struct job *j, size_t i, const json_t *r)
 	if (ret == 0)
 		ret = vs_segment_cut(vs_json_str(r, "path"), sub,
 		                     j->audio_group ? VS_SEGMENT_VIDEO_ONLY : VS_SEGMENT_MUXED, o->ts,
-		                     j->segment_s, &j->key, t);
+		                     j->segment_s, j->first_s, &j->key, t);
 	free(sub);
 	if (ret < 0)
 		return ret;
@@ -383,7 +390,7 @@ static int package_audio(struct job *j)
 	ret = sub ? vs_fsutil_mkdir_p(sub, 0755) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (ret == 0)
 		ret = vs_segment_cut(vs_json_str(json_array_get(j->renditions, 0), "path"), sub,
-		                     VS_SEGMENT_AUDIO_ONLY, o->ts, j->segment_s, &j->key, &j->audio);
+		                     VS_SEGMENT_AUDIO_ONLY, o->ts, j->segment_s, j->first_s, &j->key, &j->audio);
 	free(sub);
 	if (ret == 0)
 		ret = write_media_playlists(j->tmp, "audio", &j->audio, o->ts, &j->key, j->key_uri, &j->version);
@@ -465,6 +472,7 @@ static json_t *package_section(const struct job *j)
 	json_object_set_new(pkg, "dir", json_string(j->final));
 	json_object_set_new(pkg, "master", json_string("master.m3u8"));
 	json_object_set_new(pkg, "segment_seconds", json_real(j->segment_s));
+	json_object_set_new(pkg, "first_segment_seconds", j->first_s > 0 ? json_real(j->first_s) : json_null());
 	json_object_set_new(pkg, "segment_type", json_string(o->ts ? "ts" : "fmp4"));
 	json_object_set_new(pkg, "variants", variants);
 	json_object_set_new(pkg, "audio", j->audio_group ? json_string("audio/index.m3u8") : json_null());
@@ -517,7 +525,7 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 	size_t i;
 	int ret;
 
-	if ((ret = check_record(rec, o, &have_audio, &j.segment_s)) < 0)
+	if ((ret = check_record(rec, o, &have_audio, &j.segment_s, &j.first_s)) < 0)
 		return ret;
 	j.n = (int)json_array_size(j.renditions);
 	j.audio_group = (o->audio_group || o->dash) && have_audio;
@@ -527,7 +535,7 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 	else
 		j.final = j.root ? join3(j.root, j.id, "hls") : NULL;
 	if (j.final && j.root && (j.marker = finished_path(j.root, j.id)) &&
-	    package_key(rec, o, j.segment_s, j.final, j.pkg_key) == 0 && !o->force &&
+	    package_key(rec, o, j.segment_s, j.first_s, j.final, j.pkg_key) == 0 && !o->force &&
 	    (pkg = finished_package(j.marker, j.pkg_key, j.final))) {
 		/* made already from these very inputs: its steps are not redone */
 		json_object_set_new(rec, "package", pkg);

@@ -89,11 +89,14 @@ static bool is_keyframe_time(const struct vs_rungs_opts *o, int64_t n)
 {
 	/* Keyframes by timestamp, not by frame count, so that every rung and
 	 * a non-integer rate (29.97) cut at the same instants: frame n starts
-	 * a GOP when it is the first at or after a multiple of gop_s. */
+	 * a GOP when it is the first at or after a multiple of gop_s, or after
+	 * start_gop_s. */
 	double t = (double)n * o->fps_den / o->fps_num;
 	double prev = (double)(n - 1) * o->fps_den / o->fps_num;
 
 	if (n == 0)
+		return true;
+	if (o->start_gop_s > 0 && t >= o->start_gop_s - 1e-9 && prev < o->start_gop_s - 1e-9)
 		return true;
 	return floor(t / o->gop_s + 1e-9) > floor(prev / o->gop_s + 1e-9);
 }

@@ -18,14 +18,16 @@
  * into one MP4 with the index first. It measures what it writes: bytes of
  * video and audio, frames, and the peak bit rate over any one GOP.
  *
- * Keyframes are forced at exact multiples of gop_s, by timestamp, and
- * x264 adds none in between, so that every rung cuts at the same instants.
+ * Keyframes are forced at exact multiples of gop_s (and at start_gop_s), by
+ * timestamp, and x264 adds none in between, so that every rung cuts at the
+ * same instants.
  */
 
 /* What every rung of one encode shares. */
 struct vs_rungs_opts {
 	int fps_num, fps_den; /* output frame rate (vs_ladder_fps) */
 	double gop_s;         /* seconds between keyframes */
+	double start_gop_s;   /* and one at this time, when > 0 (vs_ladder_start_gop) */
 	const char *preset;   /* x264 preset */
 	int crf;
 	int threads;          /* threads per x264 encoder; 0: x264 decides */

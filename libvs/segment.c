@@ -308,8 +308,8 @@ static int put_packet(struct segmenter *s, AVPacket *pkt)
 	           t0 >= s->next_cut - CUT_EPSILON) {
 		if ((ret = finish_segment(s, t0)) < 0 || (ret = start_segment(s, t0)) < 0)
 			return ret;
-		while (s->next_cut <= t0 + CUT_EPSILON)
-			s->next_cut += s->seg_s;
+		/* the next multiple of the segment length */
+		s->next_cut = (floor((t0 + CUT_EPSILON) / s->seg_s) + 1) * s->seg_s;
 	}
 	if (k == 0 && (pkt->flags & AV_PKT_FLAG_KEY)) {
 		/* One fragment per GOP (fMP4), and the keyframe's range for
@@ -360,10 +360,10 @@ static void measure_track(struct vs_segment_track *t, double last_end)
 
 /* For TS the header went into a buffer that the first segment takes over. */
 int vs_segment_cut(const char *src, const char *dir, enum vs_segment_kind kind, bool ts, double seg_s,
-                   const struct vs_segment_key *key, struct vs_segment_track *t)
+                   double first_s, const struct vs_segment_key *key, struct vs_segment_track *t)
 {
 	struct segmenter s = {.src = src, .kind = kind, .ts = ts, .dir = dir, .seg_s = seg_s, .key = key,
-	                      .t = t, .next_cut = seg_s};
+	                      .t = t, .next_cut = first_s > 0 && first_s < seg_s ? first_s : seg_s};
 	AVPacket *pkt = av_packet_alloc();
 	int err, ret;
 

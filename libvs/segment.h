@@ -19,7 +19,9 @@
  * Segments are cut on the first keyframe at or after each multiple of the
  * segment length (an audio-only track on any packet), so that with a GOP
  * dividing the segment length every segment is the same length but the
- * last. The same input gives the same bytes (AVFMT_FLAG_BITEXACT).
+ * last; and, when asked, at the first keyframe at or after a shorter first
+ * length (the encode's start GOP: a player starts after one segment). The
+ * same input gives the same bytes (AVFMT_FLAG_BITEXACT).
  */
 
 /* What of a rendition a track takes. */
@@ -54,8 +56,8 @@ void vs_segment_track_release(struct vs_segment_track *t);
 
 /*
  * Cuts src (a local MP4 rendition) into segments of about seg_s seconds in
- * the existing directory dir: MPEG-TS with ts, else fMP4 with its init
- * segment. With key (borrowed, may be NULL) on, each segment is encrypted
+ * the existing directory dir, the first first_s long when 0 < first_s <
+ * seg_s: MPEG-TS with ts, else fMP4 with its init segment. With key (borrowed, may be NULL) on, each segment is encrypted
  * whole (AES-128-CBC, PKCS7 padding) and sizes and rates are those of the
  * ciphertext; an encrypted track has no I-frame ranges. *t is set from
  * scratch and owns what it holds, even on failure (release it then too).
@@ -63,6 +65,6 @@ void vs_segment_track_release(struct vs_segment_track *t);
  * write failed); files written before a failure are left in dir.
  */
 int vs_segment_cut(const char *src, const char *dir, enum vs_segment_kind kind, bool ts, double seg_s,
-                   const struct vs_segment_key *key, struct vs_segment_track *t);
+                   double first_s, const struct vs_segment_key *key, struct vs_segment_track *t);
 
 #endif

@@ -150,7 +150,8 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 		.fps_num = o->fps_num, .fps_den = o->fps_den, .audio_bps = o->audio_bps,
 		.progress = o->progress, .progress_ctx = o->progress_ctx};
 	const struct vs_rungs_opts ropts = {
-		.fps_num = o->fps_num, .fps_den = o->fps_den, .gop_s = o->gop_s, .preset = o->preset,
+		.fps_num = o->fps_num, .fps_den = o->fps_den, .gop_s = o->gop_s,
+		.start_gop_s = o->start_gop_s, .preset = o->preset,
 		.crf = o->crf, .threads = o->threads};
 	const struct vs_thumbs_opts topts = {
 		.interval_s = o->storyboard_interval_s, .max_thumbs = VS_STORYBOARD_MAX_THUMBS,

@@ -37,6 +37,7 @@ struct vs_transcode_opts {
 	const struct vs_ladder *ladder;
 	int fps_num, fps_den;        /* output frame rate (vs_ladder_fps) */
 	double gop_s;                /* seconds between keyframes */
+	double start_gop_s;          /* and one keyframe at this time, when > 0 */
 	const char *preset;          /* x264 preset */
 	int crf;
 	long audio_bps;

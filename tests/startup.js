@@ -121,11 +121,13 @@ async function run(o) {
 				return { index: best, height: parseInt(s.levelLabels[best], 10) };
 			}, Number(o.mbits));
 			if (target.index < 0) throw new Error('no other rung fits the link');
-			const t0 = await page.evaluate(() => performance.now());
+			const [t0, waiting0] = await page.evaluate(() => [performance.now(), window.__vsOutside.waiting]);
 			await page.select('#quality', String(target.index));
 			await page.waitForFunction((h) => window.vsPlayer.video.videoHeight === h || window.vsPlayer.state.fatal,
 				{ timeout: TIMEOUT_MS, polling: 20 }, target.height);
-			out.switchMs = Math.round((await page.evaluate(() => performance.now())) - t0);
+			const [t1, waiting1] = await page.evaluate(() => [performance.now(), window.__vsOutside.waiting]);
+			out.switchMs = Math.round(t1 - t0);
+			out.switchStalls = waiting1 - waiting0;
 			out.switchedTo = target.height;
 		}
 		out.pageErrors = errors.pageErrors;

@@ -107,6 +107,26 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	[ "$(keyframes "$(rendition 360p)")" = "0.000000 1.000000 2.000000 3.000000 " ]
 }
 
+@test "vs-encode adds a keyframe at 1 s to a longer GOP, in every rung; --start-gop-seconds moves or drops it" {
+	ingest hd.mp4
+	encode --ladder 180p,360p
+	[ "$status" -eq 0 ]
+	[ "$(keyframes "$(rendition 180p)")" = "0.000000 1.000000 2.000000 " ]
+	[ "$(keyframes "$(rendition 360p)")" = "0.000000 1.000000 2.000000 " ]
+	[ "$(jqr out.json .encode.start_gop_seconds)" = 1 ]
+	encode --ladder 180p --start-gop-seconds 0.5 --force
+	[ "$(keyframes "$(rendition 180p)")" = "0.000000 0.500000 2.000000 " ]
+	[ "$(jqr out.json .encode.start_gop_seconds)" = 0.5 ]
+	encode --ladder 180p --start-gop-seconds 0 --force
+	[ "$(keyframes "$(rendition 180p)")" = "0.000000 2.000000 " ]
+	[ "$(jqr out.json .encode.start_gop_seconds)" = 0 ]
+	# not within the first GOP: none
+	encode --ladder 180p --gop-seconds 1 --force
+	[ "$(jqr out.json .encode.start_gop_seconds)" = 0 ]
+	run -0 --separate-stderr vs-encode --plan --ladder 180p <in.json
+	[[ $stderr == *"a keyframe every 2 s (60 frames) and one at 1 s"* ]]
+}
+
 @test "vs-encode keeps the duration within 0.1 s of the source" {
 	ingest hd.mp4
 	encode --ladder 180p,360p

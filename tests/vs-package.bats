@@ -86,6 +86,24 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	jq -c 'del(.encode.gop_seconds)' enc.json >enc0.json
 	run -0 --separate-stderr vs-package --out pkg0 <enc0.json
 	[ "$(jq .package.segment_seconds <<<"$output")" = 2 ]
+	[ "$(jq .package.first_segment_seconds out.json)" = null ]
+	# vs-encode's defaults (a 2 s GOP, and a keyframe at 1 s): a short first
+	# segment, every variant alike, which the check and ffprobe take
+	VS_MEDIA_ROOT=$PWD/media2 vs-encode --preset ultrafast --ladder 180p,360p <"$BATS_FILE_TMPDIR/in.json" >enc2.json
+	VS_MEDIA_ROOT=$PWD/media2 run -0 --separate-stderr vs-package --out pkgs <enc2.json
+	[ "$(jq .package.segment_seconds <<<"$output")" = 2 ]
+	[ "$(jq .package.first_segment_seconds <<<"$output")" = 1 ]
+	for v in 180p 360p; do
+		grep '^#EXTINF' pkgs/$v/index.m3u8
+		[ "$(grep '^#EXTINF' pkgs/$v/index.m3u8 | cut -c1-11 | tr '\n' ' ')" = "#EXTINF:1.0 #EXTINF:1.0 #EXTINF:2.0 " ]
+		grep -qx '#EXT-X-TARGETDURATION:2' pkgs/$v/index.m3u8
+	done
+	run -0 --separate-stderr vs-package --check pkgs
+	[ "$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$PWD/pkgs/360p/index.m3u8" | cut -c1-3)" = "4.0" ]
+	# a record whose start GOP is not before its GOP's end: none
+	jq -c '.encode.start_gop_seconds = 1' enc.json >enc1.json
+	run -0 --separate-stderr vs-package --out pkg1s <enc1.json
+	[ "$(jq .package.first_segment_seconds <<<"$output")" = null ]
 	# a length given must still be a whole number of GOPs
 	run -1 --separate-stderr vs-package --out pkg5 --segment-seconds 2 <enc3.json
 	[[ $stderr == *"not a multiple of the encode's GOP (3 s)"* ]]

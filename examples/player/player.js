@@ -335,9 +335,12 @@
     function chooseQuality(value) {
       const i = Number(value);
       if (state.engine === 'hls.js' && state.hls) {
-        // currentLevel switches now, at the same position; -1 is automatic
-        state.hls.currentLevel = i;
-        if (i === -1) state.hls.nextLevel = -1;
+        // a rung: from the first segment boundary its segments can reach in
+        // time, what is buffered before it playing on (hls.js's nextLevel:
+        // no stall, where currentLevel empties the buffer and waits);
+        // automatic: the next segments by the bandwidth
+        if (i === -1) state.hls.loadLevel = -1;
+        else state.hls.nextLevel = i;
         say(i === -1 ? 'Quality: automatic' : `Quality: ${state.levelLabels[i]}`);
       } else if (state.engine === 'native') {
         const q = i === -1 ? null : state.stream.qualities[i];
