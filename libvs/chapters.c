@@ -4,6 +4,7 @@
 #include "chapters.h"
 #include "error.h"
 #include "fsutil.h"
+#include "vtt.h"
 
 /* The next line of [*p, end) into line (NUL-terminated, CR dropped);
  * false at the end. */
@@ -24,70 +25,24 @@ static bool next_line(const char **p, const char *end, char *line, size_t n)
 	return true;
 }
 
-/* "HH:MM:SS.mmm" or "MM:SS.mmm" (WebVTT's cue timing: digits only, the
- * fraction required); NAN if not. */
-static double vtt_seconds(const char *s, const char **rest)
+/* WebVTT (vtt.h reads it): a cue per chapter, its first line the title. */
+static int parse_vtt(const char *text, size_t len, json_t *out)
 {
-	double parts[3] = {0}, scale = 0.1;
-	int n = 0;
+	struct vs_vtt v;
+	int ret = vs_vtt_parse(text, len, &v);
 
-	*rest = s;
-	for (;;) {
-		if (!isdigit((unsigned char)*s))
-			return NAN;
-		while (isdigit((unsigned char)*s))
-			parts[n] = parts[n] * 10 + (*s++ - '0');
-		n++;
-		if (*s != ':' || n == 3)
-			break;
-		s++;
+	if (ret < 0)
+		return ret;
+	if (v.empty)
+		ret = vs_fail(VS_ERR, VS_E_INVALID, "%d chapter cue%s without a title", v.empty, v.empty == 1 ? "" : "s");
+	for (int i = 0; ret == 0 && i < v.n; i++) {
+		const struct vs_vtt_cue *c = &v.cues[i];
+
+		json_array_append_new(out, json_pack("{s:f,s:f,s:s%}", "start", c->start, "end", c->end, "title",
+		                                     c->text, strcspn(c->text, "\n")));
 	}
-	if (n < 2 || *s != '.' || !isdigit((unsigned char)s[1]))
-		return NAN;
-	for (s++; isdigit((unsigned char)*s); s++, scale /= 10)
-		parts[n - 1] += (*s - '0') * scale;
-	*rest = s;
-	return n == 2 ? parts[0] * 60 + parts[1] : parts[0] * 3600 + parts[1] * 60 + parts[2];
-}
-
-static int parse_vtt(const char *p, const char *end, json_t *out)
-{
-	char line[4096];
-	int lineno = 1;
-	bool want_title = false;
-
-	next_line(&p, end, line, sizeof(line)); /* WEBVTT */
-	while (next_line(&p, end, line, sizeof(line))) {
-		const char *arrow = strstr(line, "-->"), *rest;
-		double start, stop;
-
-		lineno++;
-		if (want_title) {
-			if (!*line)
-				return vs_fail(VS_ERR, VS_E_INVALID, "line %d: a chapter cue without a title", lineno);
-			json_object_set_new(json_array_get(out, json_array_size(out) - 1), "title", json_string(line));
-			want_title = false;
-			continue;
-		}
-		if (!arrow)
-			continue; /* a cue identifier, a NOTE, a blank */
-		start = vtt_seconds(line, &rest);
-		while (*rest == ' ' || *rest == '\t')
-			rest++;
-		if (isnan(start) || rest != arrow)
-			return vs_fail(VS_ERR, VS_E_INVALID, "line %d: not a WebVTT cue timing", lineno);
-		rest = arrow + 3;
-		while (*rest == ' ' || *rest == '\t')
-			rest++;
-		stop = vtt_seconds(rest, &rest);
-		if (isnan(stop))
-			return vs_fail(VS_ERR, VS_E_INVALID, "line %d: not a WebVTT cue timing", lineno);
-		json_array_append_new(out, json_pack("{s:f,s:f}", "start", start, "end", stop));
-		want_title = true;
-	}
-	if (want_title)
-		return vs_fail(VS_ERR, VS_E_INVALID, "line %d: the last cue has no title", lineno);
-	return 0;
+	vs_vtt_release(&v);
+	return ret;
 }
 
 /* ;FFMETADATA1: [CHAPTER] sections of TIMEBASE=num/den, START=, END=,
@@ -188,7 +143,7 @@ int vs_chapters_parse(const char *text, size_t len, json_t **out)
 	while (p < end && isspace((unsigned char)*p))
 		p++;
 	if ((size_t)(end - p) >= 6 && !memcmp(p, "WEBVTT", 6))
-		ret = parse_vtt(p, end, list);
+		ret = parse_vtt(text, len, list);
 	else if ((size_t)(end - p) >= 12 && !memcmp(p, ";FFMETADATA1", 12))
 		ret = parse_ffmetadata(p, end, list);
 	else if (p < end && (*p == '[' || *p == '{'))

@@ -22,7 +22,7 @@ setup_file() {
 	# its own directory: a developer's long run in var/fuzz goes on undisturbed
 	VS_FUZZ_DIR=$BATS_TEST_TMPDIR/fuzz run -0 "$VS_TOP/scripts/fuzz" 2
 	[ -s "$BATS_TEST_TMPDIR/fuzz/jwt.log" ]
-	for t in jwt sign record cgi hls s3xml chapters upload; do
+	for t in jwt sign record cgi hls s3xml chapters upload vtt; do
 		[[ $output == *"$t: "*" inputs in 2 s, no crash"* ]] || { echo "$output"; return 1; }
 	done
 }

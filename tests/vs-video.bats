@@ -131,7 +131,7 @@ setup() {
 @test "vs-video chapters refuses a broken file, naming the line, and keeps the old ones" {
 	printf 'WEBVTT\n\n00:00.000 --> 00:01.000\nOne\n\n00:0x.000 --> 00:02.000\nTwo\n' >bad.vtt
 	run -1 --separate-stderr vs-video chapters limits --from bad.vtt
-	[[ $stderr == *"'bad.vtt': line 6: not a WebVTT cue timing"* ]]
+	[[ $stderr == *"'bad.vtt': line 6: not a cue timing"* ]]
 	printf '[{"title":"A","start":5},{"title":"B","start":2}]' >back.json
 	run -1 --separate-stderr vs-video chapters limits --from back.json
 	[[ $stderr == *"chapter 2: start_time_seconds must be a number after the previous"* ]]
