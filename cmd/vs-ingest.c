@@ -4,6 +4,7 @@
  *   vs-ingest [options] FILE|URL...
  *   ... | vs-ingest [options]          (records carrying "source")
  */
+#include "captions.h"
 #include "error.h"
 #include "hash.h"
 #include "ingest.h"
@@ -15,7 +16,8 @@
 
 struct run {
 	struct vs_ingest_opts io;
-	const char *store; /* s3://bucket/prefix, or NULL */
+	const char *store;    /* s3://bucket/prefix, or NULL */
+	const char *captions; /* --captions LANG=FILE,… */
 };
 
 static int ingest_one(json_t *rec, void *ctx)
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 			VS_OPT_STRING(0, "tags", "A,B", io->tags, "comma-separated tags"),
 			VS_OPT_STRING(0, "category", "NAME", io->category, "category"),
 			VS_OPT_STRING(0, "slug", "SLUG", io->slug, "URL name, unique (default: from the title)"),
+			VS_OPT_STRING(0, "captions", "LANG=FILE,...", run.captions,
+			              "caption files, WebVTT or SubRip (en=lecture.vtt,fr=lecture.fr.srt)"),
 			VS_OPT_LLONG(0, "max-size", "BYTES", io->fetch.max_bytes, 1, INT64_MAX, "largest download accepted",
 			             VS_OPT_DEFAULT(VS_FETCH_MAX_BYTES_DEFAULT)),
 			VS_OPT_STRING(0, "allow-address", "IP,...", io->fetch.allow,
@@ -59,6 +63,7 @@ int main(int argc, char **argv)
 		},
 	};
 	struct vs_prog p;
+	json_t *captions = NULL;
 	int ret = 0;
 
 	io->fetch.allow = getenv("VS_INGEST_ALLOW_ADDRESSES");
@@ -75,9 +80,14 @@ int main(int argc, char **argv)
 		run.store = NULL;
 	if (run.store && strncmp(run.store, "s3://", 5))
 		return vs_opt_usage_error(&cmd, "--store: '%s' is not an s3://bucket/prefix", run.store);
+	if (run.captions && vs_captions_parse_arg(run.captions, &captions) < 0)
+		return vs_opt_usage_error(&cmd, "--captions: %s", vs_error_message());
+	io->captions = captions;
 
-	if ((ret = vs_prog_open_db(&p, VS_OPT_DB_IF_GIVEN, NULL)) < 0)
+	if ((ret = vs_prog_open_db(&p, VS_OPT_DB_IF_GIVEN, NULL)) < 0) {
+		json_decref(captions);
 		return vs_prog_end(&p, ret);
+	}
 	io->db = p.db;
 
 	if (p.n_args == 0) {
@@ -100,5 +110,6 @@ int main(int argc, char **argv)
 			json_decref(rec);
 		}
 	}
+	json_decref(captions);
 	return vs_prog_end(&p, ret);
 }

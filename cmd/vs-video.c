@@ -1,6 +1,7 @@
 /* vs-video: the catalog from the shell (catalogedit.h, as vs-cgi's admin endpoints). */
 #include <math.h>
 
+#include "captioning.h"
 #include "catalogedit.h"
 #include "chapters.h"
 #include "clock.h"
@@ -18,6 +19,7 @@ struct run {
 	const char *since, *from, *to;
 	const char *title, *description, *tags, *category, *slug;
 	double older_than_s;
+	struct vs_caption_spec caption; /* captions add|remove: --lang, --label, --kind, --default */
 };
 
 static int list(struct vs_prog *p)
@@ -44,34 +46,20 @@ static int show(struct vs_prog *p)
 /* An edit (set, chapters) from fields, applied; the video afterwards out. */
 static int apply(struct vs_prog *p, json_t *fields)
 {
-	struct vs_meta_edit e;
 	json_t *row = NULL;
-	int ret = vs_meta_edit_parse(fields, &e); /* e borrows fields' strings */
+	int ret = json_object_size(fields) ? vs_catalog_edit_json(p->db, p->args[0], fields, &row)
+	                                   : vs_opt_usage_error(p->cmd, "%s: nothing to change", p->sub->name);
 
-	if (ret == 0 && vs_meta_edit_empty(&e)) {
-		vs_opt_usage_error(p->cmd, "%s: nothing to change", p->sub->name);
-		ret = VS_PROG_USAGE;
-	} else if (ret == 0 && (ret = vs_catalog_edit(p->db, p->args[0], &e, &row)) == 0) {
-		ret = vs_record_write(stdout, row);
-	}
-	vs_meta_edit_release(&e);
 	json_decref(fields);
-	json_decref(row);
-	return ret;
+	return ret == VS_EXIT_USAGE ? VS_PROG_USAGE : vs_record_emit(stdout, ret, row);
 }
 
 static int set(struct vs_prog *p)
 {
 	struct run *r = p->ctx;
-	json_t *f = json_object();
-
-	if (r->public_ && r->private_) {
-		vs_opt_usage_error(p->cmd, "--public and --private do not go together");
-		json_decref(f);
-		return VS_PROG_USAGE;
-	}
 	const char *const names[] = {"title", "description", "tags", "category", "slug"};
 	const char *const values[] = {r->title, r->description, r->tags, r->category, r->slug};
+	json_t *f = json_object();
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(names); i++)
 		if (values[i])
@@ -87,16 +75,30 @@ static int chapters(struct vs_prog *p)
 	json_t *list = NULL;
 	int ret;
 
-	if (!r->from == !r->clear) {
-		vs_opt_usage_error(p->cmd, "chapters needs --from FILE or --clear");
-		return VS_PROG_USAGE;
-	}
-	if (r->clear)
-		return apply(p, json_pack("{s:[]}", "chapters"));
-	if ((ret = vs_chapters_read_file(r->from, &list)) < 0)
+	if (!r->from == !r->clear)
+		return vs_opt_usage_error(p->cmd, "chapters needs --from FILE or --clear"), VS_PROG_USAGE;
+	if (r->from && (ret = vs_chapters_read_file(r->from, &list)) < 0)
 		return ret;
-	vs_log_info("the package's chapters.vtt follows on the next vs-package and vs-publish of the video");
-	return apply(p, json_pack("{s:o}", "chapters", list));
+	return apply(p, json_pack("{s:o}", "chapters", list ? list : json_array()));
+}
+
+/* captions ID [add FILE | remove]: the video's tracks, one more, one less */
+static int captions(struct vs_prog *p)
+{
+	struct run *r = p->ctx;
+	const char *act = p->n_args > 1 ? p->args[1] : "";
+	json_t *out = NULL;
+	int ret;
+
+	if (!*act)
+		ret = vs_captioning_list(p->db, p->args[0], &out);
+	else if (r->caption.language && !strcmp(act, "add") && p->n_args == 3)
+		ret = vs_captioning_add(p->db, p->media_root, p->args[0], &r->caption, p->args[2], &out);
+	else if (r->caption.language && !strcmp(act, "remove") && p->n_args == 2)
+		ret = vs_captioning_remove(p->db, p->args[0], r->caption.language, r->caption.kind, &out);
+	else
+		return vs_opt_usage_error(p->cmd, "captions ID [add FILE --lang L | remove --lang L]"), VS_PROG_USAGE;
+	return vs_record_emit(stdout, ret, out);
 }
 
 static int publish(struct vs_prog *p)
@@ -106,20 +108,13 @@ static int publish(struct vs_prog *p)
 
 static int delete(struct vs_prog *p)
 {
-	struct run *r = p->ctx;
-	char id[37];
-	int ret = vs_catalog_delete(p->db, p->args[0], r->to, id);
-
-	if (ret == 0 && (!r->to || !*r->to))
-		vs_log_warn("%s is deleted; what vs-publish put on an origin stays there (give --to URL)", id);
-	return ret;
+	return vs_catalog_delete(p->db, p->args[0], ((const struct run *)p->ctx)->to, NULL);
 }
 
 /* gc: uploads (tus) left unfinished longer than --older-than */
 static int gc(struct vs_prog *p)
 {
-	struct run *r = p->ctx;
-	int n = 0, ret = vs_tus_gc(p->media_root, r->older_than_s, &n);
+	int n = 0, ret = vs_tus_gc(p->media_root, ((const struct run *)p->ctx)->older_than_s, &n);
 
 	if (ret == 0)
 		vs_log_info("%d unfinished upload%s removed", n, n == 1 ? "" : "s");
@@ -131,6 +126,7 @@ static const struct vs_subcommand commands[] = {
 	{"show", show, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"set", set, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"chapters", chapters, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
+	{"captions", captions, VS_OPT_DB_NEEDED, 1, 3, "a video id or slug"},
 	{"publish", publish, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"unpublish", publish, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
 	{"delete", delete, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug"},
@@ -148,6 +144,7 @@ int main(int argc, char **argv)
 		            "[options] set ID [--title T] [--description D] [--tags A,B] [--category C] [--slug S]"
 		            " [--public|--private]\n"
 		            "[options] chapters ID --from FILE|--clear\n"
+		            "[options] captions ID [add FILE --lang L [--label T] [--kind K] [--default] | remove --lang L]\n"
 		            "[options] show|publish|unpublish|delete ID\n"
 		            "[options] gc [--older-than SECONDS]",
 		.summary = "List, show and edit the catalog's videos; publish, hide and delete them",
@@ -172,6 +169,10 @@ int main(int argc, char **argv)
 			VS_OPT_SET(0, "private", r.private_, "set: only signed-in viewers may watch it"),
 			VS_OPT_STRING(0, "from", "FILE", r.from, "chapters: WebVTT, JSON records or an FFmpeg metadata file"),
 			VS_OPT_SET(0, "clear", r.clear, "chapters: remove them all"),
+			VS_OPT_STRING(0, "lang", "TAG", r.caption.language, "captions: the track's language (en, pt-BR)"),
+			VS_OPT_STRING(0, "label", "TEXT", r.caption.label, "captions add: its name (default: the language's)"),
+			VS_OPT_STRING(0, "kind", "KIND", r.caption.kind, "captions: captions (default) or subtitles"),
+			VS_OPT_SET(0, "default", r.caption.is_default, "captions add: the track players show unless told"),
 			VS_OPT_STRING(0, "to", "URL", r.to, "delete: remove its objects from this origin ($VS_PUBLISH_URL)"),
 			VS_OPT_DOUBLE(0, "older-than", "SECONDS", r.older_than_s, 0, 1e9, "gc: uploads unfinished this long",
 			              VS_OPT_DEFAULT(VS_TUS_EXPIRY_S)),
@@ -184,6 +185,8 @@ int main(int argc, char **argv)
 		return p.status;
 	if (r.published && r.unpublished)
 		return vs_opt_usage_error(&cmd, "--published and --unpublished do not go together");
+	if (r.public_ && r.private_)
+		return vs_opt_usage_error(&cmd, "--public and --private do not go together");
 	r.filter.published = r.published ? 1 : r.unpublished ? 0 : -1;
 	if (r.since && vs_clock_parse_time(r.since, true, vs_clock_now(), &r.filter.since) < 0)
 		return vs_opt_usage_error(&cmd, "--since: %s", vs_error_message());

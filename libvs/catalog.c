@@ -14,6 +14,12 @@
 
 /* ---- finding a video ---- */
 
+/* A video's caption tracks as its record lists them (captions.h). */
+#define Q_CAPTIONS_RECORD(v) \
+	"SELECT json_agg(json_build_object('language', k.language, 'label', k.label, 'kind', k.kind," \
+	" 'default', k.is_default, 'path', k.path, 'sha256', k.checksum, 'cues', k.cue_count, 'source', k.source)" \
+	" ORDER BY k.is_default DESC, k.language, k.kind) FROM video_captions k WHERE k.video_id = " v
+
 static const char select_video[] =
 	"SELECT json_build_object("
 	" 'id', v.id, 'slug', v.slug, 'title', v.title, 'description', v.description,"
@@ -24,7 +30,8 @@ static const char select_video[] =
 	" 'probe', v.probe,"
 	" 'chapters', COALESCE((SELECT json_agg(json_build_object('title', c.title,"
 	"   'start', c.start_time_seconds, 'end', c.end_time_seconds) ORDER BY c.chapter_order)"
-	"   FROM video_chapters c WHERE c.video_id = v.id), '[]'::json))::text,"
+	"   FROM video_chapters c WHERE c.video_id = v.id), '[]'::json),"
+	" 'captions', COALESCE((" Q_CAPTIONS_RECORD("v.id") "), '[]'::json))::text,"
 	" v.upload_status"
 	" FROM videos v WHERE ";
 
@@ -321,27 +328,48 @@ int vs_catalog_renditions_done(PGconn *db, const char *id, const json_t *result,
 
 /* ---- publication (vs-publish) ---- */
 
-int vs_catalog_published(PGconn *db, const char *id, const char *base, const json_t *rec, bool publish,
-                         bool have_poster)
+/* Each entry of list (a package section's array) published at base/<its
+ * path_key>: sql with $1 the video, then the entry's keys[0 … nkeys), then
+ * the URL. */
+static int set_urls(PGconn *db, const char *id, const char *base, const json_t *list, const char *path_key,
+                    const char *const *keys, int nkeys, const char *sql)
 {
 	json_t *v;
 	size_t i;
+	int ret = 0;
+
+	json_array_foreach(list, i, v) {
+		const char *p[4] = {id};
+		char *url = NULL;
+
+		for (int k = 0; k < nkeys; k++)
+			p[1 + k] = vs_json_str(v, keys[k]);
+		if (asprintf(&url, "%s/%s", base, vs_json_str(v, path_key)) < 0)
+			url = NULL;
+		p[1 + nkeys] = url;
+		ret = vs_db_exec(db, NULL, sql, 2 + nkeys, p);
+		free(url);
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+int vs_catalog_published(PGconn *db, const char *id, const char *base, const json_t *rec, bool publish,
+                         bool have_poster)
+{
+	const json_t *pkg = json_object_get(rec, "package");
 	char *poster = NULL;
 	int ret = vs_db_run(db, "BEGIN");
 
-	json_array_foreach(json_object_get(json_object_get(rec, "package"), "variants"), i, v) {
-		char *url = NULL;
-		const char *p[] = {id, vs_json_str(v, "label"), NULL};
-
-		if (ret < 0)
-			break;
-		if (asprintf(&url, "%s/%s", base, vs_json_str(v, "playlist")) < 0)
-			url = NULL;
-		p[2] = url;
-		ret = vs_db_exec(db, NULL, "UPDATE video_qualities SET file_url = $3, updated_at = now()"
-		                           " WHERE video_id = $1 AND quality_label = $2", 3, p);
-		free(url);
-	}
+	if (ret == 0)
+		ret = set_urls(db, id, base, json_object_get(pkg, "variants"), "playlist", (const char *[]){"label"}, 1,
+		               "UPDATE video_qualities SET file_url = $3, updated_at = now()"
+		               " WHERE video_id = $1 AND quality_label = $2");
+	if (ret == 0)
+		ret = set_urls(db, id, base, json_object_get(pkg, "captions"), "file", (const char *[]){"language", "kind"},
+		               2, "UPDATE video_captions SET url = $4, updated_at = now()"
+		                  " WHERE video_id = $1 AND language = $2 AND kind = $3");
 	if (ret == 0) {
 		struct vs_video_state st = {.status = "ready", .published = publish ? VS_PUBLICATION_ON : VS_PUBLICATION_OFF};
 
@@ -422,9 +450,14 @@ int vs_catalog_key(PGconn *db, const char *id, uint8_t key[16], bool *found)
 	" 'title', v.title, 'description', v.description, 'duration', v.duration_exact_seconds," \
 	" 'thumbnail_url', v.thumbnail_url, 'tags', to_json(v.tags), 'category', v.category," \
 	" 'is_public', v.is_public, 'created_at', " UTC_TIME("v.created_at") ", 'updated_at', " UTC_TIME("v.updated_at")
+#define Q_CAPTIONS(v) \
+	"SELECT json_agg(json_build_object('language', language, 'label', label, 'kind', kind," \
+	" 'default', is_default, 'url', url) ORDER BY is_default DESC, language, kind)" \
+	" FROM video_captions WHERE url IS NOT NULL AND video_id = " v
 #define VIDEO_FULL \
 	", 'qualities', coalesce((" Q_QUALITIES("v.id") "), '[]'::json)," \
 	" 'chapters', coalesce((" Q_CHAPTERS("v.id") "), '[]'::json)," \
+	" 'captions', coalesce((" Q_CAPTIONS("v.id") "), '[]'::json)," \
 	" 'progress', (SELECT " VS_PROGRESS_ROW_JSON "::json FROM video_progress p" \
 	"   WHERE p.video_id = v.id AND p.user_id = $2::uuid AND p.last_watched_at IS NOT NULL)"
 #define VIDEO_FROM \
@@ -479,6 +512,76 @@ int vs_catalog_qualities(PGconn *db, const char *id, json_t **out)
 int vs_catalog_chapters(PGconn *db, const char *id, json_t **out)
 {
 	return query_array(db, Q_CHAPTERS("$1::uuid"), id, out);
+}
+
+/* ---- captions ---- */
+
+int vs_catalog_caption_store(PGconn *db, const char *id, const json_t *track)
+{
+	char cues[24];
+	bool is_default = json_is_true(json_object_get(track, "default"));
+	const char *p[] = {id,
+	                   vs_json_str(track, "language"),
+	                   vs_json_str(track, "label"),
+	                   vs_json_str(track, "kind"),
+	                   is_default ? "t" : "f",
+	                   vs_json_str(track, "path"),
+	                   vs_json_str(track, "sha256"),
+	                   cues,
+	                   vs_json_str(track, "source") ? vs_json_str(track, "source") : "file"};
+	int ret;
+
+	snprintf(cues, sizeof(cues), "%lld", (long long)json_integer_value(json_object_get(track, "cues")));
+	if ((ret = vs_db_run(db, "BEGIN")) < 0)
+		return ret;
+	if (is_default)
+		ret = vs_db_exec(db, NULL, "UPDATE video_captions SET is_default = false, updated_at = now()"
+		                           " WHERE video_id = $1 AND is_default AND NOT (language = $2 AND kind = $3)", 3,
+		                 (const char *[]){id, p[1], p[3]});
+	if (ret == 0)
+		ret = vs_db_exec(db, NULL,
+		                 "INSERT INTO video_captions (video_id, language, label, kind, is_default, path, checksum,"
+		                 " cue_count, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+		                 " ON CONFLICT (video_id, language, kind) DO UPDATE SET label = $3, is_default = $5,"
+		                 " path = $6, checksum = $7, cue_count = $8, source = $9, url = NULL, updated_at = now()",
+		                 9, p);
+	if (ret == 0)
+		ret = vs_db_run(db, "COMMIT");
+	if (ret < 0)
+		vs_db_rollback(db);
+	return ret;
+}
+
+int vs_catalog_caption_remove(PGconn *db, const char *id, const char *language, const char *kind, json_t **removed)
+{
+	const char *p[] = {id, language, kind};
+	json_t *gone = NULL;
+	int ret = vs_db_query_json_row(db,
+	                               "WITH gone AS (DELETE FROM video_captions k WHERE k.video_id = $1"
+	                               " AND k.language = $2 AND ($3::text IS NULL OR k.kind = $3) RETURNING k.*)"
+	                               " SELECT coalesce(json_agg(json_build_object('language', k.language, 'label', k.label,"
+	                               " 'kind', k.kind, 'default', k.is_default, 'path', k.path, 'sha256', k.checksum,"
+	                               " 'cues', k.cue_count, 'source', k.source)), '[]')::text FROM gone k",
+	                               3, p, &gone);
+
+	if (removed)
+		*removed = NULL;
+	if (ret == 0 && json_array_size(gone) == 0)
+		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "the video has no %s track in '%s'", kind ? kind : "caption", language);
+	if (ret == 0 && removed)
+		*removed = json_incref(gone);
+	json_decref(gone);
+	return ret;
+}
+
+int vs_catalog_published_captions(PGconn *db, const char *id, json_t **out)
+{
+	return query_array(db, Q_CAPTIONS("$1::uuid"), id, out);
+}
+
+int vs_catalog_captions(PGconn *db, const char *id, json_t **out)
+{
+	return query_array(db, Q_CAPTIONS_RECORD("$1::uuid"), id, out);
 }
 
 /* ---- vs-report ---- */

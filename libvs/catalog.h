@@ -11,8 +11,9 @@
 
 /*
  * The catalog: the one module that reads and writes the videos,
- * video_qualities, video_chapters and video_keys tables (their SQL lives
- * here and nowhere else). Every tool and vs-cgi go through it.
+ * video_qualities, video_chapters, video_captions and video_keys tables
+ * (their SQL lives here and in catalogedit.c, nowhere else). Every tool and
+ * vs-cgi go through it.
  *
  * A video's state (upload_status, its error, whether it is published, its
  * poster) changes through one function, vs_catalog_set_state():
@@ -38,7 +39,7 @@ enum vs_catalog_key {
 /*
  * Looks a video up. On success *rec (new reference, NULL when there is no
  * such video) holds id, slug, title, description, tags, category, source,
- * probe, chapters: the ingest sections of its record, rebuilt from its
+ * probe, chapters, captions: the ingest sections of its record, rebuilt from its
  * rows, so that a tool given only an id (vs-encode --id) or a re-ingest
  * gets the record the first ingest emitted. *status (may be NULL) gets its
  * upload_status, borrowed from a static string.
@@ -100,11 +101,33 @@ int vs_catalog_renditions_done(PGconn *db, const char *id, const json_t *result,
 
 /*
  * The package of rec (its "package" section) published at base: the
- * renditions' URLs, the poster's (have_poster), and the video ready, and
- * published when publish. One transaction.
+ * renditions' URLs, the captions' and the poster's (have_poster), and the
+ * video ready, and published when publish. One transaction.
  */
 int vs_catalog_published(PGconn *db, const char *id, const char *base, const json_t *rec, bool publish,
                          bool have_poster);
+
+/* ---- captions and subtitles (captions.h's tracks) ---- */
+
+/*
+ * Keeps track (an entry of a record's "captions": language, label, kind,
+ * default, path, sha256, cues, source) as video id's, in place of its track
+ * of the same language and kind; a default track makes the others not. One
+ * transaction.
+ */
+int vs_catalog_caption_store(PGconn *db, const char *id, const json_t *track);
+
+/* Removes video id's tracks of language (of kind only, when not NULL);
+ * *removed (may be NULL) gets them as a new array. None is VS_E_NOT_FOUND. */
+int vs_catalog_caption_remove(PGconn *db, const char *id, const char *language, const char *kind, json_t **removed);
+
+/* Video id's tracks, as a record lists them, in a new array. */
+int vs_catalog_captions(PGconn *db, const char *id, json_t **out);
+
+/* Video id's tracks that vs-publish put on the origin, as viewers see them
+ * (language, label, kind, default, url: the whole WebVTT file), in a new
+ * array, the default first. */
+int vs_catalog_published_captions(PGconn *db, const char *id, json_t **out);
 
 /* ---- content keys (vs-package --encrypt, vs-cgi's key endpoint) ---- */
 
@@ -118,8 +141,9 @@ int vs_catalog_key(PGconn *db, const char *id, uint8_t key[16], bool *found);
 
 /*
  * A published, ready video by id or slug (key). With full, row also has
- * its qualities, chapters and, for viewer (a UUID, or NULL), the viewer's
- * progress, in one round trip. id (VS_UUID_LEN + 1 bytes) gets its id,
+ * its qualities, chapters, captions (vs_catalog_published_captions) and,
+ * for viewer (a UUID, or NULL), the viewer's progress, in one round
+ * trip. id (VS_UUID_LEN + 1 bytes) gets its id,
  * *duration its exact duration (0 if unknown), *row (new reference) the
  * object GET /videos/:id answers with: the plan's VideoDetailResponse.
  * *row is NULL when there is no such published video.

@@ -4,6 +4,7 @@
 #include "catalogedit.h"
 #include "db.h"
 #include "error.h"
+#include "log.h"
 #include "hash.h"
 #include "publish.h"
 #include "record.h"
@@ -134,6 +135,19 @@ static int edit_row(PGconn *db, const char *id, const struct vs_meta_edit *e)
 	return ret;
 }
 
+int vs_catalog_edit_json(PGconn *db, const char *key, const json_t *fields, json_t **row)
+{
+	struct vs_meta_edit e;
+	int ret = vs_meta_edit_parse(fields, &e); /* e borrows fields' strings */
+
+	if (row)
+		*row = NULL;
+	if (ret == 0)
+		ret = vs_catalog_edit(db, key, &e, row);
+	vs_meta_edit_release(&e);
+	return ret;
+}
+
 int vs_catalog_edit(PGconn *db, const char *key, const struct vs_meta_edit *e, json_t **row)
 {
 	char id[VS_UUID_LEN + 1];
@@ -178,8 +192,8 @@ int vs_catalog_delete(PGconn *db, const char *key, const char *target, char out[
 
 	if (ret == 0 && target && *target)
 		ret = vs_publish_delete(db, target, id);
-	else if (ret == 0)
-		ret = vs_catalog_set_state(db, id, &st);
+	else if (ret == 0 && (ret = vs_catalog_set_state(db, id, &st)) == 0)
+		vs_log_warn("%s is deleted; what vs-publish put on an origin stays there (give the origin's URL)", id);
 	if (ret == 0 && out)
 		memcpy(out, id, sizeof(id));
 	return ret;

@@ -48,6 +48,11 @@ int vs_catalog_show(PGconn *db, const char *key, json_t **row);
  */
 int vs_catalog_edit(PGconn *db, const char *key, const struct vs_meta_edit *e, json_t **row);
 
+/* The same, of an edit as JSON (vs_meta_edit_parse's fields: PUT
+ * /videos/:id's body, vs-video set's options); a bad field is VS_ERR
+ * naming it. */
+int vs_catalog_edit_json(PGconn *db, const char *key, const json_t *fields, json_t **row);
+
 /*
  * Publishes (on) or hides a video by key; its id in id (may be NULL). Publishing needs a
  * video that is ready (its package on the origin, vs-publish did it once):
@@ -58,8 +63,9 @@ int vs_catalog_publish(PGconn *db, const char *key, bool on, char id[37]);
 /*
  * Deletes a video by key: hidden and marked deleted (404 everywhere from
  * then on) and, with target (file:///path or s3://bucket/prefix, or NULL),
- * its objects removed from that origin as vs-publish --delete does. A video
- * deleted already is VS_E_NOT_FOUND. Its id in id (may be NULL).
+ * its objects removed from that origin as vs-publish --delete does (without
+ * one, a warning says they stay). A video deleted already is
+ * VS_E_NOT_FOUND. Its id in id (may be NULL).
  */
 int vs_catalog_delete(PGconn *db, const char *key, const char *target, char id[37]);
 

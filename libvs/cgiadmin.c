@@ -31,21 +31,24 @@ static void answer_failure(struct vs_cgi_req *r, int ret, const char *what)
 		vs_cgihttp_server_error(r, 500, what);
 }
 
+/* The outcome of a change: the video as it is now, or why not. */
+static void answer(struct vs_cgi_req *r, int ret, json_t *row, const char *what)
+{
+	if (ret < 0)
+		answer_failure(r, ret, what);
+	else
+		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
+}
+
 static void edit(struct vs_cgi_req *r, const char *key)
 {
-	struct vs_meta_edit e;
 	json_t *body = NULL, *row = NULL;
 	int ret;
 
 	if (vs_cgihttp_read_body(r, &body) < 0)
 		return;
-	if ((ret = vs_meta_edit_parse(body, &e)) < 0)
-		answer_failure(r, ret, "edit");
-	else if ((ret = vs_catalog_edit(*r->db, key, &e, &row)) < 0)
-		answer_failure(r, ret, "edit");
-	else
-		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
-	vs_meta_edit_release(&e);
+	ret = vs_catalog_edit_json(*r->db, key, body, &row);
+	answer(r, ret, row, "edit");
 	json_decref(row);
 	json_decref(body);
 }
@@ -61,11 +64,12 @@ static void publish(struct vs_cgi_req *r, const char *key)
 	on = json_object_get(body, "is_published");
 	if (!json_is_boolean(on))
 		vs_cgihttp_problem(r, 422, "is_published must be true or false", NULL);
-	else if ((ret = vs_catalog_publish(*r->db, key, json_is_true(on), id)) < 0 ||
-	         (ret = vs_catalog_show(*r->db, id, &row)) < 0)
+	else if ((ret = vs_catalog_publish(*r->db, key, json_is_true(on), id)) < 0)
 		answer_failure(r, ret, "publish");
-	else
-		vs_cgihttp_send_json(r, 200, row, "no-store", NULL);
+	else {
+		ret = vs_catalog_show(*r->db, id, &row);
+		answer(r, ret, row, "publish");
+	}
 	json_decref(row);
 	json_decref(body);
 }

@@ -156,6 +156,49 @@ static void path_token(const char *signed_url, char *out, size_t n)
 		snprintf(out, n, "%.*s", (int)(strchr(sig + 1, '/') - t), t);
 }
 
+/* The URL of rel, a file of video id's package, signed as signed_master
+ * (the master playlist's URL) is: beside it under the same path token, or
+ * with CloudFront, by the same custom policy on its own URL (malloced, or
+ * NULL). */
+static char *sign_beside(const struct vs_cgi_config *cfg, const char *id, const char *signed_master,
+                         const char *rel, time_t exp)
+{
+	char *u = NULL, *su = NULL;
+
+	if (cfg->sign.scheme == VS_SIGN_CLOUDFRONT) {
+		if (asprintf(&u, "%s/%s/%s", cfg->public_base_url, id, rel) < 0)
+			u = NULL;
+		else if (vs_sign_url(u, exp, &cfg->sign, &su, NULL) < 0)
+			su = NULL;
+		free(u);
+	} else if (asprintf(&su, "%.*s%s", (int)(strlen(signed_master) - strlen("master.m3u8")), signed_master,
+	                    rel) < 0) {
+		su = NULL;
+	}
+	return su;
+}
+
+/* The caption tracks on the origin, each with its file's signed URL. */
+static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_video *v, const char *signed_master,
+                               time_t exp)
+{
+	json_t *list = NULL, *c;
+	char at[VS_UUID_LEN + 3];
+	size_t i;
+
+	if (vs_catalog_published_captions(*r->db, v->id, &list) < 0)
+		return NULL;
+	snprintf(at, sizeof(at), "/%s/", v->id);
+	json_array_foreach(list, i, c) {
+		const char *url = vs_json_str(c, "url"), *rel = url ? strstr(url, at) : NULL;
+		char *su = rel ? sign_beside(r->cfg, v->id, signed_master, rel + strlen(at), exp) : NULL;
+
+		json_object_set_new(c, "url", su ? json_string(su) : json_null());
+		free(su);
+	}
+	return list;
+}
+
 /* The signed stream of v: the master playlist's URL and each rendition's
  * (only want's, when set: ?quality=), as GET /videos/:id/stream answers.
  * On failure the response is sent and *out stays NULL. */
@@ -164,7 +207,7 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 	const struct vs_cgi_config *cfg = r->cfg;
 	bool cloudfront = cfg->sign.scheme == VS_SIGN_CLOUDFRONT;
 	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160];
-	json_t *q = NULL, *cookies = NULL, *list = NULL, *it;
+	json_t *q = NULL, *cookies = NULL, *list = NULL, *captions = NULL, *it;
 	time_t exp;
 	size_t i;
 
@@ -185,7 +228,7 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 		vs_cgihttp_server_error(r, 500, "signing");
 		goto out;
 	}
-	if (vs_catalog_qualities(*r->db, v->id, &q) < 0) {
+	if (vs_catalog_qualities(*r->db, v->id, &q) < 0 || !(captions = signed_captions(r, v, signed_url, exp))) {
 		vs_cgihttp_server_error(r, 503, "qualities");
 		goto out;
 	}
@@ -193,21 +236,12 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 	list = json_array();
 	json_array_foreach(q, i, it) {
 		const char *label = vs_json_str(it, "label");
-		char *u = NULL, *su = NULL;
+		char *rel = NULL, *su = NULL;
 
 		if (!label)
 			continue;
-		if (cloudfront) {
-			/* the same custom policy: signed on its own URL */
-			if (asprintf(&u, "%s/%s/%s/index.m3u8", cfg->public_base_url, v->id, label) < 0)
-				u = NULL;
-			else if (vs_sign_url(u, exp, &cfg->sign, &su, NULL) < 0)
-				su = NULL;
-		} else if (asprintf(&su, "%.*s%s/index.m3u8", (int)(strlen(signed_url) - strlen("master.m3u8")),
-		                    signed_url, label) < 0) {
-			/* the token is in the path: the rendition's playlist sits beside the master */
-			su = NULL;
-		}
+		if (asprintf(&rel, "%s/index.m3u8", label) >= 0)
+			su = sign_beside(cfg, v->id, signed_url, rel, exp);
 		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s,s:O,s:O,s:O,s:s?}", "quality_label", label,
 		                                      "resolution_width", json_object_get(it, "width"),
 		                                      "resolution_height", json_object_get(it, "height"),
@@ -217,7 +251,7 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 		                                      "bitrate", json_object_get(it, "bitrate"), "url", su));
 		if (want && !chosen && su && !strcmp(label, want))
 			chosen = strdup(su);
-		free(u);
+		free(rel);
 		free(su);
 	}
 	if (want && !chosen) {
@@ -227,14 +261,15 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 	}
 	vs_clock_format_time((double)exp, when, sizeof(when));
 	/* ?quality=720p: the stream is that rendition's playlist */
-	*out = json_pack("{s:s,s:s,s:s,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
-	                 "expires_at", when, "qualities", list, "quality", chosen ? want : NULL);
+	*out = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s?}", "stream_url", chosen ? chosen : signed_url, "token", token,
+	                 "expires_at", when, "qualities", list, "captions", captions, "quality", chosen ? want : NULL);
 	if (*out && cookies)
 		json_object_set(*out, "cookies", cookies);
 	if (!*out)
 		vs_cgihttp_server_error(r, 500, "stream");
 out:
 	json_decref(list);
+	json_decref(captions);
 	json_decref(cookies);
 	json_decref(q);
 	free(master);

@@ -6,6 +6,7 @@
 #include <libavformat/avformat.h>
 
 #include "check.h"
+#include "checkreq.h"
 #include "error.h"
 #include "fsutil.h"
 #include "hls.h"
@@ -15,16 +16,7 @@
 
 #define MAX_PLAYLIST (16 << 20)
 
-struct finding_ctx {
-	FILE *out;
-	const char *base; /* package directory, for relative names */
-	int errors, warnings, variants, segments;
-};
-
-static void finding(struct finding_ctx *c, bool error, const char *rule, const char *file,
-                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void finding(struct finding_ctx *c, bool error, const char *rule, const char *file,
+void vs_check_finding(struct vs_check_ctx *c, bool error, const char *rule, const char *file,
                     const char *fmt, ...)
 {
 	json_t *f = json_object();
@@ -51,31 +43,8 @@ static void finding(struct finding_ctx *c, bool error, const char *rule, const c
 		c->warnings++;
 }
 
-struct seg {
-	char *path;        /* resolved, owned */
-	double duration;
-	long long offset, length; /* byte range, -1 if none */
-	double start;      /* first video (or audio) timestamp, NAN if not read */
-};
-
-struct media {
-	char *path;
-	int version, target;
-	bool endlist, iframes_only, encrypted;
-	char *map;         /* resolved init segment or NULL */
-	struct seg *segs;
-	int n;
-	/* measured */
-	double peak_bps, avg_bps, duration;
-	/* from the first segment's streams */
-	int width, height;
-	double fps;
-	char vcodecs[32];
-	bool has_video, has_audio_aac;
-};
-
 /* Frees what m holds, and empties it: releasing it again is harmless. */
-static void media_release(struct media *m)
+void vs_check_media_release(struct vs_check_media *m)
 {
 	for (int i = 0; i < m->n; i++)
 		free(m->segs[i].path);
@@ -85,7 +54,7 @@ static void media_release(struct media *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static char *resolve(const char *playlist, const char *uri)
+char *vs_check_resolve(const char *playlist, const char *uri)
 {
 	char *dir, *slash, *out;
 
@@ -107,7 +76,7 @@ static bool is_remote(const char *uri)
 	return strstr(uri, "://") != NULL;
 }
 
-static long long file_size(const char *path)
+long long vs_check_file_size(const char *path)
 {
 	struct stat st;
 
@@ -138,7 +107,7 @@ static int mem_read(void *opaque, uint8_t *buf, int n)
 static int append_file(struct membuf *m, const char *path, long long off, long long len)
 {
 	FILE *f = fopen(path, "rb");
-	long long size = file_size(path);
+	long long size = vs_check_file_size(path);
 	uint8_t *nd;
 
 	if (!f || size < 0)
@@ -169,7 +138,7 @@ fail:
  * first packet when there is no video). Fills *key, *start; on the first
  * call (info) the stream properties of m.
  */
-static int probe_segment(struct media *m, const struct seg *s, bool info, bool *key, double *start)
+static int probe_segment(struct vs_check_media *m, const struct vs_check_seg *s, bool info, bool *key, double *start)
 {
 	struct membuf mb = {0};
 	AVFormatContext *fmt = NULL;
@@ -243,7 +212,7 @@ out:
 
 /* ---- playlists ---- */
 
-static char **read_lines(const char *path, int *n)
+char **vs_check_read_lines(const char *path, int *n)
 {
 	char *text = NULL, **lines = NULL;
 	size_t len = 0;
@@ -272,14 +241,14 @@ static char **read_lines(const char *path, int *n)
 	return lines;
 }
 
-static void free_lines(char **lines, int n)
+void vs_check_free_lines(char **lines, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(lines[i]);
 	free(lines);
 }
 
-static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
+int vs_check_parse_media(struct vs_check_ctx *c, const char *path, struct vs_check_media *m)
 {
 	char **lines;
 	int n, cap = 0;
@@ -289,16 +258,16 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 
 	memset(m, 0, sizeof(*m));
 	m->path = strdup(path);
-	lines = read_lines(path, &n);
+	lines = vs_check_read_lines(path, &n);
 	if (!lines) {
-		finding(c, true, "missing_file", path, "cannot read the playlist: %s", vs_error_message());
-		media_release(m);
+		vs_check_finding(c, true, "missing_file", path, "cannot read the playlist: %s", vs_error_message());
+		vs_check_media_release(m);
 		return -1;
 	}
 	if (n == 0 || strcmp(lines[0], "#EXTM3U")) {
-		finding(c, true, "syntax", path, "the first line is not #EXTM3U");
-		free_lines(lines, n);
-		media_release(m);
+		vs_check_finding(c, true, "syntax", path, "the first line is not #EXTM3U");
+		vs_check_free_lines(lines, n);
+		vs_check_media_release(m);
 		return -1;
 	}
 	for (int i = 1; i < n; i++) {
@@ -319,9 +288,9 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 			char uri[4096];
 
 			if (!vs_hls_attr(l + 11, "URI", uri, sizeof(uri)))
-				finding(c, true, "syntax", path, "line %d: EXT-X-MAP without URI", i + 1);
+				vs_check_finding(c, true, "syntax", path, "line %d: EXT-X-MAP without URI", i + 1);
 			else if (!m->map)
-				m->map = resolve(path, uri);
+				m->map = vs_check_resolve(path, uri);
 		} else if (!strncmp(l, "#EXT-X-KEY:", 11)) {
 			char method[32];
 
@@ -332,7 +301,7 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 
 			pending = strtod(l + 8, &end);
 			if (end == l + 8 || pending < 0) {
-				finding(c, true, "syntax", path, "line %d: bad EXTINF", i + 1);
+				vs_check_finding(c, true, "syntax", path, "line %d: bad EXTINF", i + 1);
 				pending = 0;
 			}
 			if (strchr(l + 8, '.') && (size_t)(strchr(l + 8, '.') - (l + 8)) < strcspn(l + 8, ","))
@@ -347,21 +316,21 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 		} else if (l[0] == '#') {
 			continue; /* comments and tags we do not check */
 		} else {
-			struct seg *s;
+			struct vs_check_seg *s;
 
 			if (pending < 0) {
-				finding(c, true, "syntax", path, "line %d: a URI without EXTINF", i + 1);
+				vs_check_finding(c, true, "syntax", path, "line %d: a URI without EXTINF", i + 1);
 				continue;
 			}
 			if (m->n == cap) {
-				struct seg *ns = realloc(m->segs, sizeof(*ns) * (size_t)(cap = cap ? cap * 2 : 64));
+				struct vs_check_seg *ns = realloc(m->segs, sizeof(*ns) * (size_t)(cap = cap ? cap * 2 : 64));
 
 				if (!ns)
 					break;
 				m->segs = ns;
 			}
 			s = &m->segs[m->n++];
-			s->path = is_remote(l) ? strdup(l) : resolve(path, l);
+			s->path = is_remote(l) ? strdup(l) : vs_check_resolve(path, l);
 			s->duration = pending;
 			s->offset = br_len >= 0 ? br_off : -1;
 			s->length = br_len;
@@ -371,11 +340,11 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 			br_len = br_off = -1;
 		}
 	}
-	free_lines(lines, n);
+	vs_check_free_lines(lines, n);
 	if (!has_target)
-		finding(c, true, "syntax", path, "no EXT-X-TARGETDURATION");
+		vs_check_finding(c, true, "syntax", path, "no EXT-X-TARGETDURATION");
 	if (!m->endlist)
-		finding(c, false, "endlist", path, "no EXT-X-ENDLIST: not a VOD playlist");
+		vs_check_finding(c, false, "endlist", path, "no EXT-X-ENDLIST: not a VOD playlist");
 	{
 		int need = has_extinf_float ? 3 : 1;
 
@@ -384,41 +353,41 @@ static int parse_media(struct finding_ctx *c, const char *path, struct media *m)
 		if (m->map)
 			need = m->iframes_only ? 5 : 6;
 		if (m->version < need)
-			finding(c, true, "version", path, "EXT-X-VERSION is %d but the features used need %d",
+			vs_check_finding(c, true, "version", path, "EXT-X-VERSION is %d but the features used need %d",
 			        m->version ? m->version : 1, need);
 	}
 	return 0;
 }
 
 /* Files, durations, keyframes, the measured bit rates. */
-static void check_media(struct finding_ctx *c, struct media *m)
+static void check_media(struct vs_check_ctx *c, struct vs_check_media *m)
 {
 	long long total = 0;
 
-	if (m->map && file_size(m->map) < 0)
-		finding(c, true, "missing_file", m->map, "the init segment is missing");
+	if (m->map && vs_check_file_size(m->map) < 0)
+		vs_check_finding(c, true, "missing_file", m->map, "the init segment is missing");
 	for (int i = 0; i < m->n; i++) {
-		struct seg *s = &m->segs[i];
+		struct vs_check_seg *s = &m->segs[i];
 		long long size;
 		bool key = false;
 
 		c->segments++;
 		if (lround(s->duration) > m->target)
-			finding(c, true, "extinf_over_target", m->path,
+			vs_check_finding(c, true, "extinf_over_target", m->path,
 			        "segment %d: EXTINF %.3f s is over EXT-X-TARGETDURATION %d", i + 1,
 			        s->duration, m->target);
 		if (is_remote(s->path)) {
-			finding(c, false, "remote", m->path, "segment %d is remote, not inspected", i + 1);
+			vs_check_finding(c, false, "remote", m->path, "segment %d is remote, not inspected", i + 1);
 			continue;
 		}
-		size = file_size(s->path);
+		size = vs_check_file_size(s->path);
 		if (size < 0) {
-			finding(c, true, "missing_file", s->path, "segment %d is missing", i + 1);
+			vs_check_finding(c, true, "missing_file", s->path, "segment %d is missing", i + 1);
 			continue;
 		}
 		if (s->length >= 0) {
 			if (s->offset + s->length > size)
-				finding(c, true, "byterange", s->path, "segment %d: the byte range ends past the file", i + 1);
+				vs_check_finding(c, true, "byterange", s->path, "segment %d: the byte range ends past the file", i + 1);
 			size = s->length;
 		}
 		total += size;
@@ -428,73 +397,73 @@ static void check_media(struct finding_ctx *c, struct media *m)
 		if (m->encrypted)
 			continue;
 		if (probe_segment(m, s, i == 0, &key, &s->start) < 0) {
-			finding(c, true, "unreadable", s->path, "segment %d cannot be read as media", i + 1);
+			vs_check_finding(c, true, "unreadable", s->path, "segment %d cannot be read as media", i + 1);
 			continue;
 		}
 		if (m->has_video && !key)
-			finding(c, true, "keyframe", s->path, "segment %d does not start with a keyframe", i + 1);
+			vs_check_finding(c, true, "keyframe", s->path, "segment %d does not start with a keyframe", i + 1);
 	}
 	if (m->encrypted && m->n > 0)
-		finding(c, false, "encrypted", m->path, "encrypted segments: keyframes and streams not inspected");
+		vs_check_finding(c, false, "encrypted", m->path, "encrypted segments: keyframes and streams not inspected");
 	m->avg_bps = m->duration > 0 ? total * 8.0 / m->duration : 0;
 }
 
-static void check_variant(struct finding_ctx *c, const char *master, const char *attrs,
-                          struct media *m, const struct media *audio)
+static void check_variant(struct vs_check_ctx *c, const char *master, const char *attrs,
+                          struct vs_check_media *m, const struct vs_check_media *audio)
 {
 	char v[512];
 	double peak = m->peak_bps + (audio ? audio->peak_bps : 0);
 	double avg = m->avg_bps + (audio ? audio->avg_bps : 0);
 
 	if (!vs_hls_attr(attrs, "BANDWIDTH", v, sizeof(v))) {
-		finding(c, true, "bandwidth", master, "%s: no BANDWIDTH", m->path);
+		vs_check_finding(c, true, "bandwidth", master, "%s: no BANDWIDTH", m->path);
 	} else if (peak > 0) {
 		double bw = atof(v);
 
 		if (bw < floor(peak))
-			finding(c, true, "bandwidth", master,
+			vs_check_finding(c, true, "bandwidth", master,
 			        "%s: BANDWIDTH %.0f is below the measured peak %.0f", m->path, bw, peak);
 		else if (bw > ceil(peak) * (1 + VS_CHECK_BANDWIDTH_SLACK))
-			finding(c, true, "bandwidth", master,
+			vs_check_finding(c, true, "bandwidth", master,
 			        "%s: BANDWIDTH %.0f is more than 10%% above the measured peak %.0f", m->path, bw, peak);
 	}
 	if (!vs_hls_attr(attrs, "AVERAGE-BANDWIDTH", v, sizeof(v)))
-		finding(c, true, "average_bandwidth", master, "%s: no AVERAGE-BANDWIDTH", m->path);
+		vs_check_finding(c, true, "average_bandwidth", master, "%s: no AVERAGE-BANDWIDTH", m->path);
 	else if (avg > 0 && fabs(atof(v) - avg) > avg * VS_CHECK_AVERAGE_SLACK)
-		finding(c, true, "average_bandwidth", master,
+		vs_check_finding(c, true, "average_bandwidth", master,
 		        "%s: AVERAGE-BANDWIDTH %s is not within 10%% of the measured %.0f", m->path, v, avg);
 	if (!vs_hls_attr(attrs, "CODECS", v, sizeof(v)))
-		finding(c, true, "codecs", master, "%s: no CODECS", m->path);
+		vs_check_finding(c, true, "codecs", master, "%s: no CODECS", m->path);
 	else if (m->vcodecs[0] && !strcasestr(v, m->vcodecs))
-		finding(c, true, "codecs", master, "%s: CODECS \"%s\" does not name the stream's %s",
+		vs_check_finding(c, true, "codecs", master, "%s: CODECS \"%s\" does not name the stream's %s",
 		        m->path, v, m->vcodecs);
 	else if ((m->has_audio_aac || (audio && audio->has_audio_aac)) && !strstr(v, "mp4a"))
-		finding(c, true, "codecs", master, "%s: CODECS \"%s\" does not name the AAC audio", m->path, v);
+		vs_check_finding(c, true, "codecs", master, "%s: CODECS \"%s\" does not name the AAC audio", m->path, v);
 	if (!m->has_video && m->n > 0 && !m->encrypted)
 		return;
 	if (!vs_hls_attr(attrs, "RESOLUTION", v, sizeof(v))) {
-		finding(c, true, "resolution", master, "%s: no RESOLUTION", m->path);
+		vs_check_finding(c, true, "resolution", master, "%s: no RESOLUTION", m->path);
 	} else if (m->width > 0) {
 		char want[32];
 
 		snprintf(want, sizeof(want), "%dx%d", m->width, m->height);
 		if (strcmp(v, want))
-			finding(c, true, "resolution", master, "%s: RESOLUTION %s, the stream is %s", m->path, v, want);
+			vs_check_finding(c, true, "resolution", master, "%s: RESOLUTION %s, the stream is %s", m->path, v, want);
 	}
 	if (!vs_hls_attr(attrs, "FRAME-RATE", v, sizeof(v)))
-		finding(c, true, "frame_rate", master, "%s: no FRAME-RATE", m->path);
+		vs_check_finding(c, true, "frame_rate", master, "%s: no FRAME-RATE", m->path);
 	else if (m->fps > 0 && fabs(atof(v) - m->fps) > m->fps * VS_CHECK_FRAME_RATE_TOLERANCE)
-		finding(c, true, "frame_rate", master, "%s: FRAME-RATE %s, the stream has %.3f", m->path, v, m->fps);
+		vs_check_finding(c, true, "frame_rate", master, "%s: FRAME-RATE %s, the stream has %.3f", m->path, v, m->fps);
 }
 
-static void check_alignment(struct finding_ctx *c, struct media *v, int n)
+static void check_alignment(struct vs_check_ctx *c, struct vs_check_media *v, int n)
 {
 	for (int i = 1; i < n; i++) {
-		struct media *a = &v[0], *b = &v[i];
+		struct vs_check_media *a = &v[0], *b = &v[i];
 		double ta = 0, tb = 0;
 
 		if (a->n != b->n) {
-			finding(c, true, "alignment", b->path, "%d segments, %s has %d: cuts are not aligned",
+			vs_check_finding(c, true, "alignment", b->path, "%d segments, %s has %d: cuts are not aligned",
 			        b->n, a->path + (strncmp(a->path, c->base, strlen(c->base)) ? 0 : strlen(c->base) + 1), a->n);
 			continue;
 		}
@@ -507,7 +476,7 @@ static void check_alignment(struct finding_ctx *c, struct media *v, int n)
 			double sb = measured ? b->segs[s].start : tb;
 
 			if ((measured || unmeasured) && fabs(sa - sb) > VS_CHECK_ALIGN_TOLERANCE_S) {
-				finding(c, true, "alignment", b->path,
+				vs_check_finding(c, true, "alignment", b->path,
 				        "segment %d starts at %.3f s, in the first variant at %.3f s", s + 1, sb, sa);
 				break;
 			}
@@ -519,8 +488,8 @@ static void check_alignment(struct finding_ctx *c, struct media *v, int n)
 
 int vs_check_package(const char *path, FILE *out)
 {
-	struct finding_ctx c = {.out = out};
-	struct media *vars = NULL, audio = {0};
+	struct vs_check_ctx c = {.out = out};
+	struct vs_check_media *vars = NULL, audio = {0};
 	char *playlist = NULL, *base = NULL, **lines = NULL, **attrs = NULL;
 	int n = 0, nv = 0;
 	bool have_audio = false, is_master = false;
@@ -543,16 +512,16 @@ int vs_check_package(const char *path, FILE *out)
 	if (!playlist || !base)
 		return 1;
 	c.base = base;
-	lines = read_lines(playlist, &n);
+	lines = vs_check_read_lines(playlist, &n);
 	if (!lines) {
-		finding(&c, true, "missing_file", playlist, "no playlist: %s", vs_error_message());
+		vs_check_finding(&c, true, "missing_file", playlist, "no playlist: %s", vs_error_message());
 		goto summary;
 	}
 	for (int i = 0; i < n; i++)
 		is_master = is_master || !strncmp(lines[i], "#EXT-X-STREAM-INF:", 18);
 	if (!is_master) {
 		vars = calloc(1, sizeof(*vars));
-		if (vars && parse_media(&c, playlist, vars) == 0) {
+		if (vars && vs_check_parse_media(&c, playlist, vars) == 0) {
 			nv = 1;
 			check_media(&c, vars);
 		}
@@ -560,7 +529,7 @@ int vs_check_package(const char *path, FILE *out)
 		goto summary;
 	}
 	if (n == 0 || strcmp(lines[0], "#EXTM3U"))
-		finding(&c, true, "syntax", playlist, "the first line is not #EXTM3U");
+		vs_check_finding(&c, true, "syntax", playlist, "the first line is not #EXTM3U");
 	vars = calloc((size_t)n, sizeof(*vars));
 	attrs = calloc((size_t)n, sizeof(*attrs));
 	for (int i = 0; vars && attrs && i < n; i++) {
@@ -568,27 +537,27 @@ int vs_check_package(const char *path, FILE *out)
 
 		if (!strncmp(lines[i], "#EXT-X-MEDIA:", 13) && strstr(lines[i], "TYPE=AUDIO") &&
 		    vs_hls_attr(lines[i] + 13, "URI", uri, sizeof(uri)) && !have_audio) {
-			char *p = resolve(playlist, uri);
+			char *p = vs_check_resolve(playlist, uri);
 
-			if (p && parse_media(&c, p, &audio) == 0) {
+			if (p && vs_check_parse_media(&c, p, &audio) == 0) {
 				check_media(&c, &audio);
 				have_audio = true;
 			}
 			free(p);
 		} else if (!strncmp(lines[i], "#EXT-X-I-FRAME-STREAM-INF:", 26)) {
-			struct media im;
+			struct vs_check_media im;
 			char *p;
 
 			if (!vs_hls_attr(lines[i] + 26, "URI", uri, sizeof(uri))) {
-				finding(&c, true, "syntax", playlist, "line %d: I-frame stream without URI", i + 1);
+				vs_check_finding(&c, true, "syntax", playlist, "line %d: I-frame stream without URI", i + 1);
 				continue;
 			}
-			p = resolve(playlist, uri);
-			if (p && parse_media(&c, p, &im) == 0) {
+			p = vs_check_resolve(playlist, uri);
+			if (p && vs_check_parse_media(&c, p, &im) == 0) {
 				if (!im.iframes_only)
-					finding(&c, true, "syntax", p, "not an I-frame playlist (no EXT-X-I-FRAMES-ONLY)");
+					vs_check_finding(&c, true, "syntax", p, "not an I-frame playlist (no EXT-X-I-FRAMES-ONLY)");
 				check_media(&c, &im);
-				media_release(&im);
+				vs_check_media_release(&im);
 			}
 			free(p);
 		} else if (!strncmp(lines[i], "#EXT-X-STREAM-INF:", 18)) {
@@ -598,11 +567,11 @@ int vs_check_package(const char *path, FILE *out)
 			while (j < n && (!lines[j][0] || lines[j][0] == '#'))
 				j++;
 			if (j >= n) {
-				finding(&c, true, "syntax", playlist, "line %d: EXT-X-STREAM-INF without a URI", i + 1);
+				vs_check_finding(&c, true, "syntax", playlist, "line %d: EXT-X-STREAM-INF without a URI", i + 1);
 				continue;
 			}
-			p = resolve(playlist, lines[j]);
-			if (p && parse_media(&c, p, &vars[nv]) == 0) {
+			p = vs_check_resolve(playlist, lines[j]);
+			if (p && vs_check_parse_media(&c, p, &vars[nv]) == 0) {
 				check_media(&c, &vars[nv]);
 				attrs[nv] = lines[i] + 18;
 				nv++;
@@ -618,18 +587,19 @@ int vs_check_package(const char *path, FILE *out)
 		              have_audio && vs_hls_attr(attrs[v], "AUDIO", group, sizeof(group)) ? &audio : NULL);
 	}
 	check_alignment(&c, vars, nv);
+	vs_check_subtitles(&c, playlist, lines, n, attrs, nv, nv > 0 && vars[0].n > 0 ? vars[0].segs[0].start : NAN);
 summary:
 	sum = json_pack("{s:{s:i,s:i,s:i,s:i}}", "summary", "errors", c.errors, "warnings", c.warnings,
 	                "variants", c.variants, "segments", c.segments);
 	vs_record_write(out, sum);
 	json_decref(sum);
 	for (int v = 0; vars && v < nv; v++)
-		media_release(&vars[v]);
+		vs_check_media_release(&vars[v]);
 	if (have_audio)
-		media_release(&audio);
+		vs_check_media_release(&audio);
 	free(vars);
 	free(attrs);
-	free_lines(lines, n);
+	vs_check_free_lines(lines, n);
 	free(playlist);
 	free(base);
 	return c.errors;

@@ -15,7 +15,12 @@
  * keyframe; segment boundaries aligned across variants; BANDWIDTH at least
  * the measured peak segment bit rate and at most 10% above it;
  * AVERAGE-BANDWIDTH within 10% of the measured average; RESOLUTION, CODECS
- * and FRAME-RATE present and matching the streams.
+ * and FRAME-RATE present and matching the streams; subtitle renditions
+ * (checksubs.c): the groups variants name exist, NAME and URI present,
+ * names unique and one default at most in a group, DEFAULT=YES with
+ * AUTOSELECT=YES, every WebVTT segment reads, carries an X-TIMESTAMP-MAP
+ * that puts its cues within 0.1 s of the video's first frame, and holds no
+ * cue outside its own time.
  */
 
 /* Tolerances. */

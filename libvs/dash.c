@@ -3,6 +3,19 @@
 #include "dash.h"
 #include "record.h"
 
+/* s with XML's special characters escaped. */
+static void put_xml(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+}
+
 static void iso_duration(double s, char *buf, size_t n)
 {
 	snprintf(buf, n, "PT%.3fS", s);
@@ -21,7 +34,8 @@ static void put_timeline(FILE *f, const struct vs_segment_track *t)
 }
 
 char *vs_dash_mpd_text(const json_t *renditions, const struct vs_segment_track *tracks,
-                       const struct vs_segment_track *audio, double seg_s, double duration)
+                       const struct vs_segment_track *audio, const struct vs_dash_text *texts, int n_texts,
+                       double seg_s, double duration)
 {
 	char *text = NULL, d[32];
 	size_t len = 0, i;
@@ -71,6 +85,17 @@ char *vs_dash_mpd_text(const json_t *renditions, const struct vs_segment_track *
 		put_timeline(f, audio);
 		fprintf(f, "          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n"
 		           "    </AdaptationSet>\n");
+	}
+	for (int k = 0; k < n_texts; k++) { /* ids, languages and files are tags and names of ours */
+		fprintf(f, "    <AdaptationSet id=\"%d\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"%s\">\n"
+		           "      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"%s\"/>\n"
+		           "      <Label>", k + 2, texts[k].language, texts[k].role);
+		put_xml(f, texts[k].label);
+		fprintf(f, "</Label>\n"
+		           "      <Representation id=\"%s\" bandwidth=\"256\">\n"
+		           "        <BaseURL>%s</BaseURL>\n"
+		           "      </Representation>\n"
+		           "    </AdaptationSet>\n", texts[k].id, texts[k].file);
 	}
 	fprintf(f, "  </Period>\n</MPD>\n");
 	fclose(f);

@@ -365,13 +365,7 @@ int vs_decode_open(struct vs_decode *p, const char *src)
 	for (unsigned i = 0; i < p->in->nb_streams; i++)
 		if ((int)i != p->vi && (int)i != p->ai)
 			p->in->streams[i]->discard = AVDISCARD_ALL;
-	{
-		AVStream *vs = p->in->streams[p->vi];
-
-		p->base_s = vs->start_time != AV_NOPTS_VALUE ? vs->start_time * av_q2d(vs->time_base) :
-		            p->in->start_time != AV_NOPTS_VALUE ? (double)p->in->start_time / AV_TIME_BASE :
-		            0;
-	}
+	p->base_s = vs_probe_video_start(p->in, p->vi);
 	return 0;
 }
 

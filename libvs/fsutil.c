@@ -269,3 +269,13 @@ json_t *vs_fsutil_read_finished(const char *path, const char *key_path, const ch
 	}
 	return m;
 }
+
+int vs_fsutil_write_text(const char *dir, const char *name, const char *text)
+{
+	char *path = vs_fsutil_path_join(dir, name);
+	int ret = path && text ? vs_fsutil_write_atomic(path, text, strlen(text))
+	                       : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+
+	free(path);
+	return ret;
+}

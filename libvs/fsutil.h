@@ -32,6 +32,10 @@ int vs_fsutil_tmpfile(const char *dir, const char *prefix, char **path, int *fd)
  * the file is 0644. */
 int vs_fsutil_write_atomic(const char *path, const void *data, size_t len);
 
+/* vs_fsutil_write_atomic() of the string text as dir/name; NULL text (a
+ * failed allocation upstream) is an out-of-memory failure. */
+int vs_fsutil_write_text(const char *dir, const char *name, const char *text);
+
 /* The same with the file's mode: 0600 for a secret, which is never readable
  * by others, not even before the rename. */
 int vs_fsutil_write_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);

@@ -61,7 +61,7 @@ static int by_bandwidth(const void *a, const void *b)
 }
 
 char *vs_hls_master_text(struct vs_hls_variant *v, int n, const struct vs_hls_audio *audio,
-                         int version)
+                         const struct vs_hls_subtitles *subs, int n_subs, int version)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -75,6 +75,13 @@ char *vs_hls_master_text(struct vs_hls_variant *v, int n, const struct vs_hls_au
 		fprintf(f, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"%s\",NAME=\"%s\",LANGUAGE=\"%s\","
 		           "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"%d\",URI=\"%s\"\n",
 		        audio->group, audio->name, audio->language, audio->channels, audio->uri);
+	for (int i = 0; i < n_subs; i++) /* RFC 8216 4.3.4.1; Apple's authoring spec for the characteristics */
+		fprintf(f, "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"%s\",NAME=\"%s\",LANGUAGE=\"%s\",DEFAULT=%s,"
+		           "AUTOSELECT=YES,FORCED=NO,%sURI=\"%s\"\n",
+		        VS_HLS_SUBTITLES_GROUP, subs[i].name, subs[i].language, subs[i].is_default ? "YES" : "NO",
+		        subs[i].captions ? "CHARACTERISTICS=\"public.accessibility.transcribes-spoken-dialog,"
+		                           "public.accessibility.describes-music-and-sound\"," : "",
+		        subs[i].uri);
 	for (int i = 0; i < n; i++) {
 		fprintf(f, "#EXT-X-STREAM-INF:BANDWIDTH=%ld,AVERAGE-BANDWIDTH=%ld,RESOLUTION=%dx%d,"
 		           "CODECS=\"%s\",FRAME-RATE=%.3f",
@@ -82,6 +89,8 @@ char *vs_hls_master_text(struct vs_hls_variant *v, int n, const struct vs_hls_au
 		        v[i].frame_rate);
 		if (v[i].audio_group)
 			fprintf(f, ",AUDIO=\"%s\"", v[i].audio_group);
+		if (n_subs > 0)
+			fprintf(f, ",SUBTITLES=\"%s\"", VS_HLS_SUBTITLES_GROUP);
 		fprintf(f, "\n%s\n", v[i].uri);
 	}
 	for (int i = 0; i < n; i++) {

@@ -48,9 +48,20 @@ struct vs_hls_audio {
 	int channels;
 };
 
-/* The master playlist text (malloced): variants ordered by BANDWIDTH. */
+/* A subtitle rendition (EXT-X-MEDIA TYPE=SUBTITLES): names unique in the
+ * group, language a BCP 47 tag. */
+struct vs_hls_subtitles {
+	const char *name, *language, *uri;
+	bool is_default;
+	bool captions;            /* for viewers who cannot hear: CHARACTERISTICS say so */
+};
+
+#define VS_HLS_SUBTITLES_GROUP "subs"
+
+/* The master playlist text (malloced): variants ordered by BANDWIDTH; with
+ * n_subs > 0 every variant names the subtitle group of subs. */
 char *vs_hls_master_text(struct vs_hls_variant *v, int n, const struct vs_hls_audio *audio,
-                         int version);
+                         const struct vs_hls_subtitles *subs, int n_subs, int version);
 
 /*
  * Reads attribute name of an attribute list ("BANDWIDTH=1,CODECS=\"a,b\"")

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "captioning.h"
 #include "catalog.h"
 #include "db.h"
 #include "error.h"
@@ -255,7 +256,7 @@ static char *source_name(const char *original, const char *format)
 static json_t *ingest_sections(const json_t *rec)
 {
 	static const char *const keys[] = {"id", "slug", "title", "description", "tags",
-	                                   "category", "source", "probe", "chapters"};
+	                                   "category", "source", "probe", "chapters", "captions"};
 	json_t *out = json_object();
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(keys); i++) {
@@ -463,18 +464,50 @@ static char *default_title(const char *filename)
 	return t;
 }
 
+/* The last steps of an ingest: the caption tracks (the source's own with
+ * from_source, and the inputs), then ingest.json, which marks it finished. */
+static int finish(json_t *rec, const struct vs_ingest_opts *o, const char *root, const char *dir,
+                  const json_t *captions, bool from_source)
+{
+	int ret = vs_captioning_ingest(rec, root, o->db, captions, from_source);
+
+	return ret < 0 ? ret : write_ingest_json(dir, rec);
+}
+
+/* The caption files rec names (entries with a path, not yet a track's
+ * sha256), taken out of it; else the flags'. New reference, or NULL. */
+static json_t *caption_inputs(json_t *rec, const struct vs_ingest_opts *o)
+{
+	json_t *list = json_object_get(rec, "captions"), *in = json_array(), *t;
+	size_t i;
+
+	json_array_foreach(list, i, t)
+		if (json_is_object(t) && vs_json_str(t, "path") && !vs_json_str(t, "sha256"))
+			json_array_append(in, t);
+	if (json_array_size(in) > 0 || json_is_array(list))
+		json_object_del(rec, "captions");
+	if (json_array_size(in) == 0 && o->captions)
+		json_array_extend(in, (json_t *)o->captions);
+	if (json_array_size(in) == 0) {
+		json_decref(in);
+		in = NULL;
+	}
+	return in;
+}
+
 int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 {
 	struct source s = {0};
 	struct meta m = {0};
-	json_t *probe = NULL, *chapters = NULL, *found = NULL;
+	json_t *probe = NULL, *chapters = NULL, *found = NULL, *captions = caption_inputs(rec, o);
 	char *root = NULL, *incoming = NULL, *dir = NULL, *name = NULL, *stored = NULL, *title = NULL;
 	char slug[VS_SLUG_MAX + 1];
 	bool in_db;
 	int ret;
 
 	*existing = false;
-	if ((ret = read_source(rec, &s)) < 0 || (ret = read_meta(rec, o, &m)) < 0)
+	if ((ret = read_source(rec, &s)) < 0 || (ret = read_meta(rec, o, &m)) < 0 ||
+	    (ret = vs_captioning_check(captions)) < 0)
 		goto out;
 	root = vs_fsutil_abspath(o->media_root);
 	incoming = root ? vs_fsutil_path_join(root, INCOMING_DIR) : NULL;
@@ -531,7 +564,7 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 		if (o->db && !in_db && (ret = db_register(o->db, rec, false, existing)) < 0)
 			goto out;
 		*existing = true;
-		ret = write_ingest_json(dir, rec);
+		ret = finish(rec, o, root, dir, captions, false);
 		goto out;
 	}
 
@@ -564,11 +597,12 @@ int vs_ingest(json_t *rec, const struct vs_ingest_opts *o, bool *existing)
 	merge_sections(rec, found);
 	if (o->db && (ret = db_register(o->db, rec, m.slug != NULL, existing)) < 0)
 		goto out;
-	ret = write_ingest_json(dir, rec);
+	ret = finish(rec, o, root, dir, captions, true);
 out:
 	if (ret < 0 && s.input)
 		vs_error_prefix("cannot ingest '%s'", s.input);
 	json_decref(found);
+	json_decref(captions);
 	json_decref(probe);
 	json_decref(chapters);
 	json_decref(m.tags);

@@ -35,6 +35,9 @@ struct vs_ingest_opts {
 	 * renamed into place when stored, never copied; otherwise (a failure,
 	 * bytes stored before) it stays where it is, for the caller. */
 	bool move_source;
+	/* Caption files for records that name none (--captions): an array of
+	 * {"language", "path"} (captions.h); borrowed, may be NULL. */
+	const json_t *captions;
 };
 
 
@@ -45,7 +48,10 @@ struct vs_ingest_opts {
  *
  * rec (borrowed) is completed in place: id, slug, title, description, tags,
  * category, source {path, original_filename, content_type, size, sha256},
- * probe, chapters. Members it does not know are kept. If the same content
+ * probe, chapters, captions: the source's own text subtitle streams and the
+ * caption files rec's "captions" names (an array of {"language", "path",
+ * "label"?, "kind"?, "default"?}, else opts->captions), checked before
+ * anything is stored (captioning.h). Members it does not know are kept. If the same content
  * was ingested before, rec gets that video's record and no work is redone;
  * *existing is then set.
  *

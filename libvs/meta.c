@@ -100,8 +100,8 @@ int vs_meta_tags(const json_t *rec, const char *dflt, json_t **out)
  * VideoDetailResponse it ignores (a client may send back what it read). */
 static const char *const editable[] = {"title", "description", "tags", "category", "slug", "is_public",
                                        "chapters"};
-static const char *const read_only[] = {"id", "duration", "thumbnail_url", "qualities", "progress", "analytics",
-                                        "created_at", "updated_at", "upload_status", "is_published"};
+static const char *const read_only[] = {"id", "duration", "thumbnail_url", "qualities", "captions", "progress",
+                                        "analytics", "created_at", "updated_at", "upload_status", "is_published"};
 
 static bool listed(const char *key, const char *const *list, size_t n)
 {

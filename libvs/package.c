@@ -14,6 +14,7 @@
 #include "package.h"
 #include "record.h"
 #include "segment.h"
+#include "textpkg.h"
 
 /* ---- the package ---- */
 
@@ -26,15 +27,6 @@ static char *join3(const char *a, const char *b, const char *c)
 	return s;
 }
 
-static int write_text(const char *dir, const char *name, const char *text)
-{
-	char *path = vs_fsutil_path_join(dir, name);
-	int ret = path && text ? vs_fsutil_write_atomic(path, text, strlen(text))
-	                       : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-
-	free(path);
-	return ret;
-}
 
 static int write_media_playlists(const char *dir, const char *label, struct vs_segment_track *t,
                                  bool ts, const struct vs_segment_key *k, const char *key_uri, int *version)
@@ -52,14 +44,14 @@ static int write_media_playlists(const char *dir, const char *label, struct vs_s
 	text = vs_hls_media_text(&m);
 	if (vs_hls_media_version(&m) > *version)
 		*version = vs_hls_media_version(&m);
-	ret = write_text(sub, "index.m3u8", text);
+	ret = vs_fsutil_write_text(sub, "index.m3u8", text);
 	free(text);
 	if (ret == 0 && t->ni > 0) {
 		struct vs_hls_media im = {.iframes_only = true, .map_uri = m.map_uri,
 		                          .segments = t->iframes, .n = t->ni};
 
 		text = vs_hls_media_text(&im);
-		ret = write_text(sub, "iframes.m3u8", text);
+		ret = vs_fsutil_write_text(sub, "iframes.m3u8", text);
 		free(text);
 	}
 	free(sub);
@@ -97,7 +89,7 @@ static int write_chapters(const char *dir, const json_t *chapters, double durati
 		free(title);
 	}
 	fclose(f);
-	ret = write_text(dir, "chapters.vtt", text);
+	ret = vs_fsutil_write_text(dir, "chapters.vtt", text);
 	free(text);
 	return ret;
 }
@@ -194,6 +186,12 @@ static int package_key(const json_t *rec, const struct vs_package_opts *o, doubl
 	if ((text = json_dumps(json_object_get(rec, "chapters"), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)))
 		vs_sha256_update(h, text, strlen(text));
 	free(text);
+	json_array_foreach(json_object_get(rec, "captions"), i, r) {
+		if ((text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS)))
+			vs_sha256_update(h, text, strlen(text));
+		free(text);
+		hash_file(h, vs_json_str(r, "path"));
+	}
 	vs_sha256_final(h, out);
 	vs_sha256_free(h);
 	return 0;
@@ -241,6 +239,7 @@ struct job {
 	double duration;                    /* the longest track's */
 	double segment_s;                   /* o->segment_s, or the default for this encode */
 	double first_s;                     /* the first segment's, shorter: the encode's start GOP; or 0 */
+	struct vs_textpkg text;             /* the caption tracks */
 };
 
 /* The record must name its video and renditions that can be packaged with
@@ -433,16 +432,16 @@ static int finish_package(struct job *j)
 	int ret = 0;
 
 	if (j->o->dash) {
-		text = vs_dash_mpd_text(j->renditions, j->tracks, j->audio_group ? &j->audio : NULL,
-		                        j->segment_s, j->duration);
-		ret = write_text(j->tmp, "manifest.mpd", text);
+		text = vs_dash_mpd_text(j->renditions, j->tracks, j->audio_group ? &j->audio : NULL, j->text.texts,
+		                        j->text.n, j->segment_s, j->duration);
+		ret = vs_fsutil_write_text(j->tmp, "manifest.mpd", text);
 		free(text);
 		if (ret < 0)
 			return ret;
 	}
-	text = vs_hls_master_text(j->vars, j->n, j->audio_group ? &a : NULL, j->version);
+	text = vs_hls_master_text(j->vars, j->n, j->audio_group ? &a : NULL, j->text.subs, j->text.n, j->version);
 	/* the master last: a visible master never points at a missing file */
-	if ((ret = write_text(j->tmp, "master.m3u8", text)) == 0 &&
+	if ((ret = vs_fsutil_write_text(j->tmp, "master.m3u8", text)) == 0 &&
 	    (ret = vs_fsutil_swap_dir(j->tmp, j->final, j->old)) == 0) {
 		free(j->tmp);
 		j->tmp = NULL;
@@ -478,6 +477,7 @@ static json_t *package_section(const struct job *j)
 	json_object_set_new(pkg, "audio", j->audio_group ? json_string("audio/index.m3u8") : json_null());
 	json_object_set_new(pkg, "dash", o->dash ? json_string("manifest.mpd") : json_null());
 	json_object_set_new(pkg, "chapters", json_string("chapters.vtt"));
+	json_object_set_new(pkg, "captions", j->text.section ? json_incref(j->text.section) : json_array());
 	json_object_set_new(pkg, "encryption", j->key.on ? json_pack("{s:s,s:s}", "method", "AES-128", "key_uri", j->key_uri) : json_null());
 	json_object_set_new(pkg, "duration", json_real(round(j->duration * 1000) / 1000));
 	return pkg;
@@ -506,6 +506,7 @@ static void job_release(struct job *j)
 		free((char *)j->vars[v].iframe_uri);
 	}
 	vs_segment_track_release(&j->audio);
+	vs_textpkg_release(&j->text);
 	free(j->tracks);
 	free(j->vars);
 	free(j->key_uri);
@@ -555,6 +556,10 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 		if ((ret = package_rendition(&j, i, r)) < 0)
 			goto out;
 	if (j.audio_group && (ret = package_audio(&j)) < 0)
+		goto out;
+	/* the subtitle segments cut where the first variant's are, timed as it shows its first frame */
+	if ((ret = vs_textpkg_write(j.tmp, json_object_get(rec, "captions"), j.tracks[0].segs, j.tracks[0].n,
+	                            llround(j.tracks[0].first_pts_s * 90000), &j.text)) < 0)
 		goto out;
 	if ((ret = write_extras(&j)) < 0 || (ret = finish_package(&j)) < 0)
 		goto out;

@@ -523,3 +523,12 @@ int vs_probe_open_local(const char *path, AVFormatContext **fmt)
 		err = avformat_find_stream_info(*fmt, NULL);
 	return err;
 }
+
+double vs_probe_video_start(const AVFormatContext *fmt, int vi)
+{
+	const AVStream *vs = fmt->streams[vi];
+
+	if (vs->start_time != AV_NOPTS_VALUE)
+		return vs->start_time * av_q2d(vs->time_base);
+	return fmt->start_time != AV_NOPTS_VALUE ? (double)fmt->start_time / AV_TIME_BASE : 0;
+}

@@ -51,4 +51,9 @@ const char *vs_probe_av_last_error(void); /* borrowed, "" if none */
  */
 int vs_probe_open_local(const char *path, struct AVFormatContext **fmt);
 
+/* Where stream vi (a video stream of fmt) starts, in seconds: what the
+ * encode's time 0 is, and every other timing of the source (chapters,
+ * subtitles) is counted from. */
+double vs_probe_video_start(const struct AVFormatContext *fmt, int vi);
+
 #endif

@@ -37,7 +37,8 @@ const char *vs_publish_cache_control(const char *name)
 {
 	const char *dot = strrchr(name, '.');
 
-	if (dot && (!strcasecmp(dot, ".m3u8") || !strcasecmp(dot, ".mpd")))
+	/* text tracks (captions, chapters) are edited in place: as short as playlists */
+	if (dot && (!strcasecmp(dot, ".m3u8") || !strcasecmp(dot, ".mpd") || !strcasecmp(dot, ".vtt")))
 		return VS_CACHE_PLAYLIST;
 	return VS_CACHE_IMMUTABLE;
 }

@@ -20,7 +20,8 @@
 
 /* Cache-Control for segments, init segments and images (never change). */
 #define VS_CACHE_IMMUTABLE "public, max-age=31536000, immutable"
-/* Cache-Control for playlists and manifests (may be re-published). */
+/* Cache-Control for playlists, manifests and text tracks (WebVTT: captions
+ * and chapters are edited and re-published under the same names). */
 #define VS_CACHE_PLAYLIST "public, max-age=60"
 
 struct vs_publish_opts {

@@ -89,6 +89,9 @@ struct segmenter {
 	const struct vs_segment_key *key;
 	struct vs_segment_track *t;
 	double next_cut;     /* the next segment starts at the first cut point from here */
+	bool shifted;        /* the first packet went out: shift_s is known */
+	double shift_s;      /* what libavformat adds to every timestamp (avoid_negative_ts), TS */
+	bool video_out;      /* the first video packet went out */
 	bool started;        /* a segment is open */
 	/* current segment */
 	int seq;
@@ -328,6 +331,21 @@ static int put_packet(struct segmenter *s, AVPacket *pkt)
 	s->frag_samples += pkt->size;
 	if (end > s->last_end)
 		s->last_end = end;
+	if (!s->shifted) { /* libavformat shifts every stream by what makes the first packet's time 0 */
+		int64_t ts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts;
+
+		s->shift_s = ts != AV_NOPTS_VALUE && ts < 0 ? -ts * av_q2d(ist->time_base) : 0;
+		s->shifted = true;
+	}
+	if (k == 0 && !s->video_out) {
+		/* MPEG-TS: every stream moved by that shift; fMP4: each track's
+		 * decode times start at 0, its first frame shown after its
+		 * composition offset */
+		double dts = pkt->dts != AV_NOPTS_VALUE ? pkt->dts * av_q2d(ist->time_base) : t0;
+
+		s->t->first_pts_s = s->ts ? t0 + s->shift_s : t0 - dts;
+		s->video_out = true;
+	}
 	pkt->stream_index = s->map[k];
 	av_packet_rescale_ts(pkt, ist->time_base, s->out->streams[s->map[k]]->time_base);
 	key_now = k == 0 && (pkt->flags & AV_PKT_FLAG_KEY);

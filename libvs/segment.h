@@ -47,6 +47,8 @@ struct vs_segment_track {
 	struct vs_hls_segment *iframes; /* byte ranges of the keyframes, owned */
 	int ni, icap;
 	double duration;                /* seconds, the sum of the segments' */
+	double first_pts_s;             /* when the first video frame is shown, in the package's own
+	                                   timestamps (what subtitles' X-TIMESTAMP-MAP maps to) */
 	long long bytes;                /* of all segments, as written */
 	long peak_bps, avg_bps, iframe_peak_bps;
 };

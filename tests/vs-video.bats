@@ -183,5 +183,5 @@ setup() {
 	run -2 --separate-stderr env -u VS_DATABASE_URL vs-video list
 	[[ $stderr == *"list needs a database"* ]]
 	run -2 --separate-stderr vs-video frobnicate
-	[[ $stderr == *"unknown command 'frobnicate': use list, show, set, chapters, publish, unpublish, delete or gc"* ]]
+	[[ $stderr == *"unknown command 'frobnicate': use list, show, set, chapters, captions, publish, unpublish, delete or gc"* ]]
 }
