@@ -75,7 +75,7 @@ static int from_streams(json_t *rec, const char *media_root, PGconn *db)
 		                               .is_default = t->is_default && !default_taken, .source = "stream"};
 
 		if (t->forced) {
-			vs_log_info("subtitle stream %d is forced (for foreign words only): skipped", t->stream);
+			vs_log_warn("subtitle stream %d is forced (for foreign words only): skipped", t->stream);
 			continue;
 		}
 		if (!t->language || vs_captions_language(t->language, lang) < 0)
