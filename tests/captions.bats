@@ -6,6 +6,10 @@
 
 load helper
 
+teardown() {
+	stop_pid "${HTTP_PID:-}"
+}
+
 setup_file() {
 	use_db
 	export VS_MEDIA_ROOT="$BATS_FILE_TMPDIR/media"
@@ -282,4 +286,31 @@ first_pts() {
 	vs-video captions published-captions add de.vtt --lang de >/dev/null
 	run -0 --separate-stderr env REQUEST_METHOD=GET PATH_INFO=/videos/published-captions GATEWAY_INTERFACE=CGI/1.1 vs-cgi
 	[ "$(jq -c '[.captions[] | .language]' <<<"${lines[-1]}")" = '["en","fr"]' ]
+}
+
+@test "hls.js, Shaka Player and dash.js list the text tracks with their languages, and show the cues where they belong" {
+	package
+	port=$(free_port)
+	mkdir -p www
+	mv pkg www/fmp4
+	vs-package --out www/ts --segment-type ts <enc2.json >/dev/null
+	vs-package --out www/dash --dash <enc2.json >/dev/null
+	serve_players www "$port"
+	play hls.js fmp4/master.m3u8 ts/master.m3u8
+	cp played.json hlsjs.json
+	play shaka fmp4/master.m3u8 dash/manifest.mpd
+	cp played.json shaka.json
+	play dashjs dash/manifest.mpd
+	cp played.json dashjs.json
+	for f in hlsjs.json shaka.json dashjs.json; do
+		[ "$(jq -c '[.textTracks[] | .language] | sort' $f | sort -u)" = '["en","fr"]' ]
+	done
+	# the English captions, the default: their first cue (0.5 s to 1.5 s in
+	# the file) is where the file says, in hls.js (fMP4 and TS) and in Shaka
+	for f in hlsjs.json shaka.json; do
+		jq -c '.cues' $f
+		[ "$(jq '[.cues[] | select(.language == "en" and .first != null) | .first |
+			(((.start - 0.5) | fabs) < 0.1) and (.text == "Hello, <i>limits</i>" or .text == "Hello, limits")] |
+			length > 0 and all' $f | sort -u)" = true ]
+	done
 }

@@ -255,3 +255,43 @@ CONF
 	LIGHTTPD=$!
 	wait_port "$PORT"
 }
+
+# serve_players DIR PORT: stock lighttpd serving DIR on PORT with the
+# players' test page (tests/play.html) and hls.js, Shaka Player and dash.js
+# beside it; its pid in $HTTP_PID, for the caller to stop_pid
+serve_players() {
+	mkdir -p "$1" log
+	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" \
+		"$VS_TOP/node_modules/shaka-player/dist/shaka-player.compiled.js" \
+		"$VS_TOP/node_modules/dashjs/dist/modern/umd/dash.all.min.js" "$1/"
+	cat >lighttpd.conf <<CONF
+server.document-root = "$(cd "$1" && pwd)"
+server.bind = "127.0.0.1"
+server.port = $2
+server.errorlog = "$PWD/log/error.log"
+mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/iso.segment",
+	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html",
+	".mpd" => "application/dash+xml", ".vtt" => "text/vtt")
+CONF
+	lighttpd -D -f lighttpd.conf &
+	HTTP_PID=$!
+	wait_port "$2"
+}
+
+# play PLAYER PATH…: each stream (a path under the served directory) played
+# 2 s by PLAYER (hls.js, shaka, dashjs) in Chromium → played.json, a line
+# each; every one reached 2 s without a fatal error
+play() {
+	local player=$1 urls=() m
+	shift
+	for m in "$@"; do
+		urls+=("http://127.0.0.1:$port/play.html?player=$player&src=/$m")
+	done
+	run -0 --separate-stderr node "$VS_TOP/tests/play.js" 2 "${urls[@]}"
+	echo "$output" >played.json
+	cat played.json
+	[ "$(wc -l <played.json)" -eq $# ]
+	[ "$(jq -r .engine played.json | sort -u)" = "$player" ]
+	[ "$(jq -r '.fatal // "none"' played.json | sort -u)" = "none" ]
+	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq $# ]
+}

@@ -384,15 +384,12 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 # ---- a real player ----
 
 # serve_packages: the default package in fMP4, TS, with an audio group, with
-# AES-128 in fMP4 and TS, and with DASH, under www/, served by lighttpd on
-# $port with tests/play.html and the players beside them
+# AES-128 in fMP4 and TS, and with DASH, under www/, served (serve_players,
+# helper.bash) on $port
 serve_packages() {
-	mkdir -p www log
-	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" \
-		"$VS_TOP/node_modules/shaka-player/dist/shaka-player.compiled.js" \
-		"$VS_TOP/node_modules/dashjs/dist/modern/umd/dash.all.min.js" www/
 	port=$(free_port)
 	id=$(jqr enc.json .id)
+	mkdir -p www
 	vs-package --out www/fmp4 <enc.json >/dev/null
 	vs-package --out www/ts --segment-type ts <enc.json >/dev/null
 	vs-package --out www/group --audio-group <enc.json >/dev/null
@@ -400,34 +397,7 @@ serve_packages() {
 	vs-package --out www/encts --segment-type ts --encrypt aes-128 --key-uri "http://127.0.0.1:$port/k.bin" <enc.json >/dev/null
 	vs-package --out www/dash --dash <enc.json >/dev/null
 	head -c 16 "$VS_MEDIA_ROOT/$id/keys/aes-128.key" >www/k.bin
-	cat >lighttpd.conf <<CONF
-server.document-root = "$PWD/www"
-server.bind = "127.0.0.1"
-server.port = $port
-server.errorlog = "$PWD/log/error.log"
-mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/iso.segment",
-	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html",
-	".mpd" => "application/dash+xml", ".vtt" => "text/vtt")
-CONF
-	lighttpd -D -f lighttpd.conf &
-	HTTP_PID=$!
-	wait_port "$port"
-}
-
-# play PLAYER PACKAGE/MANIFEST…: each played 2 s in Chromium → played.json
-play() {
-	local player=$1 urls=() m
-	shift
-	for m in "$@"; do
-		urls+=("http://127.0.0.1:$port/play.html?player=$player&src=/$m")
-	done
-	run -0 --separate-stderr node "$VS_TOP/tests/play.js" 2 "${urls[@]}"
-	echo "$output" >played.json
-	cat played.json
-	[ "$(wc -l <played.json)" -eq $# ]
-	[ "$(jq -r .engine played.json | sort -u)" = "$player" ]
-	[ "$(jq -r '.fatal // "none"' played.json | sort -u)" = "none" ]
-	[ "$(jq -r 'select(.t >= 2) | .src' played.json | wc -l)" -eq $# ]
+	serve_players www "$port"
 }
 
 HLS_PACKAGES=(fmp4/master.m3u8 ts/master.m3u8 group/master.m3u8 enc/master.m3u8 encts/master.m3u8)
