@@ -44,6 +44,14 @@ setup() { site_viewer; }
 	check_netchange firefox
 }
 
+@test "Firefox: the captions control shows the default track, keeps the viewer's choice, and c toggles it" {
+	check_captions firefox
+}
+
+@test "Firefox: axe-core finds no WCAG 2.1 A or AA violation loading, playing, paused, failing, captioned, 360 px wide" {
+	check_a11y firefox
+}
+
 @test "Firefox: an expired signed URL, and one for another video, do not play" {
 	check_refused firefox
 }

@@ -59,6 +59,22 @@ setup() { site_viewer; }
 	check_screens chromium
 }
 
+@test "Chromium: the captions control shows the default track, keeps the viewer's choice, and c toggles it" {
+	check_captions chromium
+}
+
+@test "Chromium: axe-core finds no WCAG 2.1 A or AA violation loading, playing, paused, failing, captioned, 360 px wide" {
+	check_a11y chromium
+}
+
+@test "Chromium's accessibility tree names every control as a screen reader announces it" {
+	check_axtree
+}
+
+@test "Chromium: reduced motion, more contrast and forced colours change the page as they should" {
+	check_media
+}
+
 @test "Chromium's own HLS (no hls.js) plays the lesson" {
 	check_play chromium native "$SITE/?v=e2e-lesson&engine=native#token=$TOKEN"
 	[ "$(jqr out.json .hlsBuild)" = null ]
@@ -70,4 +86,8 @@ setup() { site_viewer; }
 
 @test "Chromium's own HLS: a reload resumes near the saved position, and the database has it" {
 	check_resume chromium "$SITE/?v=e2e-lesson&engine=native#token=$TOKEN"
+}
+
+@test "Chromium's own HLS: the captions are the page's tracks, the package's own kept off" {
+	check_captions chromium "$SITE/?v=e2e-lesson&engine=native#token=$TOKEN"
 }

@@ -17,6 +17,17 @@
 //   netchange URL CONTROL      through tests/shaper.js (its control URL):
 //                              5 Mbit/s, then 0.5 for 10 s, then 5 again;
 //                              the rungs loaded meanwhile
+//   captions URL               the captions control: what it offers, what
+//                              shows, a choice kept across reloads, the c key
+//   a11y URL BAD-URL CONTROL   axe-core (WCAG 2.1 A and AA) on the page
+//                              loading (a slow link, tests/shaper.js's
+//                              CONTROL), playing, paused, failing (BAD-URL),
+//                              with captions on, and 360 px wide
+//   axtree URL                 the names Chromium's accessibility tree gives
+//                              the controls (Chromium only)
+//   media URL DIR              prefers-reduced-motion, prefers-contrast and
+//                              forced-colors emulated: computed styles, and
+//                              screenshots in DIR (Chromium only)
 // The browser is chromium unless --browser says otherwise (or VS_BROWSER).
 'use strict';
 const { launch, collectErrors } = require('./browser');
@@ -31,6 +42,24 @@ const [scenario, url, ...args] = argv;
 const TIMEOUT_MS = 30000;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// axe-core's violations on the page now: [{id, impact, nodes: [selector]}]
+async function axe(page) {
+	if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+	return page.evaluate(async (tags) => {
+		const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+		return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+	}, AXE_TAGS);
+}
+
+// the text tracks of the video: which show, and the cues showing now
+function tracks(page) {
+	return page.evaluate(() => [...window.vsPlayer.video.textTracks].map((t) => ({
+		language: t.language, label: t.label, kind: t.kind, mode: t.mode, ours: !!t.vsCaption,
+		active: t.activeCues ? [...t.activeCues].map((c) => c.text) : [],
+	})));
+}
 
 // the player's state, as window.vsPlayer keeps it
 async function snapshot(page) {
@@ -82,7 +111,9 @@ const scenarios = {
 		const at = before.currentTime;
 		await page.select('#quality', String(target));
 		await page.waitForFunction((t) => window.vsPlayer.state.level === t, { timeout: TIMEOUT_MS }, target);
-		await page.waitForFunction((t) => window.vsPlayer.video.currentTime > t + 1, { timeout: TIMEOUT_MS }, at);
+		// two segments on: what was buffered of the old rung (hls.js keeps a
+		// little past the next boundary, for a switch without a stall) is played
+		await page.waitForFunction((t) => window.vsPlayer.video.currentTime > t + 4, { timeout: TIMEOUT_MS }, at);
 		return { before, after: await snapshot(page), target, switchedAt: at };
 	},
 
@@ -204,6 +235,116 @@ const scenarios = {
 		} finally {
 			await shape(control, 0);
 		}
+	},
+
+	async captions(page) {
+		const snap = async () => ({
+			offered: await page.$$eval('#captions option', (o) => o.map((x) => x.textContent)),
+			value: await page.$eval('#captions', (x) => x.value),
+			hidden: await page.$eval('label.captions', (x) => x.hidden),
+			tracks: await tracks(page),
+			status: await page.$eval('#status', (x) => x.textContent),
+		});
+		const waitCue = (lang) => page.waitForFunction((l) => [...window.vsPlayer.video.textTracks]
+			.some((t) => t.vsCaption && t.language === l && t.mode === 'showing' && t.activeCues && t.activeCues.length),
+		{ timeout: TIMEOUT_MS }, lang);
+		await page.goto(url);
+		await playUntil(page, 0.3);
+		await waitCue('en'); // the lesson's default track, showing its first cue (0.2 s to 2.8 s)
+		const first = await snap();
+		await page.select('#captions', '1');
+		const chosen = await snap();
+		await page.reload();
+		await playUntil(page, 0.3);
+		await waitCue('fr');
+		const kept = await snap();
+		await page.focus('#player');
+		await page.keyboard.press('c'); // off
+		await sleep(200);
+		const off = await snap();
+		await page.keyboard.press('c'); // the last one again
+		await sleep(200);
+		const back = await snap();
+		await page.keyboard.press('c');
+		await page.reload();
+		await playUntil(page, 0.5);
+		const offKept = await snap();
+		return { first, chosen, kept, off, back, offKept, ...(await snapshot(page)) };
+	},
+
+	// axe-core in each state the page goes through
+	async a11y(page) {
+		const states = {}, control = args[1];
+		// loading: a link slow enough that the lesson is still on its way
+		await fetch(`${control}/set?mbits=0&rtt=1500`);
+		try {
+			await page.goto(url, { waitUntil: 'domcontentloaded', timeout: TIMEOUT_MS });
+			states.loadingTitle = await page.$eval('#title', (x) => x.textContent);
+			states.loading = await axe(page);
+		} finally {
+			await fetch(`${control}/set?mbits=0&rtt=0`);
+		}
+		await playUntil(page, 1);
+		states.playing = await axe(page);
+		await page.click('#play');
+		states.paused = await axe(page);
+		await page.select('#captions', '0');
+		states.captions = await axe(page);
+		await page.setViewport({ width: 360, height: 740 });
+		await sleep(300);
+		states.narrow = await axe(page);
+		await page.setViewport({ width: 1280, height: 800 });
+		await page.goto(args[0]);
+		await page.waitForFunction(() => window.vsPlayer && window.vsPlayer.state.fatal, { timeout: TIMEOUT_MS });
+		states.error = await axe(page);
+		states.errorStatus = await page.$eval('#status', (x) => x.textContent);
+		return { states };
+	},
+
+	// what a screen reader hears: the accessibility tree's roles, names and values
+	async axtree(page) {
+		await page.goto(url);
+		await playUntil(page, 1);
+		const cdp = await page.createCDPSession();
+		const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+		const prop = (n, name) => ((n.properties || []).find((p) => p.name === name) || {}).value;
+		const controls = nodes.filter((n) => !n.ignored && ['button', 'slider', 'combobox', 'status', 'region', 'list']
+			.includes(n.role && n.role.value)).map((n) => ({
+			role: n.role.value, name: n.name ? n.name.value : '', value: n.value ? n.value.value : null,
+			valuetext: prop(n, 'valuetext') ? prop(n, 'valuetext').value : null,
+			pressed: prop(n, 'pressed') ? prop(n, 'pressed').value : null,
+			live: prop(n, 'live') ? prop(n, 'live').value : null,
+		}));
+		// the slider's value in words (Chromium's tree shows the number)
+		const seekText = await page.$eval('#seek', (x) => x.getAttribute('aria-valuetext'));
+		return { controls, seekText };
+	},
+
+	// the media features a viewer's system sets, emulated one at a time
+	async media(page) {
+		const dir = args[0], out = {};
+		const style = () => page.evaluate(() => {
+			const cs = (sel) => getComputedStyle(document.querySelector(sel));
+			return {
+				overlayTransition: cs('#overlay').transitionDuration, playBorder: cs('#play').borderTopStyle,
+				playBorderWidth: cs('#play').borderTopWidth, statusColor: cs('#status').color,
+				iconFill: getComputedStyle(document.querySelector('#play svg')).fill, barColor: cs('#player').backgroundColor,
+			};
+		});
+		await page.goto(url);
+		await playUntil(page, 1);
+		await page.click('#play');
+		out.plain = await style();
+		const cdp = await page.createCDPSession(); // puppeteer's own call knows no prefers-contrast
+		for (const [name, value] of [['prefers-reduced-motion', 'reduce'], ['prefers-contrast', 'more'],
+			['forced-colors', 'active']]) {
+			await cdp.send('Emulation.setEmulatedMedia', { features: [{ name, value }] });
+			await sleep(100);
+			out[name] = await style();
+			await page.screenshot({ path: `${dir}/player-${name}.png` });
+			await cdp.send('Emulation.setEmulatedMedia', { features: [] });
+		}
+		return out;
 	},
 
 	// a network that drops mid-playback and comes back: the rungs hls.js

@@ -41,7 +41,14 @@ start_site() {
 	export VS_JWT_SECRET_FILE="$BATS_FILE_TMPDIR/jwt.key" VS_SIGNING_KEY_FILE="$BATS_FILE_TMPDIR/sign.key"
 
 	"$VS_TOP/scripts/make-sample" "$BATS_FILE_TMPDIR/lesson.mp4" 854x480 60
-	vs-ingest "$BATS_FILE_TMPDIR/lesson.mp4" --slug e2e-lesson --title "Limits, in a browser" |
+	# English captions, the lesson's default, and French subtitles
+	printf 'WEBVTT\n\n00:00.200 --> 00:02.800\nWelcome to limits\n\n00:03.000 --> 00:30.000\nA limit is where a function heads\n' \
+		>"$BATS_FILE_TMPDIR/en.vtt"
+	printf '1\n00:00:00,200 --> 00:00:02,800\nBienvenue aux limites\n\n2\n00:00:03,000 --> 00:00:30,000\nUne limite\n' \
+		>"$BATS_FILE_TMPDIR/fr.srt"
+	jq -nc --arg src "$BATS_FILE_TMPDIR/lesson.mp4" --arg d "$BATS_FILE_TMPDIR" '{source: $src, captions: [
+		{language: "en", path: "\($d)/en.vtt", default: true}, {language: "fr", path: "\($d)/fr.srt", kind: "subtitles"}]}' |
+		vs-ingest --slug e2e-lesson --title "Limits, in a browser" |
 		vs-encode --preset ultrafast --ladder "$SITE_LADDER" | vs-package |
 		vs-publish --to "file://$E2E_ROOT/vod" --base-url "$VS_PUBLIC_BASE_URL" >"$BATS_FILE_TMPDIR/lesson.json"
 	vs-ingest "$(fixture hd.mp4)" --slug e2e-other | vs-encode --preset ultrafast --ladder 180p |
@@ -100,7 +107,7 @@ check_play() {
 check_quality() {
 	e2e "$1" quality "${2:-$PLAYER}"
 	[ "$(jqr out.json .after.level)" = "$(jqr out.json .target)" ]
-	[ "$(jq '.after.currentTime >= .switchedAt + 1' out.json)" = true ]
+	[ "$(jq '.after.currentTime >= .switchedAt + 4' out.json)" = true ]
 	[ "$(jqr out.json .after.fatal)" = null ]
 	[ "$(jq '.after.session.quality_switches >= 1' out.json)" = true ]
 }
@@ -211,5 +218,65 @@ check_screens() {
 	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
 	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
-	[ "$(jq -c '.order[0:7]' out.json)" = '["play","back","forward","mute","saver","quality","fullscreen"]' ]
+	[ "$(jq -c '.order[0:8]' out.json)" = '["play","back","forward","mute","saver","captions","quality","fullscreen"]' ]
+}
+
+# check_captions BROWSER [URL]: the captions control offers the lesson's
+# tracks, shows its default with the browser's own cues, and keeps the
+# viewer's choice (a track, or off) across reloads; c toggles
+check_captions() {
+	e2e "$1" captions "${2:-$PLAYER}"
+	[ "$(jq -c .first.offered out.json)" = '["Off","English","Français"]' ]
+	[ "$(jqr out.json .first.hidden)" = false ]
+	showing() { jq -c "[.$1.tracks[] | select(.mode == \"showing\") | [.language, .ours]]" out.json; }
+	[ "$(showing first)" = '[["en",true]]' ]
+	[ "$(jq -c '[.first.tracks[] | select(.language == "en") | .active[]]' out.json)" = '["Welcome to limits"]' ]
+	[ "$(showing chosen)" = '[["fr",true]]' ]
+	[ "$(jqr out.json .chosen.status)" = "Captions: Français." ]
+	[ "$(jqr out.json .kept.value)" = 1 ]
+	[ "$(showing kept)" = '[["fr",true]]' ]
+	[ "$(showing off)" = '[]' ]
+	[ "$(jqr out.json .off.status)" = "Captions off." ]
+	[ "$(showing back)" = '[["fr",true]]' ]
+	[ "$(jqr out.json .offKept.value)" = -1 ]
+	[ "$(showing offKept)" = '[]' ]
+	[ "$(jqr out.json .fatal)" = null ]
+}
+
+# check_a11y BROWSER: axe-core finds nothing at WCAG 2.1 A and AA in any state
+check_a11y() {
+	e2e "$1" a11y "$PLAYER" "$SITE/?v=no-such-lesson#token=$TOKEN" "$E2E_CONTROL"
+	[ "$(jqr out.json .states.loadingTitle)" = "Loading…" ]
+	for state in loading playing paused captions narrow error; do
+		[ "$(jq -c ".states.$state" out.json)" = '[]' ] || { echo "$state: $(jq -c ".states.$state" out.json)"; return 1; }
+	done
+	[ "$(jqr out.json .states.errorStatus)" = "There is no such lesson." ]
+}
+
+# check_axtree: what a screen reader announces, from Chromium's tree
+check_axtree() {
+	e2e chromium axtree "$PLAYER"
+	names() { jq -c "[.controls[] | select(.role == \"$1\") | .name]" out.json; }
+	[ "$(names button | jq -c '.[0:7]')" = '["Pause","Back 10 seconds","Forward 10 seconds","Mute","Data saver","Full screen","Go to 0:00 Introduction"]' ]
+	[ "$(names button | jq -c '.[7:]')" = '["Go to 0:20 The definition of a limit","Go to 0:40 Worked examples"]' ]
+	[ "$(names combobox)" = '["Captions","Quality"]' ]
+	[ "$(names slider)" = '["Seek"]' ]
+	[[ $(jqr out.json .seekText) =~ ^0:0[0-9]\ of\ 1:00$ ]]
+	[ "$(jq -c '[.controls[] | select(.role == "status") | .live]' out.json)" = '["polite"]' ]
+	[ "$(jq -c '[.controls[] | select(.role == "button" and .name == "Data saver") | .pressed]' out.json)" = '["false"]' ]
+}
+
+# check_media: reduced motion, more contrast and forced colours honoured
+check_media() {
+	mkdir -p "$VS_TOP/var/screenshots"
+	e2e chromium media "$PLAYER" "$VS_TOP/var/screenshots"
+	[ "$(jqr out.json .plain.overlayTransition)" = 0.2s ]
+	[ "$(jqr out.json '.["prefers-reduced-motion"].overlayTransition')" = 0s ]
+	[ "$(jqr out.json .plain.playBorder)" = none ]
+	[ "$(jqr out.json '.["prefers-contrast"].playBorderWidth')" = 2px ]
+	[ "$(jqr out.json '.["prefers-contrast"].barColor')" = "rgb(0, 0, 0)" ]
+	[ "$(jqr out.json '.["forced-colors"].playBorder')" = solid ]
+	for f in prefers-reduced-motion prefers-contrast forced-colors; do
+		[ "$(stat -c %s "$VS_TOP/var/screenshots/player-$f.png")" -gt 10000 ]
+	done
 }

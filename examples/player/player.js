@@ -26,7 +26,7 @@
       seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
       play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
       quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
-      saver: $('saver'),
+      saver: $('saver'), captions: $('captions'),
     };
 
     // an anonymous viewer's lasting id, for unique viewers
@@ -52,6 +52,9 @@
       level: -1,              // the rendition playing (hls.js index)
       levelLabels: [],
       storyboard: [],         // [{start, end, x, y, w, h}]
+      captions: [],           // stream.captions: {language, label, kind, default, url}
+      caption: -1,            // the one showing
+      lastCaption: null,      // the last one shown, for the c key
       storyboardImage: null,
       // the analytics session: running totals
       session: {
@@ -228,6 +231,8 @@
         state.engine = 'hls.js';
         const hls = new Hls({
           autoStartLoad: false, testBandwidth: false, capLevelToPlayerSize: false,
+          // the captions are the page's own <track>s (the full build would add its own)
+          enableWebVTT: false, enableCEA708Captions: false, subtitleDisplay: false,
           loader: prefetchingLoader(Hls.DefaultConfig.loader),
         });
         state.hls = hls;
@@ -405,6 +410,79 @@
     });
     ui.seek.addEventListener('change', () => { ui.preview.hidden = true; });
 
+    // ---- captions ----
+    //
+    // Each of the lesson's tracks (stream.captions: signed URLs of whole
+    // WebVTT files) is a <track> of the video, so that the browser draws
+    // the cues with the viewer's own caption settings, whatever plays the
+    // video (hls.js or the browser's own HLS, whose in-band tracks are
+    // kept off). Off by default, unless the viewer chose before (kept), a
+    // track is the lesson's default, or a subtitles track is in the
+    // viewer's language (a translation is why one reads).
+
+    const CAPTIONS_KEY = 'vs-captions'; // "off" or "kind:language"
+
+    function showCaptions(i, tell) {
+      const list = state.captions;
+      state.caption = i >= 0 && i < list.length ? i : -1;
+      ui.captions.value = String(state.caption);
+      for (const t of video.textTracks) {
+        t.mode = t.vsCaption && t.vsIndex === state.caption ? 'showing' : 'disabled';
+      }
+      if (state.caption >= 0) state.lastCaption = state.caption;
+      if (tell) {
+        const c = list[state.caption];
+        localStorage.setItem(CAPTIONS_KEY, c ? `${c.kind}:${c.language}` : 'off');
+        say(c ? `Captions: ${c.label}.` : 'Captions off.');
+      }
+    }
+
+    function firstCaptions(list) {
+      const kept = localStorage.getItem(CAPTIONS_KEY);
+      if (kept === 'off') return -1;
+      if (kept) {
+        const [kind, lang] = kept.split(':');
+        const i = list.findIndex((c) => c.kind === kind && c.language === lang);
+        const same = i >= 0 ? i : list.findIndex((c) => c.language === lang);
+        if (same >= 0) return same;
+      }
+      const def = list.findIndex((c) => c.default);
+      if (def >= 0) return def;
+      const primary = (tag) => String(tag || '').toLowerCase().split('-')[0];
+      for (const lang of navigator.languages || [navigator.language]) {
+        const i = list.findIndex((c) => c.kind === 'subtitles' && primary(c.language) === primary(lang));
+        if (i >= 0) return i;
+      }
+      return -1;
+    }
+
+    function setupCaptions(list) {
+      state.captions = list.filter((c) => c.url);
+      ui.captions.replaceChildren(new Option('Off', '-1'));
+      ui.captions.closest('label').hidden = !state.captions.length;
+      state.captions.forEach((c, i) => {
+        const t = Object.assign(document.createElement('track'), {
+          kind: c.kind === 'subtitles' ? 'subtitles' : 'captions', label: c.label, srclang: c.language, src: c.url,
+        });
+        video.append(t);
+        t.track.vsCaption = true;
+        t.track.vsIndex = i;
+        ui.captions.add(new Option(c.label, String(i)));
+      });
+      // a track from another origin (a CDN) needs the video to ask with CORS
+      if (state.captions.some((c) => new URL(c.url, location.href).origin !== location.origin)) {
+        video.crossOrigin = 'anonymous';
+      }
+      showCaptions(firstCaptions(state.captions), false);
+      // the browser's own HLS adds the package's subtitle renditions: kept off
+      video.textTracks.addEventListener('addtrack', () => showCaptions(state.caption, false));
+    }
+
+    function toggleCaptions() {
+      if (!state.captions.length) return;
+      showCaptions(state.caption >= 0 ? -1 : Math.max(0, state.lastCaption ?? firstCaptions(state.captions)), true);
+    }
+
     // ---- chapters ----
 
     function showChapters(chapters) {
@@ -420,8 +498,11 @@
         at.textContent = clock(c.start);
         const title = document.createElement('span');
         title.textContent = c.title;
-        b.append(at, title);
-        b.setAttribute('aria-label', `${c.title}, at ${clock(c.start)}`);
+        // its name: "Go to 1:05 Limits", what it does and all it shows
+        const go = document.createElement('span');
+        go.className = 'visually-hidden';
+        go.textContent = 'Go to ';
+        b.append(go, at, title);
         b.addEventListener('click', () => {
           video.currentTime = c.start;
           video.play().catch(() => {});
@@ -467,6 +548,7 @@
     ui.fullscreen.addEventListener('click', toggleFullscreen);
     ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
     ui.saver.addEventListener('click', toggleSaver);
+    ui.captions.addEventListener('change', () => showCaptions(Number(ui.captions.value), true));
     video.addEventListener('click', togglePlay);
     document.addEventListener('fullscreenchange', () => {
       ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
@@ -497,6 +579,7 @@
           e.preventDefault(); video.volume = Math.max(0, video.volume - 0.1); break;
         case 'f': e.preventDefault(); toggleFullscreen(); break;
         case 'm': e.preventDefault(); video.muted = !video.muted; break;
+        case 'c': e.preventDefault(); toggleCaptions(); break;
         default: break;
       }
     });
@@ -628,6 +711,7 @@
       ui.title.textContent = m.title;
       ui.description.textContent = m.description || '';
       showChapters(m.chapters || []);
+      setupCaptions(state.stream.captions || []);
       const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
       // the poster beside the package, under the same signature; not while
       // autoplay fetches the first segments, which need the bandwidth more
