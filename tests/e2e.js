@@ -177,13 +177,20 @@ const scenarios = {
 		const t1 = await page.evaluate(() => window.vsPlayer.video.currentTime);
 		const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #quality')]
 			.map((e) => e.getAttribute('aria-label')));
-		const order = [];
-		await page.focus('#play');
-		for (let i = 0; i < 8; i++) {
-			order.push(await page.evaluate(() => document.activeElement.id));
+		// the order Tab takes, and that each control shows it has the focus
+		const order = [], outlined = [];
+		await page.focus('#player');
+		await page.keyboard.press('Tab'); // the seek bar
+		for (let i = 0; i < 9; i++) {
 			await page.keyboard.press('Tab');
+			const f = await page.evaluate(() => {
+				const e = document.activeElement, cs = getComputedStyle(e);
+				return { id: e.id, outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2 };
+			});
+			order.push(f.id);
+			outlined.push(f.outline);
 		}
-		return { fits360, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, ...(await snapshot(page)) };
+		return { fits360, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, outlined, ...(await snapshot(page)) };
 	},
 
 	async watch(page) {

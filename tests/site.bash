@@ -219,6 +219,8 @@ check_screens() {
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
 	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
 	[ "$(jq -c '.order[0:8]' out.json)" = '["play","back","forward","mute","saver","captions","quality","fullscreen"]' ]
+	[ "$(jq -c '.order[8]' out.json)" = '""' ] # a chapter button: no id, but focused (outlined) below
+	[ "$(jq -c '.outlined | all' out.json)" = true ]
 }
 
 # check_captions BROWSER [URL]: the captions control offers the lesson's

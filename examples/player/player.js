@@ -15,6 +15,7 @@
     const authHeaders = boot.headers;
 
     const HEARTBEAT_MS = 10000;  // progress and analytics while playing
+    const BUFFERING_NOTE_MS = 1000; // a stall this long is said in the live region
     const SEEK_STEP_S = 5;       // arrow keys
     const JUMP_S = 10;           // the back and forward buttons
     const SAVER_BUFFER_S = 30;    // and how far ahead it loads
@@ -618,6 +619,8 @@
       if (bufferingSince !== null) {
         state.session.buffering_time_ms += Math.round(performance.now() - bufferingSince);
         bufferingSince = null;
+        clearTimeout(state.bufferingNote);
+        if (ui.status.textContent === 'Buffering…') say('');
       }
       lastTick = performance.now();
       startHeartbeat();
@@ -627,6 +630,9 @@
       if (state.firstFrameAt !== null && !video.seeking && bufferingSince === null) {
         bufferingSince = performance.now();
         state.session.buffer_events++;
+        // said when it lasts: a blink of a stall is not news
+        clearTimeout(state.bufferingNote);
+        state.bufferingNote = setTimeout(() => { if (bufferingSince !== null) say('Buffering…'); }, BUFFERING_NOTE_MS);
       }
     });
     video.addEventListener('seeking', () => {
