@@ -314,3 +314,14 @@ first_pts() {
 			length > 0 and all' $f | sort -u)" = true ]
 	done
 }
+
+@test "a record rebuilt from the catalog (vs-encode --id, as vs-queue claim does) carries the captions to the package" {
+	with_db
+	vs-ingest "$(unique from-catalog)" --slug from-catalog >/dev/null
+	vs-video captions from-catalog add en.srt --lang en --default >/dev/null
+	run -0 --separate-stderr vs-encode --id from-catalog --preset ultrafast --ladder 180p
+	echo "$output" >enc.json
+	[ "$(jq -c '[.captions[] | [.language, .kind, .default, .cues]]' enc.json)" = '[["en","captions",true,2]]' ]
+	run -0 --separate-stderr vs-package --out pkg <enc.json
+	grep -q '^#EXT-X-MEDIA:TYPE=SUBTITLES,.*LANGUAGE="en",DEFAULT=YES' pkg/master.m3u8
+}
