@@ -32,7 +32,13 @@ int vs_fsutil_tmpfile(const char *dir, const char *prefix, char **path, int *fd)
  * the file is 0644. */
 int vs_fsutil_write_atomic(const char *path, const void *data, size_t len);
 
-/* vs_fsutil_write_atomic() of the string text as dir/name; NULL text (a
+/* A file of a staging directory, one that vs_fsutil_swap_dir() puts in
+ * place whole once complete: written plainly (mode 0644), without a
+ * temporary name or an fsync of its own, since nothing sees it before the
+ * swap, which makes them all durable at once. */
+int vs_fsutil_write_staged(const char *path, const void *data, size_t len);
+
+/* vs_fsutil_write_staged() of the string text as dir/name; NULL text (a
  * failed allocation upstream) is an out-of-memory failure. */
 int vs_fsutil_write_text(const char *dir, const char *name, const char *text);
 
@@ -60,7 +66,9 @@ char *vs_fsutil_abspath(const char *path);
  * final is renamed to old first (a path beside it that no other process
  * uses: the caller puts its pid in it; one left over is removed before),
  * then tmp to final, then old is removed, even when that second rename
- * failed. tmp is left for the caller to remove on failure.
+ * failed. tmp is left for the caller to remove on failure. What tmp holds
+ * is made durable first (one syncfs of its file system, in place of an
+ * fsync a file), and the renames after.
  */
 int vs_fsutil_swap_dir(const char *tmp, const char *final, const char *old);
 

@@ -101,7 +101,7 @@ static int copy_file(const char *src, const char *dir, const char *name)
 	int ret = dst ? vs_fsutil_read_file(src, 256u << 20, &data, &len) : vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 
 	if (ret == 0)
-		ret = vs_fsutil_write_atomic(dst, data, len);
+		ret = vs_fsutil_write_staged(dst, data, len);
 	free(data);
 	free(dst);
 	return ret;

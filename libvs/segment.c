@@ -70,7 +70,7 @@ static int write_bytes(const char *path, const uint8_t *data, int len, const str
 		data = enc;
 		len = elen;
 	}
-	ret = vs_fsutil_write_atomic(path, data, (size_t)len);
+	ret = vs_fsutil_write_staged(path, data, (size_t)len); /* the package is staged whole */
 	if (written)
 		*written = len;
 	free(enc);
