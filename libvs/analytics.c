@@ -52,12 +52,13 @@ void vs_analytics_ip_keep(const char *addr, enum vs_analytics_ip policy, char *o
 /* ---- reading a session ---- */
 
 struct session {
-	char num[12][32];      /* the numbers, as parameters */
-	const char *num_param[12];
+	const char *col[26];   /* the columns (SESSION_COLUMNS) as text, or NULL */
+	char num[9][32];       /* the numbers */
 	char *quality_seconds; /* compact JSON, malloced, or NULL */
 	char *last_error;      /* cut to VS_ANALYTICS_ERROR_MAX, malloced */
 	char *user_agent;      /* cut to VS_ANALYTICS_UA_MAX, malloced */
 	char ip[64];
+	char country[3];
 	char started_at[32], ended_at[32];
 };
 
@@ -188,70 +189,148 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	return 0;
 }
 
-/* Columns, in parameter order after $1 (the video). */
-#define COLUMNS \
-	"user_id, viewer_id, session_id, watch_time_seconds, load_time_ms, buffer_events," \
-	" buffering_time_ms, seek_events, quality_switches, error_count, max_position_seconds, bandwidth_kbps," \
-	" started, quality_selected, quality_seconds, last_error, device_type, browser, os, user_agent, ip_address," \
-	" country_code, session_start, session_end, watched_percent, completed"
-/* What a session can have watched: the wall time since it started (the
- * stored start of a session seen before), and for the time before its
- * first beacon the video once more (an hour when the duration is unknown)
- * and a minute of heartbeats. */
-#define WATCH_BOUND \
-	"(greatest(0, extract(epoch FROM coalesce(to_timestamp($25::float8), now()) - coalesce(" \
-	"(SELECT x.session_start FROM video_analytics x WHERE x.session_id = $4), to_timestamp($24::float8), now())))" \
-	" + coalesce(v.duration_exact_seconds, 3600) + 60)"
-/* the furthest point is inside the video */
-#define POSITION "least($12::float8, coalesce(v.duration_exact_seconds, $12::float8))"
-#define VALUES \
-	"$2::uuid, $3, $4, least(coalesce($5::float8, 0), " WATCH_BOUND "), $6::int, coalesce($7::int, 0)," \
-	" least(coalesce($8::bigint, 0), 1000 * " WATCH_BOUND ")," \
-	" coalesce($9::int, 0), coalesce($10::int, 0), coalesce($11::int, 0), " POSITION ", $13::int," \
-	" coalesce($14::boolean, $6::int IS NOT NULL), $15," \
-	" $16::jsonb, $17, $18, $19, $20, $21, $22::inet, $23, coalesce(to_timestamp($24::float8), now())," \
-	" coalesce(to_timestamp($25::float8), now())," \
-	" coalesce(CASE WHEN v.duration_exact_seconds > 0 THEN least(100, 100 * $12::float8 / v.duration_exact_seconds) END, 0)," \
-	" coalesce(" POSITION " >= " VS_PROGRESS_THRESHOLD_SQL("v.duration_exact_seconds", "$26::float8", "$27::float8") ", false)"
-/* beacons carry running totals: the highest counters, the first startup
- * time, the earliest start and the latest end */
-#define MERGE \
-	" ON CONFLICT (session_id) DO UPDATE SET" \
-	" watch_time_seconds = GREATEST(a.watch_time_seconds, EXCLUDED.watch_time_seconds)," \
-	" load_time_ms = COALESCE(a.load_time_ms, EXCLUDED.load_time_ms)," \
-	" buffer_events = GREATEST(a.buffer_events, EXCLUDED.buffer_events)," \
-	" buffering_time_ms = GREATEST(a.buffering_time_ms, EXCLUDED.buffering_time_ms)," \
-	" seek_events = GREATEST(a.seek_events, EXCLUDED.seek_events)," \
-	" quality_switches = GREATEST(a.quality_switches, EXCLUDED.quality_switches)," \
-	" error_count = GREATEST(a.error_count, EXCLUDED.error_count)," \
-	" max_position_seconds = GREATEST(a.max_position_seconds, EXCLUDED.max_position_seconds)," \
-	" bandwidth_kbps = COALESCE(EXCLUDED.bandwidth_kbps, a.bandwidth_kbps)," \
-	" started = a.started OR EXCLUDED.started," \
-	" watched_percent = GREATEST(a.watched_percent, EXCLUDED.watched_percent)," \
-	" completed = a.completed OR EXCLUDED.completed," \
-	" quality_selected = COALESCE(EXCLUDED.quality_selected, a.quality_selected)," \
-	" quality_seconds = COALESCE(EXCLUDED.quality_seconds, a.quality_seconds)," \
-	" last_error = COALESCE(EXCLUDED.last_error, a.last_error)," \
-	" viewer_id = COALESCE(a.viewer_id, EXCLUDED.viewer_id)," \
-	" device_type = COALESCE(a.device_type, EXCLUDED.device_type), browser = COALESCE(a.browser, EXCLUDED.browser)," \
-	" os = COALESCE(a.os, EXCLUDED.os), user_agent = COALESCE(a.user_agent, EXCLUDED.user_agent)," \
-	" ip_address = COALESCE(a.ip_address, EXCLUDED.ip_address)," \
-	" country_code = COALESCE(a.country_code, EXCLUDED.country_code)," \
-	" session_start = LEAST(a.session_start, EXCLUDED.session_start)," \
-	" session_end = GREATEST(a.session_end, EXCLUDED.session_end)," \
-	" updated_at = now()" \
-	" WHERE a.video_id = EXCLUDED.video_id AND a.user_id IS NOT DISTINCT FROM EXCLUDED.user_id" \
-	" AND (a.user_id IS NOT NULL OR a.viewer_id IS NULL OR a.viewer_id = EXCLUDED.viewer_id)" \
-	" RETURNING a.id"
+/*
+ * Sessions into video_analytics, in one statement over a set of them,
+ * ev(line, SESSION_COLUMNS): a beacon is one, an import's chunk many.
+ * Parameters: $1 complete_share, $2 complete_tail_s.
+ *
+ * A session belongs to its stored row's video and viewer, or else to its
+ * first line's; a line of another video or viewer (the same user, or for
+ * an anonymous session the same viewer_id) is refused. Each line is
+ * bounded as a beacon is (watch and stalled time by the clock and the
+ * video, the furthest point by the video), the lines of one session
+ * merged, and the merge stored: beacons carry running totals, so the
+ * highest counters, the first startup time, the earliest start and the
+ * latest end are kept; the player's latest say (quality, bandwidth, last
+ * error) wins; what describes the viewer (device, address) is the first.
+ * Rows (line, message, code): the lines refused.
+ */
+#define SESSION_COLUMNS \
+	"video, video_id, user_id, viewer_id, session_id, watch, load_ms, buffer_events, buffering_ms, seeks," \
+	" switches, errors, max_position, bandwidth, started, quality, quality_seconds, last_error, device_type," \
+	" browser, os, user_agent, ip, country_code, t_start, t_end"
 
-static const char q_by_id[] = "INSERT INTO video_analytics AS a (video_id, " COLUMNS ") SELECT v.id, " VALUES
-                              " FROM videos v WHERE v.id = $1::uuid" MERGE;
-static const char q_by_slug[] = "INSERT INTO video_analytics AS a (video_id, " COLUMNS ") SELECT v.id, " VALUES
-                                " FROM videos v WHERE v.slug = $1" MERGE;
+/* the last value by line that is not NULL; the first */
+#define LAST(x) "(array_agg(" x " ORDER BY line DESC) FILTER (WHERE " x " IS NOT NULL))[1]"
+#define FIRST(x) "(array_agg(" x " ORDER BY line) FILTER (WHERE " x " IS NOT NULL))[1]"
 
-int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const struct vs_analytics_source *src)
+#define ANALYTICS_APPLY(source) \
+	"WITH ev AS (" source ")," \
+	" res AS (SELECT e.*, coalesce(vi.id, vs.id) AS vid," \
+	"   coalesce(vi.duration_exact_seconds, vs.duration_exact_seconds) AS dur" \
+	"   FROM ev e LEFT JOIN videos vi ON vi.id = e.video_id" \
+	"   LEFT JOIN videos vs ON e.video_id IS NULL AND vs.slug = e.video)," \
+	" old AS (SELECT a.session_id, a.video_id, a.user_id, a.viewer_id, a.session_start FROM video_analytics a" \
+	"   WHERE a.session_id IN (SELECT session_id FROM res WHERE vid IS NOT NULL))," \
+	" own AS (SELECT DISTINCT ON (r.session_id) r.session_id, o.session_id IS NOT NULL AS stored," \
+	"   coalesce(o.video_id, r.vid) AS video_id, CASE WHEN o.session_id IS NULL THEN r.user_id ELSE o.user_id END AS user_id," \
+	"   CASE WHEN o.session_id IS NULL THEN r.viewer_id ELSE o.viewer_id END AS viewer_id, o.session_start" \
+	"   FROM res r LEFT JOIN old o USING (session_id) WHERE r.vid IS NOT NULL ORDER BY r.session_id, r.line)," \
+	" m AS (SELECT r.*, w.session_start AS old_start FROM res r JOIN own w USING (session_id)" \
+	"   WHERE r.vid = w.video_id AND r.user_id IS NOT DISTINCT FROM w.user_id" \
+	"   AND (w.user_id IS NOT NULL OR w.viewer_id IS NULL OR w.viewer_id = r.viewer_id))," \
+	/* what a session can have watched: the wall time since it started, \
+	 * and for the time before its first beacon the video once more (an \
+	 * hour when the duration is unknown) and a minute of heartbeats */ \
+	" b AS (SELECT m.*, greatest(0, extract(epoch FROM coalesce(to_timestamp(t_end), now())" \
+	"   - coalesce(old_start, to_timestamp(min(t_start) OVER (PARTITION BY session_id)), now())))::float8" \
+	"   + coalesce(dur, 3600) + 60 AS bound," \
+	"   least(max_position, coalesce(dur, max_position)) AS pos FROM m)," \
+	" l AS (SELECT b.*, least(coalesce(watch, 0), bound) AS watch_b," \
+	"   least(coalesce(buffering_ms, 0), 1000 * bound)::bigint AS buffering_b," \
+	"   coalesce(started, load_ms IS NOT NULL) AS started_b," \
+	"   coalesce(CASE WHEN dur > 0 THEN least(100, 100 * max_position / dur) END, 0) AS percent," \
+	"   coalesce(pos >= " VS_PROGRESS_THRESHOLD_SQL("dur", "$1::float8", "$2::float8") ", false) AS done FROM b)," \
+	" s AS (SELECT session_id, min(vid::text)::uuid AS video_id, min(user_id::text)::uuid AS user_id," \
+	"   " FIRST("viewer_id") " AS viewer_id, max(watch_b) AS watch, " FIRST("load_ms") " AS load_ms," \
+	"   max(coalesce(buffer_events, 0)) AS buffer_events, max(buffering_b) AS buffering_ms," \
+	"   max(coalesce(seeks, 0)) AS seeks, max(coalesce(switches, 0)) AS switches, max(coalesce(errors, 0)) AS errors," \
+	"   max(pos) AS pos, " LAST("bandwidth") " AS bandwidth, bool_or(started_b) AS started," \
+	"   " LAST("quality") " AS quality, " LAST("quality_seconds") " AS quality_seconds," \
+	"   " LAST("last_error") " AS last_error, " FIRST("device_type") " AS device_type," \
+	"   " FIRST("browser") " AS browser, " FIRST("os") " AS os, " FIRST("user_agent") " AS user_agent," \
+	"   " FIRST("ip") " AS ip, " FIRST("country_code") " AS country_code," \
+	"   min(coalesce(to_timestamp(t_start), now())) AS t_start, max(coalesce(to_timestamp(t_end), now())) AS t_end," \
+	"   max(percent) AS percent, bool_or(done) AS done" \
+	"   FROM l GROUP BY session_id)," \
+	" ins AS (INSERT INTO video_analytics AS a (video_id, user_id, viewer_id, session_id, watch_time_seconds," \
+	"   load_time_ms, buffer_events, buffering_time_ms, seek_events, quality_switches, error_count," \
+	"   max_position_seconds, bandwidth_kbps, started, quality_selected, quality_seconds, last_error, device_type," \
+	"   browser, os, user_agent, ip_address, country_code, session_start, session_end, watched_percent, completed)" \
+	"   SELECT video_id, user_id, viewer_id, session_id, watch, load_ms, buffer_events, buffering_ms, seeks, switches," \
+	"   errors, pos, bandwidth, started, quality, quality_seconds, last_error, device_type, browser, os, user_agent," \
+	"   ip, country_code, t_start, t_end, percent, done FROM s ORDER BY session_id" \
+	"   ON CONFLICT (session_id) DO UPDATE SET" \
+	"   watch_time_seconds = greatest(a.watch_time_seconds, EXCLUDED.watch_time_seconds)," \
+	"   load_time_ms = coalesce(a.load_time_ms, EXCLUDED.load_time_ms)," \
+	"   buffer_events = greatest(a.buffer_events, EXCLUDED.buffer_events)," \
+	"   buffering_time_ms = greatest(a.buffering_time_ms, EXCLUDED.buffering_time_ms)," \
+	"   seek_events = greatest(a.seek_events, EXCLUDED.seek_events)," \
+	"   quality_switches = greatest(a.quality_switches, EXCLUDED.quality_switches)," \
+	"   error_count = greatest(a.error_count, EXCLUDED.error_count)," \
+	"   max_position_seconds = greatest(a.max_position_seconds, EXCLUDED.max_position_seconds)," \
+	"   bandwidth_kbps = coalesce(EXCLUDED.bandwidth_kbps, a.bandwidth_kbps)," \
+	"   started = a.started OR EXCLUDED.started," \
+	"   watched_percent = greatest(a.watched_percent, EXCLUDED.watched_percent)," \
+	"   completed = a.completed OR EXCLUDED.completed," \
+	"   quality_selected = coalesce(EXCLUDED.quality_selected, a.quality_selected)," \
+	"   quality_seconds = coalesce(EXCLUDED.quality_seconds, a.quality_seconds)," \
+	"   last_error = coalesce(EXCLUDED.last_error, a.last_error)," \
+	"   viewer_id = coalesce(a.viewer_id, EXCLUDED.viewer_id)," \
+	"   device_type = coalesce(a.device_type, EXCLUDED.device_type), browser = coalesce(a.browser, EXCLUDED.browser)," \
+	"   os = coalesce(a.os, EXCLUDED.os), user_agent = coalesce(a.user_agent, EXCLUDED.user_agent)," \
+	"   ip_address = coalesce(a.ip_address, EXCLUDED.ip_address)," \
+	"   country_code = coalesce(a.country_code, EXCLUDED.country_code)," \
+	"   session_start = least(a.session_start, EXCLUDED.session_start)," \
+	"   session_end = greatest(a.session_end, EXCLUDED.session_end)," \
+	"   updated_at = now()" \
+	"   WHERE a.video_id = EXCLUDED.video_id AND a.user_id IS NOT DISTINCT FROM EXCLUDED.user_id" \
+	"   AND (a.user_id IS NOT NULL OR a.viewer_id IS NULL OR a.viewer_id = EXCLUDED.viewer_id)" \
+	"   RETURNING a.session_id)" \
+	" SELECT line, format('no video ''%s''', video), '" VS_E_NOT_FOUND "' FROM res WHERE vid IS NULL" \
+	" UNION ALL SELECT r.line, format('session ''%s'' belongs to another video or viewer', r.session_id)," \
+	"   '" VS_E_CONFLICT "' FROM res r WHERE r.vid IS NOT NULL" \
+	"   AND (NOT EXISTS (SELECT 1 FROM m WHERE m.line = r.line)" \
+	"   OR NOT EXISTS (SELECT 1 FROM ins WHERE ins.session_id = r.session_id))"
+
+/* One session, from parameters $3.. */
+static const char q_record[] = ANALYTICS_APPLY(
+	"SELECT 1::bigint AS line, $3::text AS video, $4::uuid AS video_id, $5::uuid AS user_id, $6::text AS viewer_id,"
+	" $7::text AS session_id, $8::float8 AS watch, $9::int AS load_ms, $10::int AS buffer_events,"
+	" $11::bigint AS buffering_ms, $12::int AS seeks, $13::int AS switches, $14::int AS errors,"
+	" $15::float8 AS max_position, $16::int AS bandwidth, $17::boolean AS started, $18::text AS quality,"
+	" $19::jsonb AS quality_seconds, $20::text AS last_error, $21::text AS device_type, $22::text AS browser,"
+	" $23::text AS os, $24::text AS user_agent, $25::inet AS ip, $26::text AS country_code,"
+	" $27::float8 AS t_start, $28::float8 AS t_end");
+
+/* An import's sessions, from its staging table. */
+#define STAGE "vs_analytics_stage"
+static const char q_stage[] =
+	"CREATE TEMP TABLE IF NOT EXISTS " STAGE " (line bigint, video text, video_id uuid, user_id uuid, viewer_id text,"
+	" session_id text, watch float8, load_ms int, buffer_events int, buffering_ms bigint, seeks int, switches int,"
+	" errors int, max_position float8, bandwidth int, started boolean, quality text, quality_seconds jsonb,"
+	" last_error text, device_type text, browser text, os text, user_agent text, ip inet, country_code text,"
+	" t_start float8, t_end float8)";
+static const char q_copy[] = "COPY " STAGE " (line, " SESSION_COLUMNS ") FROM STDIN";
+static const char q_import[] = ANALYTICS_APPLY("SELECT * FROM " STAGE);
+static const char q_clear[] = "TRUNCATE " STAGE;
+
+/* The columns of a session as SESSION_COLUMNS orders them. */
+enum {
+	C_VIDEO, C_VIDEO_ID, C_USER, C_VIEWER, C_SESSION, C_NUMBERS, /* the nine numbers of nums[] */
+	C_STARTED = C_NUMBERS + 9, C_QUALITY, C_QUALITY_SECONDS, C_LAST_ERROR, C_DEVICE, C_BROWSER, C_OS,
+	C_USER_AGENT, C_IP, C_COUNTRY, C_START, C_END, C_COUNT
+};
+_Static_assert(C_COUNT == VS_ARRAY_SIZE(((struct session *)0)->col), "a column each");
+
+/*
+ * Reads session o of video (id or slug; NULL for an import: its own) from
+ * src into s: s->col[] its columns as text (NULL for SQL NULL), borrowed
+ * from o and s. Returns 0 or VS_ERR (a bad session, message set); s is to
+ * be released either way.
+ */
+static int session_read(const json_t *o, const char *video, const struct vs_analytics_source *src, struct session *s)
 {
-	/* the plan's names, and the older ones still taken */
 	/* the plan's names, the older ones still taken, and each figure's
 	 * ceiling (watch time and positions are bounded by the video and the
 	 * clock in SQL) */
@@ -270,14 +349,11 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		{"max_position_seconds", NULL, false, NUMBER_MAX},
 		{"bandwidth_kbps", NULL, true, VS_ANALYTICS_BANDWIDTH_MAX_KBPS},
 	};
-	struct session s = {0};
+	_Static_assert(VS_ARRAY_SIZE(nums) == C_STARTED - C_NUMBERS, "a column a number");
 	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country;
-	char cc[3] = "";
 	json_t *started = json_object_get(o, "started");
 	struct vs_useragent parsed;
-	struct vs_progress_rules rules = VS_PROGRESS_RULES_INIT;
-	char share[32], tail[32];
-	PGresult *r = NULL;
+	const char **col = s->col;
 	int ret = 0;
 
 	if (!json_is_object(o))
@@ -292,7 +368,8 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		return vs_fail(VS_ERR, VS_E_INVALID, "'session_id' must be a string of 1 to %d bytes",
 		               VS_ANALYTICS_STRING_MAX);
 	for (size_t i = 0; i < VS_ARRAY_SIZE(nums); i++)
-		if ((ret = number(o, nums[i].key, nums[i].alias, nums[i].integer, nums[i].max, s.num[i], &s.num_param[i])) < 0)
+		if ((ret = number(o, nums[i].key, nums[i].alias, nums[i].integer, nums[i].max, s->num[i],
+		                  &col[C_NUMBERS + i])) < 0)
 			return ret;
 	if (started && !json_is_null(started) && !json_is_boolean(started))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'started' must be true or false");
@@ -308,8 +385,8 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		/* ISO 3166-1 alpha-2, stored in capitals */
 		if (strlen(country) != 2 || !isalpha((unsigned char)country[0]) || !isalpha((unsigned char)country[1]))
 			return vs_fail(VS_ERR, VS_E_INVALID, "'country_code' must be two letters (ISO 3166-1)");
-		cc[0] = (char)toupper((unsigned char)country[0]);
-		cc[1] = (char)toupper((unsigned char)country[1]);
+		s->country[0] = (char)toupper((unsigned char)country[0]);
+		s->country[1] = (char)toupper((unsigned char)country[1]);
 	}
 	user = src->user;
 	ua = src->user_agent;
@@ -318,62 +395,112 @@ int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const st
 		if ((ret = string(o, "user_id", "user", VS_UUID_LEN, true, &user)) < 0 ||
 		    (ret = string(o, "user_agent", NULL, VS_ANALYTICS_UA_MAX, true, &ua)) < 0 ||
 		    (ret = string(o, "ip_address", "ip", 64, false, &ip)) < 0 ||
-		    (ret = when(o, "session_start", "started_at", s.started_at)) < 0 ||
-		    (ret = when(o, "session_end", "ended_at", s.ended_at)) < 0)
+		    (ret = when(o, "session_start", "started_at", s->started_at)) < 0 ||
+		    (ret = when(o, "session_end", "ended_at", s->ended_at)) < 0)
 			return ret;
 		if (user && !vs_hash_is_uuid(user))
 			return vs_fail(VS_ERR, VS_E_INVALID, "'user_id' must be a UUID");
 	}
 	if (user && !vs_hash_is_uuid(user))
 		user = NULL;
-	vs_analytics_ip_keep(ip, src->ip_policy, s.ip, sizeof(s.ip));
-	if (src->import && ip && !s.ip[0] && src->ip_policy != VS_ANALYTICS_IP_NONE)
+	vs_analytics_ip_keep(ip, src->ip_policy, s->ip, sizeof(s->ip));
+	if (src->import && ip && !s->ip[0] && src->ip_policy != VS_ANALYTICS_IP_NONE)
 		return vs_fail(VS_ERR, VS_E_INVALID, "'ip_address' is not an IP address");
-	if ((ret = quality_seconds(o, &s.quality_seconds)) < 0)
-		goto out;
+	if ((ret = quality_seconds(o, &s->quality_seconds)) < 0)
+		return ret;
 	if (!quality)
 		quality = most_watched(json_object_get(o, "quality_seconds"));
-	if ((err && !(s.last_error = cut_utf8(err, VS_ANALYTICS_ERROR_MAX))) ||
-	    (ua && !(s.user_agent = cut_utf8(ua, VS_ANALYTICS_UA_MAX)))) {
-		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-		goto out;
-	}
+	if ((err && !(s->last_error = cut_utf8(err, VS_ANALYTICS_ERROR_MAX))) ||
+	    (ua && !(s->user_agent = cut_utf8(ua, VS_ANALYTICS_UA_MAX))))
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	vs_useragent_parse(ua, &parsed);
-	/* completion by the progress rules every tool applies */
-	snprintf(share, sizeof(share), "%.6f", rules.complete_share);
-	snprintf(tail, sizeof(tail), "%.6f", rules.complete_tail_s);
-	{
-		const char *p[] = {
-			video, user, viewer, sid, s.num_param[0], s.num_param[1], s.num_param[2], s.num_param[3],
-			s.num_param[4], s.num_param[5], s.num_param[6], s.num_param[7], s.num_param[8],
-			json_is_boolean(started) ? (json_is_true(started) ? "t" : "f") : NULL, quality, s.quality_seconds,
-			s.last_error, device ? device : *parsed.device ? parsed.device : NULL,
-			browser ? browser : *parsed.browser ? parsed.browser : NULL, os ? os : *parsed.os ? parsed.os : NULL,
-			s.user_agent, s.ip[0] ? s.ip : NULL, cc[0] ? cc : NULL, s.started_at[0] ? s.started_at : NULL,
-			s.ended_at[0] ? s.ended_at : NULL, share, tail,
-		};
+	col[C_VIDEO] = video;
+	col[C_VIDEO_ID] = vs_hash_is_uuid(video) ? video : NULL;
+	col[C_USER] = user;
+	col[C_VIEWER] = viewer;
+	col[C_SESSION] = sid;
+	col[C_STARTED] = json_is_boolean(started) ? (json_is_true(started) ? "t" : "f") : NULL;
+	col[C_QUALITY] = quality;
+	col[C_QUALITY_SECONDS] = s->quality_seconds;
+	col[C_LAST_ERROR] = s->last_error;
+	col[C_DEVICE] = device ? device : *parsed.device ? parsed.device : NULL;
+	col[C_BROWSER] = browser ? browser : *parsed.browser ? parsed.browser : NULL;
+	col[C_OS] = os ? os : *parsed.os ? parsed.os : NULL;
+	col[C_USER_AGENT] = s->user_agent;
+	col[C_IP] = s->ip[0] ? s->ip : NULL;
+	col[C_COUNTRY] = s->country[0] ? s->country : NULL;
+	col[C_START] = s->started_at[0] ? s->started_at : NULL;
+	col[C_END] = s->ended_at[0] ? s->ended_at : NULL;
+	return 0;
+}
 
-		ret = vs_db_exec(db, &r, vs_hash_is_uuid(video) ? q_by_id : q_by_slug, (int)VS_ARRAY_SIZE(p), p);
+/* The completion rules every tool applies, as parameters $1 and $2. */
+struct rule_params {
+	char share[32], tail[32];
+};
+
+static void rule_params(struct rule_params *p)
+{
+	struct vs_progress_rules rules = VS_PROGRESS_RULES_INIT;
+
+	snprintf(p->share, sizeof(p->share), "%.17g", rules.complete_share);
+	snprintf(p->tail, sizeof(p->tail), "%.17g", rules.complete_tail_s);
+}
+
+int vs_analytics_record(PGconn *db, const char *video, const json_t *o, const struct vs_analytics_source *src)
+{
+	struct session s = {0};
+	struct rule_params rp;
+	const char *p[2 + C_COUNT] = {rp.share, rp.tail};
+	PGresult *r = NULL;
+	int ret = session_read(o, video, src, &s);
+
+	if (ret == 0) {
+		rule_params(&rp);
+		memcpy(p + 2, s.col, sizeof(s.col));
+		ret = vs_db_exec(db, &r, q_record, (int)VS_ARRAY_SIZE(p), p);
 	}
-	if (ret == 0 && PQntuples(r) != 1)
-		ret = vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s', or session '%s' belongs to another video or viewer",
-		              video, sid);
+	if (ret == 0 && PQntuples(r) > 0)
+		ret = vs_fail(VS_ERR, PQgetvalue(r, 0, 2), "%s", PQgetvalue(r, 0, 1));
 	PQclear(r);
-out:
 	session_release(&s);
 	return ret;
 }
 
-static int import_one(PGconn *db, json_t *s, void *ctx)
+struct import {
+	struct vs_analytics_source src;
+};
+
+static int import_row(json_t *o, struct vs_batch_row *row, void *ctx)
 {
-	return vs_analytics_record(db, NULL, s, ctx);
+	struct import *im = ctx;
+	struct session s = {0};
+	int ret = session_read(o, NULL, &im->src, &s);
+
+	for (int i = 0; ret == 0 && i < C_COUNT; i++)
+		vs_batch_text(row, s.col[i]);
+	session_release(&s);
+	return ret;
 }
 
 int vs_analytics_import(PGconn *db, FILE *in, const char *name, enum vs_analytics_ip policy, int *status)
 {
-	struct vs_analytics_source src = {.import = true, .ip_policy = policy};
+	struct import im = {.src = {.import = true, .ip_policy = policy}};
+	struct rule_params rp;
+	const char *p[] = {rp.share, rp.tail};
 	/* nothing of an import stays unless all of it does */
-	struct vs_batch b = {.size = 0, .store = import_one, .ctx = &src};
+	struct vs_batch b = {
+		.size = 0,
+		.stage = q_stage,
+		.copy = q_copy,
+		.apply = q_import,
+		.clear = q_clear,
+		.nparams = VS_ARRAY_SIZE(p),
+		.params = p,
+		.row = import_row,
+		.ctx = &im,
+	};
 
+	rule_params(&rp);
 	return vs_batch_import(db, in, name, &b, status);
 }

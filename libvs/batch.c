@@ -1,38 +1,189 @@
+#include <math.h>
+
 #include "batch.h"
 #include "db.h"
 #include "error.h"
 #include "log.h"
 #include "record.h"
 
+/* The staging rows of a chunk, in COPY's text format: one buffer, grown
+ * as needed. */
+struct vs_batch_row {
+	char *buf;   /* malloced, owned */
+	size_t len, cap;
+	bool failed; /* out of memory */
+};
+
+/* A record of the chunk, in line order. */
+struct pending {
+	size_t line;
+	json_t *rec;    /* owned */
+	char *error;    /* NULL (staged, applied), a message (malloced, or
+	                 * out_of_memory), or "" for the reader's own error
+	                 * record (written as it is) */
+	char code[32];  /* the error's code */
+	bool staged;
+};
+
+static char out_of_memory[] = "out of memory";
+
+static char *message_dup(const char *message)
+{
+	char *s = strdup(message);
+
+	return s ? s : out_of_memory;
+}
+
+static void message_free(char *s)
+{
+	if (s && *s && s != out_of_memory)
+		free(s);
+}
+
 struct import {
 	PGconn *db;
 	const struct vs_batch *b;
-	int in_batch; /* records given to store since the transaction began (size > 0) */
+	const char *name;
+	struct vs_batch_row rows;
+	struct pending *p; /* malloced, owned */
+	size_t n, cap, staged;
+	long long imported, rejected;
+	int *status;
 };
 
-/* One record: 0 stored, 1 skipped, or the error that rejects it (or ends
- * the import). */
-static int import_one(struct import *im, json_t *rec)
+static void put(struct vs_batch_row *row, const char *s, size_t n)
+{
+	if (row->len + n + 1 > row->cap) {
+		size_t cap = (row->cap ? row->cap * 2 : 1 << 16) + n;
+		char *grown = row->failed ? NULL : realloc(row->buf, cap);
+
+		if (!grown) {
+			row->failed = true;
+			return;
+		}
+		row->buf = grown;
+		row->cap = cap;
+	}
+	memcpy(row->buf + row->len, s, n);
+	row->len += n;
+}
+
+void vs_batch_text(struct vs_batch_row *row, const char *s)
+{
+	put(row, "\t", 1);
+	if (!s) {
+		put(row, "\\N", 2);
+		return;
+	}
+	/* COPY text format: the backslash, the delimiter and line ends escaped */
+	for (const char *run = s;; s++) {
+		const char *esc = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t" : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
+
+		if (!esc && *s)
+			continue;
+		put(row, run, (size_t)(s - run));
+		if (!*s)
+			break;
+		put(row, esc, 2);
+		run = s + 1;
+	}
+}
+
+void vs_batch_number(struct vs_batch_row *row, double x)
+{
+	char num[40];
+
+	if (!isfinite(x)) {
+		vs_batch_text(row, NULL);
+		return;
+	}
+	put(row, num, (size_t)snprintf(num, sizeof(num), "\t%.17g", x));
+}
+
+static void chunk_reset(struct import *im)
+{
+	for (size_t i = 0; i < im->n; i++) {
+		json_decref(im->p[i].rec);
+		message_free(im->p[i].error);
+	}
+	im->n = im->staged = 0;
+	im->rows.len = 0;
+}
+
+/* Adds rec (stolen) to the chunk: staged, or rejected with error (stolen)
+ * under vs_error_code(). */
+static int chunk_add(struct import *im, size_t line, json_t *rec, char *error, bool staged)
+{
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? im->cap * 2 : 1024;
+		struct pending *grown = realloc(im->p, cap * sizeof(*grown));
+
+		if (!grown) {
+			json_decref(rec);
+			message_free(error);
+			return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+		}
+		im->p = grown;
+		im->cap = cap;
+	}
+	im->p[im->n] = (struct pending){.line = line, .rec = rec, .error = error, .staged = staged};
+	snprintf(im->p[im->n++].code, sizeof(im->p->code), "%s", vs_error_code());
+	im->staged += staged;
+	return 0;
+}
+
+/* The staged record of line, or NULL. */
+static struct pending *find(struct import *im, size_t line)
+{
+	size_t lo = 0, hi = im->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (im->p[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < im->n && im->p[lo].line == line && im->p[lo].staged ? &im->p[lo] : NULL;
+}
+
+static void reject(struct pending *p, const char *message, const char *code)
+{
+	if (!p->error)
+		p->error = message_dup(message);
+	snprintf(p->code, sizeof(p->code), "%s", code);
+	p->staged = false;
+}
+
+/* Runs the apply statement until it has nothing left to retry, marking the
+ * records it refuses. */
+static int apply(struct import *im)
 {
 	const struct vs_batch *b = im->b;
-	int ret, c;
 
-	if (b->check && (ret = b->check(rec, b->ctx)) != 0)
-		return ret;
-	if (b->size == 0)
-		return b->store(im->db, rec, b->ctx);
-	if (im->in_batch == 0 && (ret = vs_db_run(im->db, "BEGIN")) < 0)
-		return ret;
-	ret = b->store(im->db, rec, b->ctx);
-	if (ret == VS_ETEMP)
-		return ret;
-	if (++im->in_batch >= b->size) {
-		c = vs_db_run(im->db, "COMMIT");
-		im->in_batch = 0;
-		if (c < 0)
-			return c;
+	for (int attempt = 0; attempt < VS_BATCH_APPLY_ATTEMPTS; attempt++) {
+		PGresult *r = NULL;
+		bool again = false;
+		int ret = vs_db_exec(im->db, &r, b->apply, b->nparams, b->params);
+
+		if (ret < 0)
+			return ret;
+		for (int i = 0; i < PQntuples(r); i++) {
+			long long line = atoll(PQgetvalue(r, i, 0));
+			struct pending *p = line > 0 ? find(im, (size_t)line) : NULL;
+
+			if (line == 0)
+				again = true;
+			else if (p && attempt == 0)
+				reject(p, PQgetvalue(r, i, 1),
+				       PQnfields(r) > 2 && !PQgetisnull(r, i, 2) ? PQgetvalue(r, i, 2) : VS_E_INVALID);
+		}
+		PQclear(r);
+		if (!again)
+			return vs_db_run(im->db, b->clear);
 	}
-	return ret;
+	return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "other writers keep changing the same rows: try again");
 }
 
 /* Whether error e ends the import. */
@@ -44,60 +195,122 @@ static bool fatal(const struct vs_batch *b, int e)
 	return b->size == 0 && e < 0 && !strcmp(vs_error_code(), VS_E_DATABASE);
 }
 
+/* Stages, applies and (one a chunk) commits the chunk, then writes its
+ * rejected records in line order. */
+static int flush(struct import *im)
+{
+	const struct vs_batch *b = im->b;
+	int ret = 0;
+
+	if (im->staged > 0) {
+		if (b->size == 1)
+			ret = vs_db_run(im->db, "BEGIN");
+		if (ret == 0)
+			ret = vs_db_copy(im->db, b->copy, im->rows.buf, im->rows.len);
+		if (ret == 0)
+			ret = apply(im);
+		if (b->size == 1) {
+			if (ret == 0)
+				ret = vs_db_run(im->db, "COMMIT");
+			else
+				vs_db_rollback(im->db);
+		}
+		if (fatal(b, ret))
+			return ret;
+		/* the database refused the chunk: each of its records says why */
+		for (size_t i = 0; ret < 0 && i < im->n; i++)
+			if (im->p[i].staged)
+				reject(&im->p[i], vs_error_message(), vs_error_code());
+	}
+	ret = 0;
+	for (size_t i = 0; i < im->n && ret == 0; i++) {
+		struct pending *p = &im->p[i];
+
+		if (p->staged) {
+			im->imported++;
+			continue;
+		}
+		im->rejected++;
+		*im->status = vs_exit_worse(*im->status, VS_EXIT_FAILED);
+		if (*p->error) { /* the reader reported its own */
+			vs_log_error("%s:%zu: %s", im->name, p->line, p->error);
+			vs_record_set_error(p->rec, p->code, p->error);
+			json_object_set_new(p->rec, "line", json_integer((json_int_t)p->line));
+		}
+		ret = vs_record_write(stdout, p->rec);
+	}
+	chunk_reset(im);
+	return ret;
+}
+
+/* Reads one record into the chunk: 0, or VS_ERR (out of memory). */
+static int take(struct import *im, struct vs_reader *r, int got, json_t *rec)
+{
+	size_t line = vs_reader_line(r), mark = im->rows.len;
+	char num[24];
+	int e;
+
+	if (got == VS_RECORD_BAD)
+		return chunk_add(im, line, rec, (char *)"", false);
+	put(&im->rows, num, (size_t)snprintf(num, sizeof(num), "%zu", line));
+	e = im->b->row(rec, &im->rows, im->b->ctx);
+	if (e == 0)
+		put(&im->rows, "\n", 1);
+	if (im->rows.failed)
+		e = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (e != 0)
+		im->rows.len = mark;
+	if (e == 1) {
+		json_decref(rec);
+		return 0;
+	}
+	if (im->rows.failed)
+		return e;
+	return chunk_add(im, line, rec, e < 0 ? message_dup(vs_error_message()) : NULL, e == 0);
+}
+
 int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batch *b, int *status)
 {
-	struct import im = {.db = db, .b = b};
+	struct import im = {.db = db, .b = b, .name = name, .status = status};
 	struct vs_reader *r = vs_reader_new(in, name);
-	long long imported = 0, rejected = 0;
 	json_t *rec = NULL, *sum;
-	int ret = 0, got;
+	int ret, got;
 
 	if (!r)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	vs_db_prepare_statements(db); /* the same few statements, thousands of times */
-	if (b->size == 0 && (ret = vs_db_run(db, "BEGIN")) < 0) {
-		vs_reader_free(r);
-		return ret;
-	}
-	while ((got = vs_record_read(r, &rec)) > 0) {
-		int e = got == VS_RECORD_BAD ? VS_ERR : import_one(&im, rec);
-
-		if (fatal(b, e)) {
-			/* the open transaction is gone: none of it stays */
-			if (b->size == 0)
-				vs_error_prefix("%s:%zu", name, vs_reader_line(r));
-			json_decref(rec);
-			ret = e;
+	vs_db_prepare_statements(db); /* the apply statement, chunk after chunk */
+	ret = vs_db_run(db, b->stage);
+	if (ret == 0 && b->size == 0)
+		ret = vs_db_run(db, "BEGIN");
+	while (ret == 0) {
+		/* a full chunk, or a producer that has nothing more yet */
+		if (im.n >= VS_BATCH_CHUNK || (im.n > 0 && !vs_reader_ready(r)))
+			if ((ret = flush(&im)) < 0)
+				break;
+		if ((got = vs_record_read(r, &rec)) <= 0) {
+			ret = got;
 			break;
 		}
-		if (e < 0) {
-			rejected++;
-			*status = vs_exit_worse(*status, VS_EXIT_FAILED);
-			if (got != VS_RECORD_BAD) { /* the reader reported those */
-				vs_log_error("%s:%zu: %s", name, vs_reader_line(r), vs_error_message());
-				vs_record_set_last_error(rec);
-				json_object_set_new(rec, "line", json_integer((json_int_t)vs_reader_line(r)));
-			}
-			ret = vs_record_write(stdout, rec);
-		} else if (e == 0) {
-			imported++;
-		}
-		json_decref(rec);
-		if (ret < 0)
-			break;
+		ret = take(&im, r, got, rec);
 	}
-	if (got < 0 && ret == 0)
-		ret = got;
-	if (b->size == 0 || im.in_batch > 0) {
+	if (ret == 0)
+		ret = flush(&im);
+	if (fatal(b, ret) && b->size == 0)
+		vs_error_prefix("%s:%zu", name, vs_reader_line(r));
+	if (b->size == 0) {
 		if (ret == 0)
 			ret = vs_db_run(db, "COMMIT");
 		else
 			vs_db_rollback(db);
 	}
+	chunk_reset(&im);
+	free(im.p);
+	free(im.rows.buf);
 	vs_reader_free(r);
 	if (ret < 0)
 		return ret;
-	sum = json_pack("{s:{s:I,s:I}}", "import", "imported", (json_int_t)imported, "rejected", (json_int_t)rejected);
+	sum = json_pack("{s:{s:I,s:I}}", "import", "imported", (json_int_t)im.imported, "rejected",
+	                (json_int_t)im.rejected);
 	ret = vs_record_write(stdout, sum);
 	json_decref(sum);
 	return ret;

@@ -246,6 +246,30 @@ out:
 	return ret;
 }
 
+/* COPY data goes to libpq in pieces of this size (it buffers them). */
+#define COPY_PIECE (256 * 1024)
+
+int vs_db_copy(PGconn *db, const char *sql, const char *data, size_t len)
+{
+	PGresult *r = PQexec(db, sql), *x;
+	int ret, sent = 1;
+
+	if (!r || PQresultStatus(r) != PGRES_COPY_IN)
+		return check(db, r, NULL); /* refused before any data */
+	PQclear(r);
+	for (size_t off = 0; off < len && sent == 1; off += COPY_PIECE)
+		sent = PQputCopyData(db, data + off, (int)(len - off < COPY_PIECE ? len - off : COPY_PIECE));
+	/* the end, or after a failure an abort that makes the result say why */
+	if (sent == 1)
+		sent = PQputCopyEnd(db, NULL);
+	else if (PQstatus(db) == CONNECTION_OK)
+		PQputCopyEnd(db, "cannot send the data");
+	ret = check(db, PQgetResult(db), NULL);
+	while ((x = PQgetResult(db)))
+		PQclear(x);
+	return ret;
+}
+
 int vs_db_run(PGconn *db, const char *sql)
 {
 	return vs_db_exec(db, NULL, sql, 0, NULL);

@@ -72,6 +72,13 @@ int vs_db_ready(PGconn *const *db, const bool *waiting, int n);
 /* A second connection with db's settings (host, database, user, …). */
 int vs_db_connect_like(PGconn *db, PGconn **out);
 
+/*
+ * COPY ... FROM STDIN: runs sql and sends the len bytes of data (COPY's
+ * text format, complete rows) as its input. Returns 0, VS_ERR (the data
+ * or the statement refused) or VS_ETEMP.
+ */
+int vs_db_copy(PGconn *db, const char *sql, const char *data, size_t len);
+
 /* Runs a statement without parameters or rows (BEGIN, COMMIT, DDL). */
 int vs_db_run(PGconn *db, const char *sql);
 

@@ -9,176 +9,167 @@
 #include "progress.h"
 #include "record.h"
 
-double vs_progress_threshold(double duration_s, const struct vs_progress_rules *r)
+/*
+ * The rules in one statement, over a set of events ev(line, user_id,
+ * video_id, video, pos, dur, at): video_id the uuid the event names, or
+ * NULL and video a slug; dur <= 0 or NULL for the video's own; at seconds
+ * since the epoch. Parameters: $1 complete_share, $2 complete_tail_s,
+ * $3 idle_s, $4 whether to return the rows.
+ *
+ * For each viewer and video: the events later than the row's last one and
+ * than every earlier line's (last write wins by event time, in input
+ * order), each compared with the one before it (the row's state for the
+ * first) for the watch count, the high-water completion and the moment it
+ * completed; then the row updated if it is still the one read (its last
+ * event time unchanged: a compare-and-set, no lock held), or made.
+ * Rows (line, message, code, row):
+ *
+ *   (line, message, code, NULL)  an event refused: no video, no duration
+ *   (0, NULL, NULL, NULL)        rows another writer changed or made
+ *                                meanwhile: the statement runs again (it
+ *                                is idempotent: the events applied are no
+ *                                longer later than the row's last)
+ *   (-1, NULL, NULL, json)       with $4, each row touched, as JSON
+ */
+#define PROGRESS_APPLY(source) \
+	"WITH ev AS (" source ")," \
+	" res AS (SELECT e.line, e.user_id, coalesce(vi.id, vs.id) AS video_id, e.video, e.pos, e.at," \
+	"   CASE WHEN e.dur > 0 THEN e.dur ELSE coalesce(vi.duration_exact_seconds, vs.duration_exact_seconds) END AS d" \
+	"   FROM ev e LEFT JOIN videos vi ON vi.id = e.video_id" \
+	"   LEFT JOIN videos vs ON e.video_id IS NULL AND vs.slug = e.video)," \
+	" ok AS (SELECT * FROM res WHERE video_id IS NOT NULL AND d > 0 AND d < 'Infinity')," \
+	" cur AS (SELECT p.*, extract(epoch FROM p.last_watched_at)::float8 AS last_at FROM video_progress p" \
+	"   WHERE (p.user_id, p.video_id) IN (SELECT user_id, video_id FROM ok))," \
+	" k AS (SELECT o.*, c.user_id IS NOT NULL AS has_row, c.last_watched_at AS row_ts, c.last_at AS row_at," \
+	"   CASE WHEN c.last_at IS NULL THEN 0 ELSE c.completed_percentage END AS row_cp," \
+	"   coalesce(c.finished_last, false) AS row_fin," \
+	"   max(o.at) OVER (PARTITION BY o.user_id, o.video_id ORDER BY o.line" \
+	"     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_at" \
+	"   FROM ok o LEFT JOIN cur c ON c.user_id = o.user_id AND c.video_id = o.video_id)," \
+	" kept AS (SELECT k.*, least(k.pos, k.d) AS p, " VS_PROGRESS_THRESHOLD_SQL("k.d", "$1", "$2") " AS thr" \
+	"   FROM k WHERE k.at > coalesce(greatest(k.before_at, k.row_at), '-Infinity'))," \
+	" s1 AS (SELECT kept.*, p >= thr AS fin," \
+	"   least(100, round((p / d * 100.0 * 100.0)::numeric) / 100)::float8 AS pct FROM kept)," \
+	" s2 AS (SELECT s1.*, coalesce(lag(fin) OVER w, row_fin) AS prev_fin, coalesce(lag(at) OVER w, row_at) AS prev_at," \
+	"   greatest(row_cp, max(pct) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS cp_before," \
+	"   lead(line) OVER w IS NULL AS last" \
+	"   FROM s1 WINDOW w AS (PARTITION BY user_id, video_id ORDER BY line))," \
+	/* running totals, whole on each viewer and video's last event */ \
+	" f AS (SELECT * FROM (SELECT s2.*, max(pct) OVER w AS top," \
+	"   count(*) FILTER (WHERE prev_at IS NULL OR (prev_fin AND NOT fin) OR at - prev_at > $3) OVER w AS sessions," \
+	"   min(at) FILTER (WHERE greatest(cp_before * d / 100, p) >= thr) OVER w AS done_at" \
+	"   FROM s2 WINDOW w AS (PARTITION BY user_id, video_id ORDER BY line)) t WHERE last)," \
+	" upd AS (UPDATE video_progress AS p SET" \
+	"   current_time_seconds = CASE WHEN f.fin THEN 0 ELSE round(f.p::numeric, 3)::float8 END," \
+	"   completed_percentage = greatest(f.row_cp, f.top), is_completed = p.is_completed OR f.done_at IS NOT NULL," \
+	"   completed_at = CASE WHEN p.is_completed THEN p.completed_at ELSE to_timestamp(f.done_at) END," \
+	"   watch_count = p.watch_count + f.sessions, last_watched_at = to_timestamp(f.at), finished_last = f.fin," \
+	"   updated_at = now()" \
+	"   FROM f WHERE f.has_row AND p.user_id = f.user_id AND p.video_id = f.video_id" \
+	"   AND p.last_watched_at IS NOT DISTINCT FROM f.row_ts RETURNING p.*)," \
+	" ins AS (INSERT INTO video_progress AS p (user_id, video_id, current_time_seconds, completed_percentage," \
+	"   is_completed, completed_at, watch_count, last_watched_at, finished_last)" \
+	"   SELECT user_id, video_id, CASE WHEN fin THEN 0 ELSE round(p::numeric, 3)::float8 END, top," \
+	"   done_at IS NOT NULL, to_timestamp(done_at), sessions, to_timestamp(at), fin FROM f WHERE NOT has_row" \
+	"   ON CONFLICT (user_id, video_id) DO NOTHING RETURNING p.*)" \
+	" SELECT line, CASE WHEN video_id IS NULL THEN format('no video ''%s''', video)" \
+	"   ELSE 'the video has no duration' END," \
+	"   CASE WHEN video_id IS NULL THEN '" VS_E_NOT_FOUND "' ELSE '" VS_E_INVALID "' END, NULL" \
+	"   FROM res WHERE NOT (video_id IS NOT NULL AND d > 0 AND d < 'Infinity')" \
+	" UNION ALL SELECT 0, NULL, NULL, NULL" \
+	"   WHERE (SELECT count(*) FROM f) > (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)" \
+	" UNION ALL SELECT -1, NULL, NULL, " VS_PROGRESS_ROW_JSON " FROM upd p WHERE $4" \
+	" UNION ALL SELECT -1, NULL, NULL, " VS_PROGRESS_ROW_JSON " FROM ins p WHERE $4" \
+	" UNION ALL SELECT -1, NULL, NULL, " VS_PROGRESS_ROW_JSON " FROM cur p WHERE $4 AND p.last_at IS NOT NULL" \
+	"   AND NOT EXISTS (SELECT 1 FROM f WHERE f.user_id = p.user_id AND f.video_id = p.video_id)"
+
+/* One event, from parameters $5.. */
+static const char q_record[] = PROGRESS_APPLY(
+	"SELECT 1::bigint AS line, $5::uuid AS user_id, $6::uuid AS video_id, $7::text AS video, $8::float8 AS pos,"
+	" $9::float8 AS dur, $10::float8 AS at");
+
+/* The events of an import, from its staging table. */
+#define STAGE "vs_progress_stage"
+static const char q_stage[] = "CREATE TEMP TABLE IF NOT EXISTS " STAGE
+                              " (line bigint, user_id uuid, video_id uuid, video text, pos float8, dur float8, at float8)";
+static const char q_copy[] = "COPY " STAGE " (line, user_id, video_id, video, pos, dur, at) FROM STDIN";
+static const char q_import[] = PROGRESS_APPLY("SELECT * FROM " STAGE);
+static const char q_clear[] = "TRUNCATE " STAGE;
+
+/* Events from before the epoch or after the year 9999 are not times. */
+#define TIME_MAX 253402300799.0
+
+/* The checks an event passes before it reaches the database. */
+static int check_event(const char *user, double position_s, double at)
 {
-	double threshold = duration_s * r->complete_share;
-
-	/* the tail counts only for videos longer than twice the tail, or every
-	 * short video would be complete from its first second */
-	if (duration_s > 2 * r->complete_tail_s)
-		threshold = fmin(threshold, duration_s - r->complete_tail_s);
-	return threshold;
-}
-
-int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
-                      const struct vs_progress_rules *r, struct vs_progress *out)
-{
-	double pos = ev->position_s, dur = ev->duration_s, furthest, threshold;
-	bool finished, new_session;
-
-	if (!isfinite(pos) || pos < 0)
+	if (!user || !vs_hash_is_uuid(user))
+		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
+	if (!isfinite(position_s) || position_s < 0)
 		return vs_fail(VS_ERR, VS_E_INVALID, "position must be a finite number of seconds, at least 0");
-	if (!isfinite(dur) || dur <= 0)
-		return vs_fail(VS_ERR, VS_E_INVALID, "the video has no duration");
-	if (!isfinite(ev->at))
+	if (!(at > 0 && at <= TIME_MAX))
 		return vs_fail(VS_ERR, VS_E_INVALID, "bad event time");
-	*out = *old;
-	/* last write wins by event time: older or equal events change nothing */
-	if (old->exists && ev->at <= old->last_event)
-		return 0;
-	if (pos > dur)
-		pos = dur;
-	threshold = vs_progress_threshold(dur, r);
-	finished = pos >= threshold;
-	/* after the end, the next event back in the video (not another one in
-	 * the closing seconds) starts watching again */
-	new_session = !old->exists || (old->finished_last && !finished) ||
-	              ev->at - old->last_event > r->idle_s;
-
-	furthest = fmax(old->exists ? old->completed_percentage * dur / 100.0 : 0, pos);
-	out->exists = true;
-	out->completed_percentage = fmin(100.0, round(furthest / dur * 100.0 * 100.0) / 100.0);
-	if (!old->completed && furthest >= threshold) {
-		out->completed = true;
-		out->completed_at = ev->at;
-	}
-	out->position_s = finished ? 0 : pos;
-	out->finished_last = finished;
-	out->watch_count = old->watch_count + (new_session ? 1 : 0);
-	out->last_event = ev->at;
-	return 1;
+	return 0;
 }
 
+/* The rules as parameters $1..$3. */
+struct rule_params {
+	char share[32], tail[32], idle[32];
+};
 
-/* The video and the viewer's row in one read. Columns: 0 id, 1 duration,
- * 2 position, 3 completed_percentage, 4 completed, 5 completed_at (epoch),
- * 6 watch_count, 7 last_watched_at (epoch), 8 finished_last, 9 last_watched_at
- * as text (the version the write compares), 10 the row as JSON. */
-#define CURRENT_SELECT \
-	"SELECT v.id, v.duration_exact_seconds, p.current_time_seconds, p.completed_percentage, p.is_completed," \
-	" extract(epoch FROM p.completed_at), p.watch_count, extract(epoch FROM p.last_watched_at)," \
-	" p.finished_last, p.last_watched_at::text, CASE WHEN p.user_id IS NOT NULL THEN " VS_PROGRESS_ROW_JSON " END" \
-	" FROM videos v LEFT JOIN video_progress p ON p.video_id = v.id AND p.user_id = $1::uuid"
-
-static const char q_current_by_id[] = CURRENT_SELECT " WHERE v.id = $2::uuid";
-static const char q_current_by_slug[] = CURRENT_SELECT " WHERE v.slug = $2";
-
-/* Writes "now" if the row still has version (NULL: there is no row yet),
- * returning the row's JSON; no row back means another writer came first. */
-static const char q_insert[] =
-	"INSERT INTO video_progress AS p (user_id, video_id, current_time_seconds, completed_percentage, is_completed,"
-	" completed_at, watch_count, last_watched_at, finished_last)"
-	" VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN to_timestamp($6) END, $7, to_timestamp($8), $9)"
-	" ON CONFLICT (user_id, video_id) DO UPDATE SET current_time_seconds = EXCLUDED.current_time_seconds,"
-	" completed_percentage = EXCLUDED.completed_percentage, is_completed = EXCLUDED.is_completed,"
-	" completed_at = EXCLUDED.completed_at, watch_count = EXCLUDED.watch_count,"
-	" last_watched_at = EXCLUDED.last_watched_at, finished_last = EXCLUDED.finished_last, updated_at = now()"
-	" WHERE p.last_watched_at IS NULL" /* a row made before its first event (vs-progress import) */
-	" RETURNING " VS_PROGRESS_ROW_JSON;
-static const char q_update[] =
-	"UPDATE video_progress AS p SET current_time_seconds = $3, completed_percentage = $4,"
-	" is_completed = $5, completed_at = CASE WHEN $5 THEN to_timestamp($6) END,"
-	" watch_count = $7, last_watched_at = to_timestamp($8), finished_last = $9, updated_at = now()"
-	" WHERE user_id = $1 AND video_id = $2 AND last_watched_at IS NOT DISTINCT FROM $10::timestamptz"
-	" RETURNING " VS_PROGRESS_ROW_JSON;
-
-/* Attempts before giving up on a row that other writers keep changing. */
-#define PROGRESS_WRITE_ATTEMPTS 16
+static void rule_params(const struct vs_progress_rules *r, struct rule_params *p)
+{
+	snprintf(p->share, sizeof(p->share), "%.17g", r->complete_share);
+	snprintf(p->tail, sizeof(p->tail), "%.17g", r->complete_tail_s);
+	snprintf(p->idle, sizeof(p->idle), "%.17g", r->idle_s);
+}
 
 /*
- * Two statements, no explicit transaction: read the video and the row,
- * apply the rules, then write only if the row's version (its last event
- * time) is still the one read — a compare-and-set. A writer that lost the
- * race reads again and re-applies, so concurrent devices are serialised by
- * event time without holding a lock across round trips.
+ * One statement, one round trip; a writer that another one overtook
+ * between its read and its write runs it again.
  */
 int vs_progress_record(PGconn *db, const char *user, const char *video, double position_s,
                        double duration_s, double at, const struct vs_progress_rules *rules,
                        json_t **row)
 {
-	struct vs_progress old, now;
-	struct vs_progress_event ev;
-	PGresult *r = NULL;
-	char n[6][48], id[VS_UUID_LEN + 1], version[64];
-	int ret = 0, changed;
+	struct rule_params rp;
+	char pos[32], dur[32], when[32];
+	bool by_id = vs_hash_is_uuid(video);
+	const char *p[] = {rp.share, rp.tail, rp.idle, row ? "t" : "f", user, by_id ? video : NULL, video, pos, dur, when};
+	int ret = check_event(user, position_s, at);
 
 	if (row)
 		*row = NULL;
-	if (!user || !vs_hash_is_uuid(user))
-		return vs_fail(VS_ERR, VS_E_INVALID, "user must be a UUID");
-	for (int attempt = 0;; attempt++) {
-		const char *pc[] = {user, video};
-		bool have_row;
+	if (ret < 0)
+		return ret;
+	rule_params(rules, &rp);
+	snprintf(pos, sizeof(pos), "%.17g", position_s);
+	snprintf(dur, sizeof(dur), "%.17g", duration_s > 0 && isfinite(duration_s) ? duration_s : 0);
+	snprintf(when, sizeof(when), "%.6f", at);
+	for (int attempt = 0; attempt < VS_BATCH_APPLY_ATTEMPTS; attempt++) {
+		PGresult *r = NULL;
+		bool again = false;
 
-		if (attempt == PROGRESS_WRITE_ATTEMPTS)
-			return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "progress of '%s' on '%s' keeps changing: try again",
-			               user, video);
-		ret = vs_db_exec(db, &r, vs_hash_is_uuid(video) ? q_current_by_id : q_current_by_slug, 2, pc);
-		if (ret < 0)
+		if ((ret = vs_db_exec(db, &r, q_record, VS_ARRAY_SIZE(p), p)) < 0)
 			return ret;
-		if (PQntuples(r) != 1) {
-			PQclear(r);
-			return vs_fail(VS_ERR, VS_E_NOT_FOUND, "no video '%s'", video);
-		}
-		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
-		ev = (struct vs_progress_event){position_s, duration_s, at};
-		if (!(ev.duration_s > 0))
-			ev.duration_s = PQgetisnull(r, 0, 1) ? 0 : atof(PQgetvalue(r, 0, 1));
-		have_row = !PQgetisnull(r, 0, 10);
-		memset(&old, 0, sizeof(old));
-		old.exists = !PQgetisnull(r, 0, 7);
-		if (have_row) {
-			old.position_s = atof(PQgetvalue(r, 0, 2));
-			old.completed_percentage = atof(PQgetvalue(r, 0, 3));
-			old.completed = !strcmp(PQgetvalue(r, 0, 4), "t");
-			old.completed_at = PQgetisnull(r, 0, 5) ? 0 : atof(PQgetvalue(r, 0, 5));
-			old.watch_count = atoi(PQgetvalue(r, 0, 6));
-			old.last_event = old.exists ? atof(PQgetvalue(r, 0, 7)) : 0;
-			old.finished_last = !strcmp(PQgetvalue(r, 0, 8), "t");
-		}
-		snprintf(version, sizeof(version), "%s", old.exists ? PQgetvalue(r, 0, 9) : "");
-		changed = vs_progress_apply(&old, &ev, rules, &now);
-		if (changed <= 0) {
-			/* a bad event, or an old one: the row stays as it is */
-			if (changed == 0 && row && have_row)
-				*row = json_loads(PQgetvalue(r, 0, 10), 0, NULL);
-			PQclear(r);
-			return changed;
+		for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
+			long long line = atoll(PQgetvalue(r, i, 0));
+
+			if (line > 0)
+				ret = vs_fail(VS_ERR, PQgetvalue(r, i, 2), "%s", PQgetvalue(r, i, 1));
+			else if (line == 0)
+				again = true;
+			else if (row && !*row)
+				*row = json_loads(PQgetvalue(r, i, 3), 0, NULL);
 		}
 		PQclear(r);
-		r = NULL;
-		snprintf(n[0], sizeof(n[0]), "%.3f", now.position_s);
-		snprintf(n[1], sizeof(n[1]), "%.2f", now.completed_percentage);
-		snprintf(n[2], sizeof(n[2]), "%.6f", now.completed_at);
-		snprintf(n[3], sizeof(n[3]), "%d", now.watch_count);
-		snprintf(n[4], sizeof(n[4]), "%.6f", now.last_event);
-		{
-			const char *pw[] = {user, id, n[0], n[1], now.completed ? "t" : "f", n[2], n[3], n[4],
-			                    now.finished_last ? "t" : "f", old.exists ? version : NULL};
-
-			ret = vs_db_exec(db, &r, old.exists ? q_update : q_insert, old.exists ? 10 : 9, pw);
-		}
-		if (ret < 0)
+		if (ret < 0 || !again)
 			return ret;
-		if (PQntuples(r) == 1)
-			break;
-		PQclear(r); /* another writer came first: read again */
-		r = NULL;
+		if (row) {
+			json_decref(*row);
+			*row = NULL;
+		}
 	}
-	if (row)
-		*row = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-	PQclear(r);
-	return 0;
+	return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "progress of '%s' on '%s' keeps changing: try again", user, video);
 }
 
 int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out)
@@ -209,26 +200,19 @@ double vs_progress_parse_time(const char *s)
 	return vs_clock_parse_time(s, false, 0, &t) == 0 && t > 0 ? t : NAN;
 }
 
-/* The event of an import between its check and its store (strings
- * borrowed from its record). */
-struct import {
-	struct vs_progress_rules rules;
-	const char *user, *video;
-	double position_s, duration_s, at;
-};
-
-static int import_check(json_t *ev, void *ctx)
+/* An import's event: its staging row, or the reason it is refused. */
+static int import_row(json_t *ev, struct vs_batch_row *row, void *ctx)
 {
-	struct import *im = ctx;
 	/* the API's names (an exported row imports again), or the short ones */
 	json_t *pos = json_object_get(ev, "current_time"), *dur = json_object_get(ev, "duration");
 	json_t *at = json_object_get(ev, "last_watched_at");
 	const char *user = vs_json_str(ev, "user_id"), *video = vs_json_str(ev, "video_id");
-	double when;
+	double when = vs_clock_now();
+	int ret;
 
+	(void)ctx;
 	if (vs_record_failed(ev))
 		return 1; /* an earlier tool's error record: not an event */
-	when = vs_clock_now();
 	if (!pos || json_is_null(pos))
 		pos = json_object_get(ev, "position");
 	if (!at || json_is_null(at))
@@ -246,33 +230,36 @@ static int import_check(json_t *ev, void *ctx)
 		when = json_number_value(at);
 	else if (at && json_is_string(at))
 		when = vs_progress_parse_time(json_string_value(at));
-	if (!isfinite(when))
+	else if (at && !json_is_null(at))
+		when = NAN;
+	if (!(when > 0 && when <= TIME_MAX))
 		return vs_fail(VS_ERR, VS_E_INVALID, "'last_watched_at' (or 'at') is not a time");
-	im->user = user;
-	im->video = video;
-	im->position_s = json_number_value(pos);
-	im->duration_s = json_is_number(dur) ? json_number_value(dur) : 0;
-	im->at = when;
+	if ((ret = check_event(user, json_number_value(pos), when)) < 0)
+		return ret;
+	vs_batch_text(row, user);
+	vs_batch_text(row, vs_hash_is_uuid(video) ? video : NULL);
+	vs_batch_text(row, video);
+	vs_batch_number(row, json_number_value(pos));
+	vs_batch_number(row, json_is_number(dur) ? json_number_value(dur) : 0);
+	vs_batch_number(row, when);
 	return 0;
-}
-
-static int import_store(PGconn *db, json_t *ev, void *ctx)
-{
-	struct import *im = ctx;
-
-	(void)ev; /* import_check took what it needs */
-	return vs_progress_record(db, im->user, im->video, im->position_s, im->duration_s, im->at, &im->rules, NULL);
 }
 
 int vs_progress_import(PGconn *db, FILE *in, const char *name, const struct vs_progress_rules *rules, int *status)
 {
-	struct import im = {.rules = *rules};
+	struct rule_params rp;
+	const char *p[] = {rp.share, rp.tail, rp.idle, "f"};
 	struct vs_batch b = {
-		.size = VS_PROGRESS_IMPORT_BATCH,
-		.check = import_check,
-		.store = import_store,
-		.ctx = &im,
+		.size = 1,
+		.stage = q_stage,
+		.copy = q_copy,
+		.apply = q_import,
+		.clear = q_clear,
+		.nparams = VS_ARRAY_SIZE(p),
+		.params = p,
+		.row = import_row,
 	};
 
+	rule_params(rules, &rp);
 	return vs_batch_import(db, in, name, &b, status);
 }

@@ -41,49 +41,23 @@ struct vs_progress_rules {
 #define VS_PROGRESS_RULES_INIT \
 	{VS_PROGRESS_COMPLETE_SHARE, VS_PROGRESS_COMPLETE_TAIL_S, VS_PROGRESS_IDLE_S}
 
-struct vs_progress {
-	bool exists;                 /* false: no row yet */
-	double position_s;           /* resume position */
-	double completed_percentage; /* furthest point, 0..100 */
-	bool completed;
-	bool finished_last;          /* the last event ended the video (resume reset) */
-	int watch_count;
-	double last_event;           /* seconds since the epoch, of the last applied event */
-	double completed_at;         /* 0 if not completed */
-};
-
-struct vs_progress_event {
-	double position_s;
-	double duration_s;           /* > 0 */
-	double at;                   /* event time, seconds since the epoch */
-};
-
-/* The completion point of a video of duration_s under rules: the share of
- * the duration, or its last complete_tail_s seconds if that comes first
- * (for videos longer than twice the tail). */
-double vs_progress_threshold(double duration_s, const struct vs_progress_rules *rules);
-
-/* The same rule in SQL over the expressions d (duration), share and tail,
- * for aggregates (vs-report's completion rate). */
+/* The completion point of a video, in SQL over the expressions d
+ * (duration), share and tail: the share of the duration, or its last
+ * tail seconds if that comes first (for videos longer than twice the
+ * tail, or every short video would be complete from its first second). */
 #define VS_PROGRESS_THRESHOLD_SQL(d, share, tail) \
 	"LEAST(" d " * " share ", CASE WHEN " d " > 2 * " tail " THEN " d " - " tail " ELSE " d " * " share " END)"
 
 /*
- * Applies ev to old under rules. Returns 1 when *out differs from *old and
- * should be stored, 0 when the event changes nothing (older than the last
- * applied one, or a duplicate), VS_ERR for a bad event (message set).
- */
-int vs_progress_apply(const struct vs_progress *old, const struct vs_progress_event *ev,
-                      const struct vs_progress_rules *rules, struct vs_progress *out);
-
-/*
  * Records an event for user and video (uuid or slug) in the database, in
- * the caller's transaction if one is open: reads the row, applies the
- * rules, and writes it back only if no other writer changed it meanwhile
- * (compare-and-set on its last event time; the loser reads again), so
- * concurrent devices never overwrite a newer position. duration_s <= 0 takes the video's own duration.
- * *row (new reference, may be NULL) gets the stored progress as JSON.
- * Returns 0, VS_ERR (bad event, unknown video) or VS_ETEMP.
+ * the caller's transaction if one is open: one statement that locks the
+ * row, applies the rules in SQL (the one implementation of them, shared
+ * with imports) and writes the row, so concurrent devices never
+ * overwrite a newer position. duration_s <= 0 takes the video's own
+ * duration; at is seconds since the epoch. *row (new reference, may be
+ * NULL) gets the stored progress as JSON (the row as it is when the event
+ * was too old to change it). Returns 0, VS_ERR (bad event, unknown video)
+ * or VS_ETEMP.
  */
 int vs_progress_record(PGconn *db, const char *user, const char *video, double position_s,
                        double duration_s, double at, const struct vs_progress_rules *rules,
@@ -97,12 +71,13 @@ int vs_progress_get(PGconn *db, const char *user, const char *video, json_t *out
  * NAN when it is neither. */
 double vs_progress_parse_time(const char *s);
 
-#define VS_PROGRESS_IMPORT_BATCH 500 /* events per transaction of an import */
-
 /*
  * vs-progress import: the events of in (NDJSON; name is used in messages,
- * "stdin") recorded under rules, VS_PROGRESS_IMPORT_BATCH to a transaction
- * (libvs/batch). An event has the API's names, so that an exported row
+ * "stdin") recorded under rules: COPY into a staging table and the
+ * statement of vs_progress_record() over the whole chunk, a transaction a
+ * chunk (libvs/batch: VS_BATCH_CHUNK events, or what a slow producer has
+ * sent so far). The events of one viewer and video apply in line order,
+ * as one at a time would. An event has the API's names, so that an exported row
  * imports again: user_id, video_id, current_time, duration (optional: the
  * video's own), last_watched_at (optional: now; a time as
  * vs_progress_parse_time() reads it); or the short ones, user, video,

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <math.h>
+#include <poll.h>
 
 #include "error.h"
 #include "log.h"
@@ -38,6 +39,18 @@ void vs_reader_free(struct vs_reader *r)
 	free(r->buf);
 	free(r->name);
 	free(r);
+}
+
+bool vs_reader_ready(const struct vs_reader *r)
+{
+	struct pollfd p = {.fd = fileno(r->f), .events = POLLIN};
+
+#ifdef __GLIBC__
+	/* what stdio has read ahead (glibc has no call that tells) */
+	if (r->f->_IO_read_ptr < r->f->_IO_read_end)
+		return true;
+#endif
+	return p.fd < 0 || poll(&p, 1, 0) != 0;
 }
 
 size_t vs_reader_line(const struct vs_reader *r)

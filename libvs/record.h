@@ -36,6 +36,10 @@ void vs_reader_free(struct vs_reader *r);
 enum { VS_RECORD_OK = 1, VS_RECORD_BAD = 2 };
 int vs_record_read(struct vs_reader *r, json_t **rec);
 
+/* Whether the next vs_record_read() would not wait for its input: a line
+ * is buffered, or the input is ready (or at its end, or not a pipe). */
+bool vs_reader_ready(const struct vs_reader *r);
+
 /* Line number of the record last read (1-based). */
 size_t vs_reader_line(const struct vs_reader *r);
 

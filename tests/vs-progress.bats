@@ -190,3 +190,118 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 		[ "$(psql -X -At "$url" -c "SELECT round(current_time_seconds), extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '0000000$u-2222-4222-8222-222222222222'")" = "$(((600 * 7 + u) % 500))|2600" ]
 	done
 }
+
+# The rows of the oracle's viewers, as progress-oracle prints them.
+oracle_rows() {
+	sql "SELECT p.user_id, v.slug, to_char(current_time_seconds, 'FM999990.000'),
+		to_char(completed_percentage, 'FM990.00'), is_completed, watch_count,
+		to_char(extract(epoch FROM last_watched_at), 'FM9999999990.000')
+		FROM video_progress p JOIN videos v ON v.id = p.video_id
+		WHERE user_id::text LIKE '%-0000-4000-8000-000000000000' ORDER BY 1, 2"
+}
+
+@test "random events, imported set-based, agree with the rules applied one at a time" {
+	oracle=${VS_UNIT_DIR:-$VS_TOP/build/default/tests}/progress-oracle
+	[ -x "$oracle" ] || make -C "$VS_TOP" -s "${oracle#$VS_TOP/}"
+	for seed in 1 2 3; do
+		sql "DELETE FROM video_progress WHERE user_id::text LIKE '%-0000-4000-8000-000000000000'"
+		"$oracle" generate 4000 "$seed" >events.ndjson
+		"$oracle" apply <events.ndjson >expected
+		# in three imports (rows there before, chunks of several events a
+		# row), and a few events one at a time in between
+		head -n 1500 events.ndjson >part1
+		sed -n 1501,1510p events.ndjson >part2
+		tail -n +1511 events.ndjson >part3
+		run -0 --separate-stderr vs-progress import <part1
+		[ "$(jq -c .import <<<"$output")" = '{"imported":1500,"rejected":0}' ]
+		while read -r ev; do
+			run -0 --separate-stderr vs-progress set --user "$(jq -r .user <<<"$ev")" --video "$(jq -r .video <<<"$ev")" \
+				--position "$(jq -r .position <<<"$ev")" --duration "$(jq -r .duration <<<"$ev")" --at "$(jq -r .at <<<"$ev")"
+		done <part2
+		run -0 --separate-stderr vs-progress import <part3
+		oracle_rows >got
+		diff expected got
+	done
+	# the data is not trivial: rows completed and not, several sessions
+	[ "$(cut -d'|' -f5 expected | sort -u | tr -d '\n')" = "ft" ]
+	[ "$(cut -d'|' -f6 expected | sort -n | tail -1)" -gt 3 ]
+}
+
+@test "completion: a short video is not complete at once; the last 30 s complete one over a minute" {
+	run -0 --separate-stderr vs-progress set --user "$U" --video long-video --position 5 --duration 20 --at 1000
+	[ "$(jq -r .is_completed <<<"$output")" = false ]
+	run -0 --separate-stderr vs-progress set --user "$U" --video long-video --position 17.99 --duration 20 --at 1001
+	[ "$(jq -r .is_completed <<<"$output")" = false ]
+	run -0 --separate-stderr vs-progress set --user "$U" --video short-video --position 31 --duration 60.1 --at 1000
+	[ "$(jq -r .is_completed <<<"$output")" = true ]
+	[ "$(jq -r .completed_at <<<"$output")" = "1970-01-01T00:16:40.000Z" ]
+}
+
+@test "vs-progress import: hostile ids and values are reported by line, nothing else changes" {
+	{
+		printf '{"user":"%s","video":"x%s; DROP TABLE videos; --","position":1,"at":1000}\n' "$U" "'"
+		printf '{"user":"%s","video":"tab\\there\\\\back\\nline","position":1,"at":1000}\n' "$U"
+		printf '{"user":"%s","video":"aaaaaaaa-0000-5000-8000-00000000000f","position":1,"at":1000}\n' "$U"
+		printf '{"user":"--help","video":"long-video","position":1,"at":1000}\n'
+		printf '{"user":"%s","video":"long-video","position":1,"at":1e300}\n' "$U"
+		printf '{"user":"%s","video":"long-video","position":1e300,"at":1001}\n' "$U"
+		printf '{"user":"%s","video":"long-video","position":1,"at":"yesterday"}\n' "$U"
+		printf '{"user":"%s","video":"long-video","position":1,"duration":"x","at":1000}\n' "$U"
+		printf '\n{"user":"%s","video":"long-video","position":60,"at":1002}\n' "$U"
+		printf '{"user":"%s","video":"long-video","error":{"tool":"vs-x","message":"earlier"}}\n' "$U"
+	} >events.ndjson
+	run -1 --separate-stderr vs-progress import <events.ndjson
+	echo "$output" >out.json
+	[ "$(tail -1 out.json | jq -c .import)" = '{"imported":2,"rejected":7}' ]
+	[ "$(head -n -1 out.json | jq -r .line | tr '\n' ' ')" = "1 2 3 4 5 7 8 " ]
+	[ "$(sed -n 1p out.json | jq -r .error.code)" = not_found ]
+	[ "$(sed -n 2p out.json | jq -r .error.message)" = "no video 'tab	here\\back
+line'" ]
+	[[ $stderr == *"stdin:4: user must be a UUID"* ]]
+	[[ $stderr == *"stdin:5: 'last_watched_at' (or 'at') is not a time"* ]]
+	[ "$(sql "SELECT count(*) FROM videos")" -ge 2 ]
+	# a huge position is the end of the video (line 6), then 60 s (line 10)
+	[ "$(state)" = "60.0|100.0|t|2" ]
+}
+
+@test "vs-progress import: a slow producer's events land as they come, not when the input ends" {
+	mkfifo feed
+	vs-progress import <feed >import.out 2>import.err &
+	imp=$!
+	exec 7>feed
+	printf '{"user":"%s","video":"long-video","position":42,"at":1000}\n' "$U" >&7
+	for _ in $(seq 100); do
+		[ "$(state)" = "42.0|7.0|f|1" ] && break
+		sleep 0.05
+	done
+	[ "$(state)" = "42.0|7.0|f|1" ]
+	printf '{"user":"%s","video":"long-video","position":43,"at":1001}\n' "$U" >&7
+	exec 7>&-
+	wait "$imp"
+	[ "$(state)" = "43.0|7.2|f|1" ]
+	[ "$(jq -c .import import.out)" = '{"imported":2,"rejected":0}' ]
+}
+
+@test "two imports of the same viewers' events at once: no update is lost" {
+	# 2000 viewers with a row each; one import brings older events, the
+	# other newer ones, both at once: each viewer ends at the newest
+	for u in $(seq 1 2000); do
+		printf '{"user":"%08x-3333-4333-8333-333333333333","video":"long-video","position":1,"at":1000}\n' "$u"
+	done >first
+	run -0 --separate-stderr vs-progress import <first
+	for at in 2000 2001 2002; do
+		for u in $(seq 1 2000); do
+			printf '{"user":"%08x-3333-4333-8333-333333333333","video":"long-video","position":%d,"at":%d}\n' "$u" $((at - 1990)) "$at"
+		done
+	done >older
+	sed -e 's/"at":200/"at":300/' -e 's/"position":1\([012]\)/"position":2\1/' older >newer
+	vs-progress import <older >older.out 2>&1 &
+	a=$!
+	vs-progress import <newer >newer.out 2>&1 &
+	b=$!
+	wait "$a"
+	wait "$b"
+	[ "$(sql "SELECT count(*), min(extract(epoch FROM last_watched_at))::int, max(extract(epoch FROM last_watched_at))::int,
+		min(current_time_seconds), max(current_time_seconds)
+		FROM video_progress WHERE user_id::text LIKE '%-3333-4333-8333-333333333333'")" = "2000|3002|3002|22|22" ]
+}

@@ -228,7 +228,7 @@ EOF
 	[ "$(jq -c 'select(.line) | .line' out.ndjson | tr '\n' ' ')" = "2 3 4 5 6 7 8 9 10 11 12 13 " ]
 	[ "$(jq -c 'select(.import) | .import' out.ndjson)" = '{"imported":2,"rejected":12}' ]
 	[[ $stderr == *"stdin:3: 'watch_time_seconds' must be a number, at least 0"* ]]
-	[[ $stderr == *"stdin:5: no video 'video-b', or session 's1' belongs to another video"* ]]
+	[[ $stderr == *"stdin:5: session 's1' belongs to another video or viewer"* ]]
 	[ "$(sql "SELECT string_agg(session_id, ',' ORDER BY session_id) FROM video_analytics WHERE session_id LIKE 'imp-%'")" = "imp-1,imp-11" ]
 	# s1 still belongs to video A, untouched
 	[ "$(sql "SELECT v.slug, a.watch_time_seconds FROM video_analytics a JOIN videos v ON v.id = a.video_id WHERE session_id = 's1'")" = "video-a|4" ]

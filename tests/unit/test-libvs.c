@@ -12,7 +12,6 @@
 #include "hls.h"
 #include "ingest.h"
 #include "ladder.h"
-#include "progress.h"
 #include "sigv4.h"
 #include "slug.h"
 #include "transcode.h"
@@ -322,56 +321,6 @@ static void sigv4(void)
 	}
 }
 
-static void progress(void)
-{
-	struct vs_progress_rules r = VS_PROGRESS_RULES_INIT;
-	struct vs_progress p = {0}, q;
-	struct vs_progress_event e = {.position_s = 100, .duration_s = 600, .at = 1000};
-
-	CHECK("progress: first event stored", vs_progress_apply(&p, &e, &r, &q) == 1 && q.watch_count == 1 &&
-	                                       q.position_s == 100 && !q.completed);
-	p = q;
-	e.at = 999;
-	e.position_s = 500;
-	CHECK("progress: an older event changes nothing", vs_progress_apply(&p, &e, &r, &q) == 0 &&
-	                                                  q.position_s == 100);
-	e.at = 1000;
-	CHECK("progress: a duplicate changes nothing", vs_progress_apply(&p, &e, &r, &q) == 0);
-	e.at = 1010;
-	e.position_s = 50;
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: resume point is the latest, the furthest is kept",
-	      q.position_s == 50 && fabs(q.completed_percentage - 16.67) < 0.01);
-	p = q;
-	e.at = 1020;
-	e.position_s = 540; /* 90% of 600 */
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: completed at 90%, resume reset", q.completed && q.position_s == 0);
-	p = q;
-	e.at = 1030;
-	e.position_s = 10;
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: stays completed; watching again is a new session", q.completed && q.watch_count == 2);
-	p = q;
-	e.at = 1030 + VS_PROGRESS_IDLE_S + 1;
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: a new session after idle", q.watch_count == 3);
-	e.position_s = NAN;
-	CHECK("progress: NaN refused", vs_progress_apply(&p, &e, &r, &q) < 0);
-	e.position_s = -1;
-	CHECK("progress: negative refused", vs_progress_apply(&p, &e, &r, &q) < 0);
-	e.position_s = 5;
-	e.duration_s = 20; /* a short video: the 30 s tail does not count */
-	p = (struct vs_progress){0};
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: a short video is not complete at once", !q.completed);
-	e.position_s = 100;
-	e.duration_s = 60.1; /* tail counts above 60 s: 30.1 s is complete */
-	e.position_s = 31;
-	vs_progress_apply(&p, &e, &r, &q);
-	CHECK("progress: the last 30 s complete a longer video", q.completed);
-}
-
 static void useragent(void)
 {
 	static const struct {
@@ -459,7 +408,6 @@ int main(void)
 	useragent();
 	clock_();
 	ip_policy();
-	progress();
 	base64();
 	hmac();
 	sigv4();
