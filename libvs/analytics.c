@@ -305,15 +305,14 @@ static const char q_record[] = ANALYTICS_APPLY(
 
 /* An import's sessions, from its staging table. */
 #define STAGE "vs_analytics_stage"
-static const char q_stage[] =
-	"CREATE TEMP TABLE IF NOT EXISTS " STAGE " (line bigint, video text, video_id uuid, user_id uuid, viewer_id text,"
-	" session_id text, watch float8, load_ms int, buffer_events int, buffering_ms bigint, seeks int, switches int,"
-	" errors int, max_position float8, bandwidth int, started boolean, quality text, quality_seconds jsonb,"
-	" last_error text, device_type text, browser text, os text, user_agent text, ip inet, country_code text,"
-	" t_start float8, t_end float8)";
-static const char q_copy[] = "COPY " STAGE " (line, " SESSION_COLUMNS ") FROM STDIN";
+/* in SESSION_COLUMNS' order, after the line */
+#define STAGE_COLUMNS \
+	"line bigint, video text, video_id uuid, user_id uuid, viewer_id text, session_id text, watch float8," \
+	" load_ms int, buffer_events int, buffering_ms bigint, seeks int, switches int, errors int," \
+	" max_position float8, bandwidth int, started boolean, quality text, quality_seconds jsonb, last_error text," \
+	" device_type text, browser text, os text, user_agent text, ip inet, country_code text, t_start float8," \
+	" t_end float8"
 static const char q_import[] = ANALYTICS_APPLY("SELECT * FROM " STAGE);
-static const char q_clear[] = "TRUNCATE " STAGE;
 
 /* The columns of a session as SESSION_COLUMNS orders them. */
 enum {
@@ -489,18 +488,12 @@ int vs_analytics_import(PGconn *db, FILE *in, const char *name, enum vs_analytic
 	struct rule_params rp;
 	const char *p[] = {rp.share, rp.tail};
 	/* nothing of an import stays unless all of it does */
-	struct vs_batch b = {
-		.size = 0,
-		.stage = q_stage,
-		.copy = q_copy,
-		.apply = q_import,
-		.clear = q_clear,
-		.nparams = VS_ARRAY_SIZE(p),
-		.params = p,
-		.row = import_row,
-		.ctx = &im,
-	};
+	struct vs_batch b = {.size = 0, .table = STAGE, .columns = STAGE_COLUMNS, .apply = q_import};
 
 	rule_params(&rp);
+	b.nparams = VS_ARRAY_SIZE(p);
+	b.params = p;
+	b.row = import_row;
+	b.ctx = &im;
 	return vs_batch_import(db, in, name, &b, status);
 }

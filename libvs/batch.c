@@ -43,6 +43,7 @@ static void message_free(char *s)
 struct import {
 	PGconn *db;
 	const struct vs_batch *b;
+	char *copy, *clear; /* statements on b's table (malloced, owned) */
 	const char *name;
 	struct vs_batch_row rows;
 	struct pending *p; /* malloced, owned */
@@ -181,7 +182,7 @@ static int apply(struct import *im)
 		}
 		PQclear(r);
 		if (!again)
-			return vs_db_run(im->db, b->clear);
+			return vs_db_run(im->db, im->clear);
 	}
 	return vs_fail(VS_ETEMP, VS_E_UNAVAILABLE, "other writers keep changing the same rows: try again");
 }
@@ -206,7 +207,7 @@ static int flush(struct import *im)
 		if (b->size == 1)
 			ret = vs_db_run(im->db, "BEGIN");
 		if (ret == 0)
-			ret = vs_db_copy(im->db, b->copy, im->rows.buf, im->rows.len);
+			ret = vs_db_copy(im->db, im->copy, im->rows.buf, im->rows.len);
 		if (ret == 0)
 			ret = apply(im);
 		if (b->size == 1) {
@@ -269,6 +270,28 @@ static int take(struct import *im, struct vs_reader *r, int got, json_t *rec)
 	return chunk_add(im, line, rec, e < 0 ? message_dup(vs_error_message()) : NULL, e == 0);
 }
 
+/* Makes the staging table (if this connection has none yet) and the
+ * statements that fill and empty it. */
+static int stage(struct import *im)
+{
+	const struct vs_batch *b = im->b;
+	char *create;
+	int ret;
+
+	if (asprintf(&create, "CREATE TEMP TABLE IF NOT EXISTS %s (%s)", b->table, b->columns) < 0)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (asprintf(&im->copy, "COPY %s FROM STDIN", b->table) < 0)
+		im->copy = NULL;
+	if (asprintf(&im->clear, "TRUNCATE %s", b->table) < 0)
+		im->clear = NULL;
+	if (!im->copy || !im->clear)
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	else
+		ret = vs_db_run(im->db, create);
+	free(create);
+	return ret;
+}
+
 int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batch *b, int *status)
 {
 	struct import im = {.db = db, .b = b, .name = name, .status = status};
@@ -279,7 +302,7 @@ int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batc
 	if (!r)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	vs_db_prepare_statements(db); /* the apply statement, chunk after chunk */
-	ret = vs_db_run(db, b->stage);
+	ret = stage(&im);
 	if (ret == 0 && b->size == 0)
 		ret = vs_db_run(db, "BEGIN");
 	while (ret == 0) {
@@ -306,6 +329,8 @@ int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batc
 	chunk_reset(&im);
 	free(im.p);
 	free(im.rows.buf);
+	free(im.copy);
+	free(im.clear);
 	vs_reader_free(r);
 	if (ret < 0)
 		return ret;

@@ -45,21 +45,20 @@ struct vs_batch_row;
 
 struct vs_batch {
 	int size; /* 0: one transaction; 1: one a chunk */
-	/* the staging table, made once per import (outside a transaction):
-	 * "CREATE TEMP TABLE IF NOT EXISTS … (line bigint, …)" */
-	const char *stage;
-	/* "COPY stage (line, …) FROM STDIN": text format, line first */
-	const char *copy;
+	/* The staging table: a temporary table made once per import (outside
+	 * a transaction) with these columns, line first ("line bigint, …"),
+	 * filled by COPY in their order and emptied after each apply. */
+	const char *table;
+	const char *columns;
 	/*
-	 * Applies the staged rows in the open transaction (clear empties the
-	 * table after it), with params. Its rows are (line, message[, code]):
-	 * each a staged row it refused (code: VS_E_INVALID if NULL or
-	 * missing); a row with line 0 means some rows met a concurrent
-	 * writer and were not applied: the statement runs again (it must be
-	 * idempotent), its refusals of the first run kept.
+	 * Applies the staged rows in the open transaction, with params. Its
+	 * rows are (line, message[, code]): each a staged row it refused
+	 * (code: VS_E_INVALID if NULL or missing); a row with line 0 means
+	 * some rows met a concurrent writer and were not applied: the
+	 * statement runs again (it must be idempotent), its refusals of the
+	 * first run kept.
 	 */
 	const char *apply;
-	const char *clear; /* empties the staging table: "TRUNCATE …" */
 	int nparams;
 	const char *const *params;
 	/* Writes the columns of rec's (borrowed) staging row after its line

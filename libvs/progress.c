@@ -90,11 +90,8 @@ static const char q_record[] = PROGRESS_APPLY(
 
 /* The events of an import, from its staging table. */
 #define STAGE "vs_progress_stage"
-static const char q_stage[] = "CREATE TEMP TABLE IF NOT EXISTS " STAGE
-                              " (line bigint, user_id uuid, video_id uuid, video text, pos float8, dur float8, at float8)";
-static const char q_copy[] = "COPY " STAGE " (line, user_id, video_id, video, pos, dur, at) FROM STDIN";
+#define STAGE_COLUMNS "line bigint, user_id uuid, video_id uuid, video text, pos float8, dur float8, at float8"
 static const char q_import[] = PROGRESS_APPLY("SELECT * FROM " STAGE);
-static const char q_clear[] = "TRUNCATE " STAGE;
 
 /* Events from before the epoch or after the year 9999 are not times. */
 #define TIME_MAX 253402300799.0
@@ -249,16 +246,12 @@ int vs_progress_import(PGconn *db, FILE *in, const char *name, const struct vs_p
 {
 	struct rule_params rp;
 	const char *p[] = {rp.share, rp.tail, rp.idle, "f"};
-	struct vs_batch b = {
-		.size = 1,
-		.stage = q_stage,
-		.copy = q_copy,
-		.apply = q_import,
-		.clear = q_clear,
-		.nparams = VS_ARRAY_SIZE(p),
-		.params = p,
-		.row = import_row,
-	};
+	/* a transaction a chunk: a long import's chunks land as they go */
+	struct vs_batch b = {.size = 1, .table = STAGE, .columns = STAGE_COLUMNS, .apply = q_import};
+
+	b.nparams = VS_ARRAY_SIZE(p);
+	b.params = p;
+	b.row = import_row;
 
 	rule_params(rules, &rp);
 	return vs_batch_import(db, in, name, &b, status);
