@@ -15,6 +15,7 @@
 #include "transcode.h"
 
 #define MAX_PLAYLIST (16 << 20)
+#define VS_CHECK_MAX_BYTES (1LL << 53) /* a byte range past this is not a file's */
 
 void vs_check_finding(struct vs_check_ctx *c, bool error, const char *rule, const char *file,
                     const char *fmt, ...)
@@ -310,9 +311,13 @@ int vs_check_parse_media(struct vs_check_ctx *c, const char *path, struct vs_che
 			char *at;
 
 			has_byterange = true;
-			br_len = atoll(l + 17);
-			at = strchr(l + 17, '@');
-			br_off = at ? atoll(at + 1) : next_off;
+			br_len = strtoll(l + 17, &at, 10);
+			br_off = *at == '@' ? strtoll(at + 1, NULL, 10) : next_off;
+			/* RFC 8216 4.3.2.2: decimal-integers; past 2^53 they are garbage */
+			if (br_len < 0 || br_len > VS_CHECK_MAX_BYTES || br_off < 0 || br_off > VS_CHECK_MAX_BYTES) {
+				vs_check_finding(c, true, "syntax", path, "line %d: an EXT-X-BYTERANGE out of range", i + 1);
+				br_len = br_off = -1;
+			}
 		} else if (l[0] == '#') {
 			continue; /* comments and tags we do not check */
 		} else {

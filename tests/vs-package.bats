@@ -336,6 +336,14 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[[ $(rules) == *extinf_over_target* ]]
 }
 
+@test "vs-package --check finds a byte range out of range (a fuzzer's find: an overflow once)" {
+	package --out pkg
+	sed -i '0,/^#EXT-X-BYTERANGE:/s/^#EXT-X-BYTERANGE:.*/#EXT-X-BYTERANGE:1000@9223372036854775807/' pkg/360p/iframes.m3u8
+	check pkg
+	[ "$status" -eq 1 ]
+	[[ $(jqr check.json 'select(.rule == "syntax") | .message') == *"EXT-X-BYTERANGE out of range"* ]]
+}
+
 @test "vs-package --check finds misaligned cuts between variants" {
 	package --out pkg --segment-seconds 2
 	package --out pkg1 --segment-seconds 1
