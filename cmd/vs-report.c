@@ -5,6 +5,7 @@
  *
  *   vs-report [options] summary | video ID | qoe | retention ID | alerts
  *   vs-report [options] import < sessions.ndjson
+ *   vs-report [--rebuild] rollup
  */
 #include <math.h>
 
@@ -16,6 +17,7 @@
 #include "prog.h"
 #include "record.h"
 #include "report.h"
+#include "rollupstore.h"
 #include "reportfmt.h"
 
 enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_HTML };
@@ -55,6 +57,7 @@ struct run {
 	int fmt;            /* enum format */
 	const char *output;
 	double now;         /* what --since 7d counts back from */
+	bool rebuild;       /* rollup --rebuild */
 };
 
 /* A report, to stdout or --output. */
@@ -80,6 +83,18 @@ static int import(struct vs_prog *p)
 	return vs_analytics_import(p->db, stdin, "stdin", r->policy, &p->status);
 }
 
+static int rollup(struct vs_prog *p)
+{
+	const struct run *r = p->ctx;
+	json_t *rec = NULL;
+	int ret = vs_rollup_maintain(p->db, r->rebuild, &rec);
+
+	if (ret == 0)
+		ret = vs_record_write(stdout, rec);
+	json_decref(rec);
+	return ret;
+}
+
 static const struct vs_subcommand commands[] = {
 	{"summary", report, VS_OPT_DB_NEEDED, .tag = VS_REPORT_SUMMARY},
 	{"video", report, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug", VS_REPORT_VIDEO},
@@ -87,6 +102,7 @@ static const struct vs_subcommand commands[] = {
 	{"retention", report, VS_OPT_DB_NEEDED, 1, 1, "a video id or slug", VS_REPORT_RETENTION},
 	{"alerts", report, VS_OPT_DB_NEEDED, .tag = VS_REPORT_ALERTS},
 	{"import", import, VS_OPT_DB_NEEDED},
+	{"rollup", rollup, VS_OPT_DB_NEEDED},
 	{0},
 };
 
@@ -109,7 +125,8 @@ int main(int argc, char **argv)
 	const struct vs_command cmd = {
 		.name = "vs-report",
 		.synopsis = "[options] summary | video ID | qoe | retention ID | alerts\n"
-		            "[options] import < sessions",
+		            "[options] import < sessions\n"
+		            "[--rebuild] rollup",
 		.summary = "Quality-of-experience and engagement figures from viewing sessions",
 		.commands = commands,
 		.on_option = time_option,
@@ -123,6 +140,11 @@ int main(int argc, char **argv)
 			           VS_OPT_DEFAULT(VS_REPORT_LIMIT_DEFAULT)),
 			VS_OPT_INT(0, "min-views", "N", r.ro.min_views, 1, 1000000000,
 			           "alerts: views before a video's completion counts", VS_OPT_DEFAULT(VS_ALERT_MIN_VIEWS)),
+			VS_OPT_SET(0, "exact", r.ro.exact, "every video's figures from the sessions themselves, not the rollups"),
+			VS_OPT_INT(0, "exact-up-to", "N", r.ro.exact_up_to, 0, 1000000000,
+			           "windows of up to N sessions: unique viewers and startup p50, p95 exact, not estimated",
+			           VS_OPT_DEFAULT(VS_REPORT_EXACT_UP_TO_DEFAULT)),
+			VS_OPT_SET(0, "rebuild", r.rebuild, "rollup: make the rollups again from the sessions"),
 			VS_OPT_STRING(0, "ip", "POLICY", ip, "import: keep addresses truncate (default), full, or none ($VS_ANALYTICS_IP)"),
 			{0},
 		},

@@ -230,7 +230,8 @@ static void figures_sections(json_t *rep, struct vs_rollup *g, const struct vs_r
 static int collect(PGconn *db, const struct vs_report_opts *o, const char *video_id, unsigned scans,
                    struct vs_rollup *g)
 {
-	struct vs_rollup_window w = {o->since, o->until, video_id, o->concurrent};
+	struct vs_rollup_window w = {o->since, o->until, video_id, o->concurrent, o->exact, (size_t)o->curves,
+	                             o->exact_up_to};
 
 	return vs_rollup_collect(db, &w, scans, g);
 }

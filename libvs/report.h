@@ -55,9 +55,15 @@ struct vs_report_opts {
 	int curves;                     /* retention curves in a summary */
 	int min_views;                  /* alerts: started views before a video's completion counts */
 	bool concurrent;                /* scan on a second connection too (two cores, two scans) */
+	bool exact;                     /* every video's figures from the sessions, not the rollups */
+	int exact_up_to;                /* windows of up to this many sessions: no estimates */
 };
 
-#define VS_REPORT_OPTS_INIT {NAN, NAN, VS_REPORT_LIMIT_DEFAULT, VS_REPORT_CURVES_DEFAULT, VS_ALERT_MIN_VIEWS, false}
+#define VS_REPORT_EXACT_UP_TO_DEFAULT 100000
+
+#define VS_REPORT_OPTS_INIT \
+	{NAN, NAN, VS_REPORT_LIMIT_DEFAULT, VS_REPORT_CURVES_DEFAULT, VS_ALERT_MIN_VIEWS, false, false, \
+	 VS_REPORT_EXACT_UP_TO_DEFAULT}
 
 /*
  * summary: {"report":"summary", "window", "engagement", "qoe",

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "error.h"
 #include "rollup.h"
+#include "rollupstore.h"
 
 /*
  * How a report is made: four grouped scans of the window's sessions, each
@@ -50,6 +51,13 @@ static const char q_by_audience_day[] = BY_AUDIENCE("started_day");
 /* (sorting a million integers beats hashing them here) */
 static const char q_viewers[] = "SELECT count(DISTINCT a.viewer_key)" WINDOW;
 
+/* What a window of few sessions reads exactly rather than estimates from
+ * the rollups: unique viewers, startup p50 and p95 */
+static const char q_exact_estimates[] =
+	"SELECT count(DISTINCT a.viewer_key),"
+	" percentile_cont(0.5) WITHIN GROUP (ORDER BY a.load_time_ms) FILTER (WHERE a.started),"
+	" percentile_cont(0.95) WITHIN GROUP (ORDER BY a.load_time_ms) FILTER (WHERE a.started)" WINDOW;
+
 static const char q_span[] =
 	"SELECT extract(epoch FROM min(a.session_start))::float8, extract(epoch FROM max(a.session_start))::float8" WINDOW;
 
@@ -59,81 +67,7 @@ static const char q_span[] =
 /* Windows up to this long are shown hour by hour, longer ones by day. */
 #define HOURLY_UP_TO_S (3 * 86400.0)
 
-/* Startup-time histogram edges, in milliseconds. */
-const int vs_rollup_startup_edges_ms[] = {250, 500, 1000, 2000, 3000, 5000, 10000};
-_Static_assert(VS_ARRAY_SIZE(vs_rollup_startup_edges_ms) + 1 == VS_ROLLUP_STARTUP_BINS, "a bin per edge, and one");
-
-
-void vs_rollup_add(struct vs_rollup_figures *a, const struct vs_rollup_figures *b)
-{
-	a->views += b->views;
-	a->started += b->started;
-	a->completed += b->completed;
-	a->watched_sum += b->watched_sum;
-	a->start_failures += b->start_failures;
-	a->errored += b->errored;
-	a->watch_s += b->watch_s;
-	a->buffering_ms += b->buffering_ms;
-	a->buffering_events += b->buffering_events;
-	a->switches += b->switches;
-	a->seeks += b->seeks;
-}
-
-static void keyed_free(struct vs_rollup_keyed *k, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(k[i].key);
-	free(k);
-}
-
-void vs_rollup_release(struct vs_rollup *g)
-{
-	for (size_t i = 0; i < g->nvideos; i++)
-		json_decref(g->videos[i].meta);
-	free(g->videos);
-	keyed_free(g->devices, g->ndevices);
-	keyed_free(g->browsers, g->nbrowsers);
-	keyed_free(g->os, g->nos);
-	keyed_free(g->quality, g->nquality);
-	free(g->periods);
-	memset(g, 0, sizeof(*g));
-}
-
-/* Adds f under key (NULL: "unknown") to the list; VS_ERR out of memory. */
-static int add_keyed(struct vs_rollup_keyed **list, size_t *n, const char *key, const struct vs_rollup_figures *f)
-{
-	struct vs_rollup_keyed *grown;
-
-	if (!key)
-		key = "unknown";
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*list)[i].key, key)) {
-			vs_rollup_add(&(*list)[i].f, f);
-			return 0;
-		}
-	grown = realloc(*list, (*n + 1) * sizeof(**list));
-	if (!grown)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	*list = grown;
-	grown[*n].key = strdup(key);
-	grown[*n].f = *f;
-	if (!grown[*n].key)
-		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	(*n)++;
-	return 0;
-}
-
-static double value(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : atof(PQgetvalue(r, row, col));
-}
-
-struct params {
-	char since[32], until[32];
-	const char *p[4];
-};
-
-static void params_init(struct params *q, const struct vs_rollup_window *w)
+static void params_init(struct vs_rollup_params *q, const struct vs_rollup_window *w)
 {
 	memset(q, 0, sizeof(*q));
 	if (isfinite(w->since)) {
@@ -158,28 +92,20 @@ static int take_videos(PGresult *r, struct vs_rollup *g)
 		const char *id = PQgetvalue(r, i, 1);
 		bool started = !strcmp(PQgetvalue(r, i, 2), "t"), completed = !strcmp(PQgetvalue(r, i, 4), "t");
 		bool errored = !strcmp(PQgetvalue(r, i, 5), "t");
-		double views = value(r, i, 7);
+		double views = vs_rollup_value(r, i, 7);
 
-		if (!v || strcmp(v->id, id)) { /* rows come by video */
-			struct vs_rollup_video *grown = realloc(g->videos, (g->nvideos + 1) * sizeof(*grown));
-
-			if (!grown)
-				return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-			g->videos = grown;
-			v = &grown[g->nvideos++];
-			memset(v, 0, sizeof(*v));
-			snprintf(v->id, sizeof(v->id), "%s", id);
-		}
+		if ((!v || strcmp(v->id, id)) && !(v = vs_rollup_new_video(g, id))) /* rows come by video */
+			return VS_ERR;
 		v->f.views += views;
 		v->f.errored += errored ? views : 0;
-		v->f.watch_s += value(r, i, 9);
-		v->f.buffering_ms += value(r, i, 10);
+		v->f.watch_s += vs_rollup_value(r, i, 9);
+		v->f.buffering_ms += vs_rollup_value(r, i, 10);
 		if (started) {
 			int b = PQgetisnull(r, i, 3) ? 0 : atoi(PQgetvalue(r, i, 3));
 
 			v->f.started += views;
 			v->f.completed += completed ? views : 0;
-			v->f.watched_sum += value(r, i, 8);
+			v->f.watched_sum += vs_rollup_value(r, i, 8);
 			if (b >= 0 && b <= VS_ROLLUP_PERCENT_MAX)
 				v->bucket[b] += views;
 		} else if (errored) {
@@ -196,7 +122,7 @@ static int take_videos(PGresult *r, struct vs_rollup *g)
 
 /* The period of over_time: hours for short windows, days for long ones
  * (an open window spans its first and last session). */
-static int choose_period(PGconn *db, struct params *q, const struct vs_rollup_window *w, struct vs_rollup *g)
+static int choose_period(PGconn *db, struct vs_rollup_params *q, const struct vs_rollup_window *w, struct vs_rollup *g)
 {
 	double since = w->since, until = w->until;
 	PGresult *r = NULL;
@@ -206,9 +132,9 @@ static int choose_period(PGconn *db, struct params *q, const struct vs_rollup_wi
 		if ((ret = vs_db_exec(db, &r, q_span, 3, q->p)) < 0)
 			return ret;
 		if (!isfinite(since))
-			since = value(r, 0, 0);
+			since = vs_rollup_value(r, 0, 0);
 		if (!isfinite(until))
-			until = value(r, 0, 1);
+			until = vs_rollup_value(r, 0, 1);
 		PQclear(r);
 	}
 	g->period = until - since <= HOURLY_UP_TO_S ? "hour" : "day";
@@ -221,39 +147,30 @@ static int take_audience(PGresult *r, struct vs_rollup *g)
 
 	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
 		bool started = !strcmp(PQgetvalue(r, i, 5), "t"), errored = !strcmp(PQgetvalue(r, i, 6), "t");
-		double views = value(r, i, 7);
+		double views = vs_rollup_value(r, i, 7);
 		struct vs_rollup_figures f = {
 			.views = views,
 			.started = started ? views : 0,
 			.start_failures = !started && errored ? views : 0,
 			.errored = errored ? views : 0,
-			.watch_s = value(r, i, 8),
-			.buffering_ms = value(r, i, 9),
-			.buffering_events = value(r, i, 10),
-			.switches = value(r, i, 11),
-			.seeks = value(r, i, 12),
+			.watch_s = vs_rollup_value(r, i, 8),
+			.buffering_ms = vs_rollup_value(r, i, 9),
+			.buffering_events = vs_rollup_value(r, i, 10),
+			.switches = vs_rollup_value(r, i, 11),
+			.seeks = vs_rollup_value(r, i, 12),
 		};
-		double start = value(r, i, 4);
+		double start = vs_rollup_value(r, i, 4);
 
 		vs_rollup_add(&g->total, &f);
-		if (g->nperiods == 0 || g->periods[g->nperiods - 1].start != start) {
-			struct vs_rollup_period *grown = realloc(g->periods, (g->nperiods + 1) * sizeof(*grown));
-
-			if (!grown) {
-				ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-				break;
-			}
-			g->periods = grown;
-			grown[g->nperiods++] = (struct vs_rollup_period){.start = start};
-		}
-		vs_rollup_add(&g->periods[g->nperiods - 1].f, &f);
-		ret = add_keyed(&g->devices, &g->ndevices, vs_db_value(r, i, 0), &f);
+		ret = vs_rollup_add_period(g, start, &f);
 		if (ret == 0)
-			ret = add_keyed(&g->browsers, &g->nbrowsers, vs_db_value(r, i, 1), &f);
+			ret = vs_rollup_add_keyed(&g->devices, &g->ndevices, vs_db_value(r, i, 0), &f);
 		if (ret == 0)
-			ret = add_keyed(&g->os, &g->nos, vs_db_value(r, i, 2), &f);
+			ret = vs_rollup_add_keyed(&g->browsers, &g->nbrowsers, vs_db_value(r, i, 1), &f);
+		if (ret == 0)
+			ret = vs_rollup_add_keyed(&g->os, &g->nos, vs_db_value(r, i, 2), &f);
 		if (ret == 0 && vs_db_value(r, i, 3))
-			ret = add_keyed(&g->quality, &g->nquality, vs_db_value(r, i, 3), &f);
+			ret = vs_rollup_add_keyed(&g->quality, &g->nquality, vs_db_value(r, i, 3), &f);
 	}
 	return ret;
 }
@@ -269,8 +186,8 @@ static bool startup_row(const struct startup_rows *s, int i, double *ms, double 
 {
 	if (strcmp(PQgetvalue(s->r, i, 2), "t") || PQgetisnull(s->r, i, 6))
 		return false; /* not started, or no startup time */
-	*ms = value(s->r, i, 6);
-	*n = value(s->r, i, 7);
+	*ms = vs_rollup_value(s->r, i, 6);
+	*n = vs_rollup_value(s->r, i, 7);
 	return true;
 }
 
@@ -298,17 +215,12 @@ static double percentile(const struct startup_rows *s, double total, double p)
 static void take_startup(PGresult *r, int from, int to, struct vs_rollup *g)
 {
 	struct startup_rows s = {r, from, to};
-	size_t nedges = VS_ARRAY_SIZE(vs_rollup_startup_edges_ms);
 	double total = 0, ms, n;
 
 	for (int i = from; i < to; i++) {
-		size_t b = 0;
-
 		if (!startup_row(&s, i, &ms, &n))
 			continue;
-		while (b < nedges && ms >= vs_rollup_startup_edges_ms[b])
-			b++;
-		g->hist[b] += n;
+		g->hist[vs_rollup_startup_bin(ms)] += n;
 		total += n;
 	}
 	g->p50 = total > 0 ? percentile(&s, total, 0.5) : NAN;
@@ -317,7 +229,7 @@ static void take_startup(PGresult *r, int from, int to, struct vs_rollup *g)
 
 static int take_viewers(PGresult *r, struct vs_rollup *g)
 {
-	g->unique_viewers = value(r, 0, 0);
+	g->unique_viewers = vs_rollup_value(r, 0, 0);
 	return 0;
 }
 
@@ -358,19 +270,11 @@ static int by_views(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-/* One scan: its statement, how many of the parameters it takes, and what
- * takes its rows. */
-struct scan {
-	unsigned flag;
-	const char *sql, *sql_daily; /* sql_daily: for periods of a day */
-	int (*take)(PGresult *r, struct vs_rollup *g);
-};
-
-static const struct scan scans_list[] = {
+static const struct vs_rollup_scan exact_scans[] = {
 	/* the longest first: two connections take them in turn */
-	{VS_ROLLUP_VIDEOS, q_by_video, NULL, take_videos},
-	{VS_ROLLUP_AUDIENCE, q_by_audience_hour, q_by_audience_day, take_audience},
-	{VS_ROLLUP_VIEWERS, q_viewers, NULL, take_viewers},
+	{VS_ROLLUP_VIDEOS, q_by_video, NULL, 3, take_videos},
+	{VS_ROLLUP_AUDIENCE, q_by_audience_hour, q_by_audience_day, 3, take_audience},
+	{VS_ROLLUP_VIEWERS, q_viewers, NULL, 3, take_viewers},
 };
 
 /* Starts a transaction on c2 that sees what c1's sees. */
@@ -408,35 +312,43 @@ static int begin(PGconn *c, bool concurrent)
 	return ret;
 }
 
-/*
- * Runs the scans asked for, two at a time when a second connection can be
- * had (the machine's two cores each run one), in one snapshot, and puts
- * their groups together in g.
- */
-int vs_rollup_collect(PGconn *db, const struct vs_rollup_window *w, unsigned scans, struct vs_rollup *g)
+/* Replaces the estimates of g (unique viewers, startup percentiles) by
+ * the sessions' exact figures when the window holds at most
+ * w->exact_up_to sessions: a read of that many rows at most. */
+static int exact_estimates(PGconn *db, const struct vs_rollup_window *w, unsigned scans, struct vs_rollup *g)
 {
-	PGconn *conn[2] = {db, NULL};
-	const struct scan *running[2] = {NULL, NULL};
-	struct params q;
-	size_t next = 0;
-	int ret, nconn = 1;
+	struct vs_rollup_params q;
+	double views = g->total.views;
+	PGresult *r = NULL;
+	int ret;
 
-	memset(g, 0, sizeof(*g));
-	g->unique_viewers = -1;
-	g->p50 = g->p95 = NAN;
+	if (!(scans & VS_ROLLUP_AUDIENCE))
+		for (size_t i = views = 0; i < g->nvideos; i++)
+			views += g->videos[i].f.views;
+	if (views > w->exact_up_to || !(scans & (VS_ROLLUP_VIEWERS | VS_ROLLUP_VIDEOS)))
+		return 0;
 	params_init(&q, w);
-	/* a report is a read of one moment */
-	if ((ret = vs_db_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) < 0)
+	if ((ret = vs_db_exec(db, &r, q_exact_estimates, 3, q.p)) < 0)
 		return ret;
-	if (ret == 0 && (scans & VS_ROLLUP_AUDIENCE))
-		ret = choose_period(db, &q, w, g);
-	if (ret == 0 && w->concurrent && __builtin_popcount(scans) > 1 && vs_db_connect_like(db, &conn[1]) == 0) {
-		if (share_snapshot(db, conn[1]) == 0 && begin(conn[1], true) == 0)
-			nconn = 2;
-		vs_error_clear(); /* without a second connection, one does */
+	if (scans & VS_ROLLUP_VIEWERS)
+		g->unique_viewers = vs_rollup_value(r, 0, 0);
+	if (scans & VS_ROLLUP_VIDEOS) {
+		g->p50 = PQgetisnull(r, 0, 1) ? NAN : vs_rollup_value(r, 0, 1);
+		g->p95 = PQgetisnull(r, 0, 2) ? NAN : vs_rollup_value(r, 0, 2);
 	}
-	if (ret == 0)
-		ret = begin(db, nconn == 2);
+	PQclear(r);
+	return 0;
+}
+
+/* Runs the scans of list asked for, two at a time when conn[1] is there
+ * (the machine's two cores each run one), and puts their groups in g. */
+static int run_scans(PGconn *const *conn, int nconn, const struct vs_rollup_scan *list, size_t nlist, unsigned scans,
+                     const struct vs_rollup_params *q, struct vs_rollup *g)
+{
+	const struct vs_rollup_scan *running[2] = {NULL, NULL};
+	size_t next = 0;
+	int ret = 0;
+
 	while (ret == 0) {
 		bool waiting[2] = {false, false};
 		PGresult *r = NULL;
@@ -444,14 +356,14 @@ int vs_rollup_collect(PGconn *db, const struct vs_rollup_window *w, unsigned sca
 
 		/* start a scan on every idle connection, then take the first result */
 		for (c = 0; c < nconn && ret == 0; c++) {
-			while (!running[c] && next < VS_ARRAY_SIZE(scans_list) && !(scans & scans_list[next].flag))
+			while (!running[c] && next < nlist && !(scans & list[next].flag))
 				next++;
-			if (!running[c] && next < VS_ARRAY_SIZE(scans_list)) {
-				running[c] = &scans_list[next++];
+			if (!running[c] && next < nlist) {
+				running[c] = &list[next++];
 				ret = vs_db_send(conn[c],
 				                 running[c]->sql_daily && !strcmp(g->period, "day") ? running[c]->sql_daily
 				                                                                     : running[c]->sql,
-				                 3, q.p);
+				                 running[c]->nparams, q->p);
 			}
 			waiting[c] = running[c] != NULL;
 		}
@@ -473,9 +385,50 @@ int vs_rollup_collect(PGconn *db, const struct vs_rollup_window *w, unsigned sca
 		while (running[c] && (x = PQgetResult(conn[c])))
 			PQclear(x);
 	}
+	return ret;
+}
+
+/*
+ * Reads the rollups (a window over every video) or scans the sessions (one
+ * video's, or w->exact), in one snapshot, on two connections when a second
+ * can be had, and puts the groups together in g.
+ */
+int vs_rollup_collect(PGconn *db, const struct vs_rollup_window *w, unsigned scans, struct vs_rollup *g)
+{
+	PGconn *conn[2] = {db, NULL};
+	bool stored = !w->exact && !w->video_id;
+	struct vs_rollup_params q;
+	int ret, nconn = 1;
+
+	memset(g, 0, sizeof(*g));
+	g->unique_viewers = -1;
+	g->p50 = g->p95 = NAN;
+	params_init(&q, w);
+	/* a report is a read of one moment */
+	if ((ret = vs_db_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) < 0)
+		return ret;
+	if (ret == 0 && (scans & VS_ROLLUP_AUDIENCE))
+		ret = choose_period(db, &q, w, g);
+	if (stored)
+		vs_rollup_stored_params(&q, w);
+	if (ret == 0 && w->concurrent && __builtin_popcount(scans) > 1 && vs_db_connect_like(db, &conn[1]) == 0) {
+		if (share_snapshot(db, conn[1]) == 0 && begin(conn[1], true) == 0)
+			nconn = 2;
+		vs_error_clear(); /* without a second connection, one does */
+	}
+	if (ret == 0)
+		ret = begin(db, nconn == 2);
+	if (ret == 0)
+		ret = stored ? run_scans(conn, nconn, vs_rollup_stored_scans, vs_rollup_nstored_scans, scans, &q, g)
+		             : run_scans(conn, nconn, exact_scans, VS_ARRAY_SIZE(exact_scans), scans, &q, g);
+	if (ret == 0 && stored)
+		ret = exact_estimates(db, w, scans, g);
 	if (ret == 0 && (scans & VS_ROLLUP_VIDEOS) && g->nvideos > 0) {
 		qsort(g->videos, g->nvideos, sizeof(*g->videos), by_views);
-		ret = video_meta(db, g, g->nvideos);
+		if (stored && w->curves > 0)
+			ret = vs_rollup_stored_curves(db, w, g, g->nvideos < w->curves ? g->nvideos : w->curves);
+		if (ret == 0)
+			ret = video_meta(db, g, g->nvideos);
 	}
 	if (conn[1]) {
 		vs_db_rollback(conn[1]);
@@ -488,13 +441,4 @@ int vs_rollup_collect(PGconn *db, const struct vs_rollup_window *w, unsigned sca
 	if (ret < 0)
 		vs_rollup_release(g);
 	return ret;
-}
-
-struct vs_rollup_figures vs_rollup_totals(const struct vs_rollup *g)
-{
-	struct vs_rollup_figures f = g->total;
-
-	f.completed = g->completed;
-	f.watched_sum = g->watched_sum;
-	return f;
 }

@@ -52,7 +52,7 @@ setup() {
 	run -0 --separate-stderr vs-queue --list-subcommands
 	[ "$output" = "$(printf 'claim\ndone\nstatus\nretry')" ]
 	run -0 --separate-stderr vs-report --list-subcommands
-	[ "$output" = "$(printf 'summary\nvideo\nqoe\nretention\nalerts\nimport')" ]
+	[ "$output" = "$(printf 'summary\nvideo\nqoe\nretention\nalerts\nimport\nrollup')" ]
 	run -2 --separate-stderr vs-db
 	[[ $stderr == *"vs-db: no command: use migrate or status"* ]]
 	run -2 --separate-stderr vs-progress frobnicate
