@@ -40,14 +40,26 @@ static void message_free(char *s)
 		free(s);
 }
 
+/* A chunk: its records, and the staging rows of those staged. */
+struct chunk {
+	struct vs_batch_row rows;
+	struct pending *p; /* malloced, owned */
+	size_t n, cap, staged;
+	int sent;          /* 1: its apply statement is running; <0: sending it failed */
+};
+
+/*
+ * Two chunks: while the server applies one (sent), the next one is read
+ * and checked (fill), so that the client's work (parsing JSON) and the
+ * server's overlap.
+ */
 struct import {
 	PGconn *db;
 	const struct vs_batch *b;
 	char *copy, *clear; /* statements on b's table (malloced, owned) */
 	const char *name;
-	struct vs_batch_row rows;
-	struct pending *p; /* malloced, owned */
-	size_t n, cap, staged;
+	struct chunk ch[2];
+	struct chunk *fill, *sent; /* sent: NULL, or the chunk being applied */
 	long long imported, rejected;
 	int *status;
 };
@@ -101,52 +113,53 @@ void vs_batch_number(struct vs_batch_row *row, double x)
 	put(row, num, (size_t)snprintf(num, sizeof(num), "\t%.17g", x));
 }
 
-static void chunk_reset(struct import *im)
+static void chunk_reset(struct chunk *c)
 {
-	for (size_t i = 0; i < im->n; i++) {
-		json_decref(im->p[i].rec);
-		message_free(im->p[i].error);
+	for (size_t i = 0; i < c->n; i++) {
+		json_decref(c->p[i].rec);
+		message_free(c->p[i].error);
 	}
-	im->n = im->staged = 0;
-	im->rows.len = 0;
+	c->n = c->staged = 0;
+	c->rows.len = 0;
+	c->sent = 0;
 }
 
 /* Adds rec (stolen) to the chunk: staged, or rejected with error (stolen)
  * under vs_error_code(). */
-static int chunk_add(struct import *im, size_t line, json_t *rec, char *error, bool staged)
+static int chunk_add(struct chunk *c, size_t line, json_t *rec, char *error, bool staged)
 {
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? im->cap * 2 : 1024;
-		struct pending *grown = realloc(im->p, cap * sizeof(*grown));
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct pending *grown = realloc(c->p, cap * sizeof(*grown));
 
 		if (!grown) {
 			json_decref(rec);
 			message_free(error);
 			return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		}
-		im->p = grown;
-		im->cap = cap;
+		c->p = grown;
+		c->cap = cap;
 	}
-	im->p[im->n] = (struct pending){.line = line, .rec = rec, .error = error, .staged = staged};
-	snprintf(im->p[im->n++].code, sizeof(im->p->code), "%s", vs_error_code());
-	im->staged += staged;
+	c->p[c->n] = (struct pending){.line = line, .rec = rec, .error = error, .staged = staged};
+	snprintf(c->p[c->n++].code, sizeof(c->p->code), "%s", vs_error_code());
+	c->staged += staged;
 	return 0;
 }
 
 /* The staged record of line, or NULL. */
-static struct pending *find(struct import *im, size_t line)
+static struct pending *find(struct chunk *c, size_t line)
 {
-	size_t lo = 0, hi = im->n;
+	size_t lo = 0, hi = c->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (im->p[mid].line < line)
+		if (c->p[mid].line < line)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < im->n && im->p[lo].line == line && im->p[lo].staged ? &im->p[lo] : NULL;
+	return lo < c->n && c->p[lo].line == line && c->p[lo].staged ? &c->p[lo] : NULL;
 }
 
 static void reject(struct pending *p, const char *message, const char *code)
@@ -157,22 +170,22 @@ static void reject(struct pending *p, const char *message, const char *code)
 	p->staged = false;
 }
 
-/* Runs the apply statement until it has nothing left to retry, marking the
- * records it refuses. */
-static int apply(struct import *im)
+/* Takes the result of c's apply statement (sent), and runs it again until
+ * it has nothing left to retry, marking the records it refuses. */
+static int apply(struct import *im, struct chunk *c)
 {
 	const struct vs_batch *b = im->b;
 
 	for (int attempt = 0; attempt < VS_BATCH_APPLY_ATTEMPTS; attempt++) {
 		PGresult *r = NULL;
 		bool again = false;
-		int ret = vs_db_exec(im->db, &r, b->apply, b->nparams, b->params);
+		int ret = attempt == 0 ? vs_db_receive(im->db, &r) : vs_db_exec(im->db, &r, b->apply, b->nparams, b->params);
 
 		if (ret < 0)
 			return ret;
 		for (int i = 0; i < PQntuples(r); i++) {
 			long long line = atoll(PQgetvalue(r, i, 0));
-			struct pending *p = line > 0 ? find(im, (size_t)line) : NULL;
+			struct pending *p = line > 0 ? find(c, (size_t)line) : NULL;
 
 			if (line == 0)
 				again = true;
@@ -196,20 +209,39 @@ static bool fatal(const struct vs_batch *b, int e)
 	return b->size == 0 && e < 0 && !strcmp(vs_error_code(), VS_E_DATABASE);
 }
 
-/* Stages, applies and (one a chunk) commits the chunk, then writes its
- * rejected records in line order. */
-static int flush(struct import *im)
+/* Stages the chunk being filled and starts its apply statement; the
+ * other chunk is filled meanwhile. */
+static void send_chunk(struct import *im)
 {
-	const struct vs_batch *b = im->b;
+	struct chunk *c = im->fill;
 	int ret = 0;
 
-	if (im->staged > 0) {
-		if (b->size == 1)
-			ret = vs_db_run(im->db, "BEGIN");
-		if (ret == 0)
-			ret = vs_db_copy(im->db, im->copy, im->rows.buf, im->rows.len);
-		if (ret == 0)
-			ret = apply(im);
+	im->fill = c == &im->ch[0] ? &im->ch[1] : &im->ch[0];
+	im->sent = c;
+	if (c->staged == 0)
+		return;
+	if (im->b->size == 1)
+		ret = vs_db_run(im->db, "BEGIN");
+	if (ret == 0)
+		ret = vs_db_copy(im->db, im->copy, c->rows.buf, c->rows.len);
+	if (ret == 0)
+		ret = vs_db_send(im->db, im->b->apply, im->b->nparams, im->b->params);
+	c->sent = ret < 0 ? ret : 1;
+}
+
+/* Waits for the chunk sent, (one a chunk) commits it, then writes its
+ * rejected records in line order. */
+static int finish_chunk(struct import *im)
+{
+	const struct vs_batch *b = im->b;
+	struct chunk *c = im->sent;
+	int ret = 0;
+
+	if (!c)
+		return 0;
+	im->sent = NULL;
+	if (c->staged > 0) {
+		ret = c->sent < 0 ? c->sent : apply(im, c);
 		if (b->size == 1) {
 			if (ret == 0)
 				ret = vs_db_run(im->db, "COMMIT");
@@ -219,13 +251,13 @@ static int flush(struct import *im)
 		if (fatal(b, ret))
 			return ret;
 		/* the database refused the chunk: each of its records says why */
-		for (size_t i = 0; ret < 0 && i < im->n; i++)
-			if (im->p[i].staged)
-				reject(&im->p[i], vs_error_message(), vs_error_code());
+		for (size_t i = 0; ret < 0 && i < c->n; i++)
+			if (c->p[i].staged)
+				reject(&c->p[i], vs_error_message(), vs_error_code());
 	}
 	ret = 0;
-	for (size_t i = 0; i < im->n && ret == 0; i++) {
-		struct pending *p = &im->p[i];
+	for (size_t i = 0; i < c->n && ret == 0; i++) {
+		struct pending *p = &c->p[i];
 
 		if (p->staged) {
 			im->imported++;
@@ -240,34 +272,48 @@ static int flush(struct import *im)
 		}
 		ret = vs_record_write(stdout, p->rec);
 	}
-	chunk_reset(im);
+	chunk_reset(c);
+	return ret;
+}
+
+/* Applies the chunk being filled: after the one sent, and (all) before
+ * going on when all is set (the input ended, or has nothing more yet). */
+static int flush(struct import *im, bool all)
+{
+	int ret = finish_chunk(im);
+
+	if (ret == 0)
+		send_chunk(im);
+	if (ret == 0 && all)
+		ret = finish_chunk(im);
 	return ret;
 }
 
 /* Reads one record into the chunk: 0, or VS_ERR (out of memory). */
 static int take(struct import *im, struct vs_reader *r, int got, json_t *rec)
 {
-	size_t line = vs_reader_line(r), mark = im->rows.len;
+	struct chunk *c = im->fill;
+	size_t line = vs_reader_line(r), mark = c->rows.len;
 	char num[24];
 	int e;
 
 	if (got == VS_RECORD_BAD)
-		return chunk_add(im, line, rec, (char *)"", false);
-	put(&im->rows, num, (size_t)snprintf(num, sizeof(num), "%zu", line));
-	e = im->b->row(rec, &im->rows, im->b->ctx);
+		return chunk_add(c, line, rec, (char *)"", false);
+	put(&c->rows, num, (size_t)snprintf(num, sizeof(num), "%zu", line));
+	e = im->b->row(rec, &c->rows, im->b->ctx);
 	if (e == 0)
-		put(&im->rows, "\n", 1);
-	if (im->rows.failed)
+		put(&c->rows, "\n", 1);
+	if (c->rows.failed)
 		e = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 	if (e != 0)
-		im->rows.len = mark;
+		c->rows.len = mark;
 	if (e == 1) {
 		json_decref(rec);
 		return 0;
 	}
-	if (im->rows.failed)
+	if (c->rows.failed)
 		return e;
-	return chunk_add(im, line, rec, e < 0 ? message_dup(vs_error_message()) : NULL, e == 0);
+	return chunk_add(c, line, rec, e < 0 ? message_dup(vs_error_message()) : NULL, e == 0);
 }
 
 /* Makes the staging table (if this connection has none yet) and the
@@ -295,6 +341,7 @@ static int stage(struct import *im)
 int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batch *b, int *status)
 {
 	struct import im = {.db = db, .b = b, .name = name, .status = status};
+	PGresult *x;
 	struct vs_reader *r = vs_reader_new(in, name);
 	json_t *rec = NULL, *sum;
 	int ret, got;
@@ -305,10 +352,12 @@ int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batc
 	ret = stage(&im);
 	if (ret == 0 && b->size == 0)
 		ret = vs_db_run(db, "BEGIN");
+	im.fill = &im.ch[0];
 	while (ret == 0) {
-		/* a full chunk, or a producer that has nothing more yet */
-		if (im.n >= VS_BATCH_CHUNK || (im.n > 0 && !vs_reader_ready(r)))
-			if ((ret = flush(&im)) < 0)
+		/* a full chunk, or a producer that has nothing more yet: its
+		 * events land as they come, not when a chunk fills */
+		if (im.fill->n >= VS_BATCH_CHUNK || (im.fill->n > 0 && !vs_reader_ready(r)))
+			if ((ret = flush(&im, im.fill->n < VS_BATCH_CHUNK)) < 0)
 				break;
 		if ((got = vs_record_read(r, &rec)) <= 0) {
 			ret = got;
@@ -317,7 +366,13 @@ int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batc
 		ret = take(&im, r, got, rec);
 	}
 	if (ret == 0)
-		ret = flush(&im);
+		ret = flush(&im, true);
+	if (im.sent && im.sent->sent == 1) { /* an error left its statement running */
+		while ((x = PQgetResult(db)))
+			PQclear(x);
+		if (b->size == 1)
+			vs_db_rollback(db);
+	}
 	if (fatal(b, ret) && b->size == 0)
 		vs_error_prefix("%s:%zu", name, vs_reader_line(r));
 	if (b->size == 0) {
@@ -326,9 +381,11 @@ int vs_batch_import(PGconn *db, FILE *in, const char *name, const struct vs_batc
 		else
 			vs_db_rollback(db);
 	}
-	chunk_reset(&im);
-	free(im.p);
-	free(im.rows.buf);
+	for (int i = 0; i < 2; i++) {
+		chunk_reset(&im.ch[i]);
+		free(im.ch[i].p);
+		free(im.ch[i].rows.buf);
+	}
 	free(im.copy);
 	free(im.clear);
 	vs_reader_free(r);

@@ -97,30 +97,45 @@ static uint64_t sql_hash(const char *sql)
 	return h;
 }
 
-static PGresult *exec_prepared(PGconn *db, const char *sql, int n, const char *const *params)
+/* The name of sql prepared on db (prepared now if it was not), in name;
+ * "" when it cannot be (too many: run it unnamed); NULL and *r the error
+ * when preparing it failed. */
+static const char *prepared_name(PGconn *db, const char *sql, int n, char *name, size_t size, PGresult **r)
 {
 	uint64_t h = sql_hash(sql);
-	char name[24];
 	int i;
 
+	*r = NULL;
 	if (prepared.pid != PQbackendPID(db)) {
 		prepared.pid = PQbackendPID(db);
 		prepared.n = 0;
 	}
-	snprintf(name, sizeof(name), "vs_%016llx", (unsigned long long)h);
+	snprintf(name, size, "vs_%016llx", (unsigned long long)h);
 	for (i = 0; i < prepared.n && prepared.names[i] != h; i++)
 		;
 	if (i == prepared.n) {
-		PGresult *r;
-
 		if (prepared.n == VS_DB_PREPARED_MAX)
-			return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-		r = PQprepare(db, name, sql, n, NULL);
-		if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r; /* its error is the statement's */
-		PQclear(r);
+			return "";
+		*r = PQprepare(db, name, sql, n, NULL);
+		if (!*r || PQresultStatus(*r) != PGRES_COMMAND_OK)
+			return NULL; /* its error is the statement's */
+		PQclear(*r);
+		*r = NULL;
 		prepared.names[prepared.n++] = h;
 	}
+	return name;
+}
+
+static PGresult *exec_prepared(PGconn *db, const char *sql, int n, const char *const *params)
+{
+	char buf[24];
+	PGresult *r;
+	const char *name = prepared_name(db, sql, n, buf, sizeof(buf), &r);
+
+	if (!name)
+		return r;
+	if (!*name)
+		return PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
 	return PQexecPrepared(db, name, n, params, NULL, NULL, 0);
 }
 
@@ -160,9 +175,14 @@ int vs_db_exec(PGconn *db, PGresult **res, const char *sql, int n, const char *c
 
 int vs_db_send(PGconn *db, const char *sql, int n, const char *const *params)
 {
-	char msg[512];
+	char msg[512], buf[24];
+	PGresult *r = NULL;
+	const char *name = db == prepared.conn && n > 0 ? prepared_name(db, sql, n, buf, sizeof(buf), &r) : "";
 
-	if (PQsendQueryParams(db, sql, n, NULL, params, NULL, NULL, 0))
+	if (!name)
+		return check(db, r, NULL);
+	if (*name ? PQsendQueryPrepared(db, name, n, params, NULL, NULL, 0)
+	          : PQsendQueryParams(db, sql, n, NULL, params, NULL, NULL, 0))
 		return 0;
 	first_line(PQerrorMessage(db), msg, sizeof(msg));
 	return vs_fail(PQstatus(db) != CONNECTION_OK ? VS_ETEMP : VS_ERR,

@@ -58,7 +58,8 @@ void vs_db_prepare_statements(PGconn *db);
 
 /*
  * The same in two halves, so that statements on several connections run at
- * once: vs_db_send() starts sql and returns; vs_db_receive() waits for its
+ * once, or the client works while the server does: vs_db_send() starts sql
+ * (prepared as vs_db_exec would) and returns; vs_db_receive() waits for its
  * result (as vs_db_exec's *res) and consumes the connection's remaining
  * results. One statement at a time per connection.
  */
