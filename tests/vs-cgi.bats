@@ -34,6 +34,7 @@ teardown() {
 	# shellcheck disable=SC2046
 	[ -f run/spawn-fcgi.pid ] && kill $(cat run/spawn-fcgi.pid) 2>/dev/null
 	pkill -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
+	[ -n "${PGB:-}" ] && "$VS_TOP/scripts/pgbouncer" stop "$PGB" && rm -rf "$PGB"
 	own_cluster_destroy
 	return 0
 }
@@ -360,6 +361,30 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 		req -H "Authorization: Bearer $bad" "$API/videos/$ID/progress"
 		[ "$code" = 401 ]
 	done
+}
+
+@test "plain CGI through PgBouncer (examples/pgbouncer.ini): 40 requests, 40 logins, a few server connections" {
+	PGB=$(mktemp -d /tmp/vs-pgb.XXXXXX)
+	VS_DATABASE_URL=$("$VS_TOP/scripts/pgbouncer" start "$PGB" "$VS_TEST_DB_URL")
+	[[ $VS_DATABASE_URL == *"host=$PGB&port=6432"* ]]
+	start_lighttpd lighttpd-cgi.conf
+	t=$(token_for "$USER1")
+	for i in $(seq 20); do
+		req "$API/videos/lesson-one"
+		[ "$code" = 200 ]
+		req -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' -d "{\"current_time\": $((i / 10)).$((i % 10))}" \
+			"$API/videos/$ID/progress"
+		[ "$code" = 200 ]
+	done
+	[ "$(sql "SELECT current_time_seconds FROM video_progress WHERE user_id = '$USER1'")" = 2 ]
+	# every request logged in to PgBouncer, which kept a few server connections for them all
+	db=$(psql -X -qtA "$VS_TEST_DB_URL" -c 'SELECT current_database()')
+	[ "$(grep -c "login attempt: db=$db " "$PGB/pgbouncer.log")" -ge 40 ]
+	servers=$(grep -c "new connection to server" "$PGB/pgbouncer.log")
+	[ "$servers" -ge 1 ]
+	[ "$servers" -le 16 ]
+	run -0 psql -X -qtA "postgresql:///pgbouncer?host=$PGB&port=6432&user=postgres" -c 'SHOW POOLS'
+	[[ $output == *"$db|postgres|"*"|session"* ]]
 }
 
 @test "through lighttpd mod_cgi: bad bodies get 400, 413, 415 and 422" {
