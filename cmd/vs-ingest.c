@@ -57,6 +57,8 @@ int main(int argc, char **argv)
 			              "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"),
 			VS_OPT_STRING(0, "ca-file", "FILE", io->fetch.ca_file,
 			              "check https servers against these PEM certificates ($VS_INGEST_CA_FILE)"),
+			VS_OPT_SET(0, "move-source", io->move_source,
+			           "the sources are the caller's files under the media root (uploads): rename, not copy"),
 			VS_OPT_STRING(0, "store", "URL", run.store,
 			              "also keep the source in s3://bucket/prefix for other workers ($VS_SOURCE_STORE)"),
 			{0},

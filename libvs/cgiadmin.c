@@ -1,13 +1,18 @@
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include "catalog.h"
 #include "catalogedit.h"
 #include "cgiadmin.h"
 #include "cgihandlers.h"
 #include "cgihttp.h"
 #include "error.h"
-#include "fetch.h"
 #include "fsutil.h"
 #include "hash.h"
-#include "ingest.h"
+#include "log.h"
 #include "meta.h"
 #include "publish.h"
 #include "record.h"
@@ -154,20 +159,128 @@ static void take_fields(json_t *rec, const json_t *fields)
 	}
 }
 
+/* vs-ingest beside this program (its directory's). */
+static char *ingest_program(void)
+{
+	char self[PATH_MAX], *slash, *prog = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')))
+		*slash = '\0';
+	if (asprintf(&prog, "%s/vs-ingest", self) < 0)
+		return NULL;
+	return prog;
+}
+
+/* Everything fd has to read, into a malloced string (NULL out of memory). */
+static char *read_all(int fd)
+{
+	char *buf = NULL, chunk[8192];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			fwrite(chunk, 1, (size_t)n, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The error of vs-ingest's record out (its exit status was status). */
+static int ingest_failure(const json_t *out, int status)
+{
+	const char *code = vs_json_str(out, "error.code"), *message = vs_json_str(out, "error.message");
+
+	if (!message)
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "vs-ingest failed (exit status %d)", status);
+	return vs_fail(status == VS_EXIT_TEMPFAIL ? VS_ETEMP : VS_ERR, code ? code : VS_E_INTERNAL, "%s", message);
+}
+
+/*
+ * Runs vs-ingest on rec: a process of its own, so that this program links
+ * no media library (plain CGI starts it for every request: 147 shared
+ * libraries took 28 ms to load; without libavformat and libavcodec it
+ * starts in a few). Its environment is the configuration's database and
+ * media root, nothing of the request's. *out: its record.
+ */
+static int run_ingest(const struct vs_cgi_config *cfg, const json_t *rec, json_t **out)
+{
+	char *prog = ingest_program(), *db = NULL, *root = NULL, *text = json_dumps(rec, JSON_COMPACT), *got = NULL;
+	char *argv[] = {(char *)"vs-ingest", (char *)"--move-source", NULL};
+	int in[2] = {-1, -1}, outp[2] = {-1, -1}, ret = 0, status = -1;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	*out = NULL;
+	if (!prog || !text || asprintf(&db, "VS_DATABASE_URL=%s", cfg->database_url ? cfg->database_url : "") < 0 ||
+	    asprintf(&root, "VS_MEDIA_ROOT=%s", cfg->media_root) < 0)
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	if (ret == 0 && (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(outp, O_CLOEXEC) < 0))
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "cannot run vs-ingest: %s", strerror(errno));
+	if (ret == 0) {
+		char *envp[] = {db, root, (char *)"PATH=/usr/local/bin:/usr/bin:/bin", NULL};
+		int e;
+
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, in[1], 0);
+		posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+		/* what went wrong comes back in its record: the answer says it */
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+		e = posix_spawn(&pid, prog, &fa, NULL, argv, envp);
+		posix_spawn_file_actions_destroy(&fa);
+		if (e != 0)
+			ret = vs_fail(VS_ERR, VS_E_INTERNAL, "cannot run %s: %s", prog, strerror(e));
+	}
+	if (in[1] >= 0) /* the child's ends */
+		close(in[1]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (ret == 0) {
+		/* one small record: the socket's buffer takes it whole */
+		if (send(in[0], text, strlen(text), MSG_NOSIGNAL) < 0 || send(in[0], "\n", 1, MSG_NOSIGNAL) < 0)
+			vs_log_debug("vs-ingest took no record: %s", strerror(errno));
+		shutdown(in[0], SHUT_WR);
+		got = read_all(outp[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		*out = got ? json_loads(got, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+		if (status != 0 || !*out || json_object_get(*out, "error"))
+			ret = ingest_failure(*out, status);
+	}
+	if (in[0] >= 0)
+		close(in[0]);
+	if (outp[0] >= 0)
+		close(outp[0]);
+	free(got);
+	free(text);
+	free(db);
+	free(root);
+	free(prog);
+	return ret;
+}
+
 int vs_cgiadmin_ingest(struct vs_cgi_req *r, const char *path, const char *filename, const json_t *fields,
                        json_t **row)
 {
-	struct vs_ingest_opts io = {.media_root = r->cfg->media_root, .db = *r->db, .fetch = VS_FETCH_OPTS_INIT,
-	                            .move_source = true};
 	json_t *rec = json_pack("{s:{s:s,s:s}}", "source", "path", path, "original_filename",
-	                        filename && *filename ? filename : "upload");
-	bool existing = false;
+	                        filename && *filename ? filename : "upload"), *out = NULL;
 	int ret;
 
 	take_fields(rec, fields);
-	ret = vs_ingest(rec, &io, &existing);
+	ret = run_ingest(r->cfg, rec, &out);
 	if (ret == 0)
-		ret = vs_catalog_show(*r->db, vs_json_str(rec, "id"), row);
+		ret = vs_catalog_show(*r->db, vs_json_str(out, "id"), row);
+	json_decref(out);
 	json_decref(rec);
 	return ret;
 }

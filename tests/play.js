@@ -19,9 +19,9 @@ const { launch } = require('./browser');
 			await page.goto(url);
 			await page.waitForFunction((s) => window.result && (window.result.t >= s || window.result.fatal),
 				{ timeout: 20000 }, seconds).catch(() => {});
-			// a text track's cues may come after the media: a few seconds more for them
+			// a text track's cues may come after the media: up to 15 s more for them (a loaded machine has been that slow)
 			await page.waitForFunction(() => window.result.fatal || !(window.result.textTracks || []).length ||
-				(window.result.cues || []).some((c) => c.first), { timeout: 5000 }).catch(() => {});
+				(window.result.cues || []).some((c) => c.first), { timeout: 15000 }).catch(() => {});
 			console.log(JSON.stringify(await page.evaluate(() => window.result)));
 			await page.close();
 		}

@@ -48,6 +48,14 @@ setup() {
 	[[ $stderr == *"no target"* ]]
 }
 
+@test "vs-cgi links no media library: plain CGI starts it for every request" {
+	run -0 readelf -d "$VS_TOP/bin/vs-cgi"
+	[[ $output == *"libpq.so"* ]]
+	[[ $output != *"libavformat"* ]]
+	[[ $output != *"libavcodec"* ]]
+	[[ $output != *"libswscale"* ]]
+}
+
 @test "subcommands: one table dispatches, completes and names them in errors" {
 	run -0 --separate-stderr vs-queue --list-subcommands
 	[ "$output" = "$(printf 'claim\ndone\nstatus\nretry')" ]
