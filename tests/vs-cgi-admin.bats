@@ -247,6 +247,20 @@ upload() {
 	[ -s "$ORIGIN/$id/master.m3u8" ]
 }
 
+@test "POST /videos/upload with no vs-ingest beside vs-cgi: 500, no video, nothing left in the media root" {
+	mkdir lone
+	cp "$VS_TOP/bin/vs-cgi" lone/
+	multipart "$(fixture lecture.mp4)" title=Lone >body.bin
+	before=$(sql "SELECT count(*) FROM videos")
+	run --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
+		CONTENT_LENGTH="$(stat -c %s body.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
+		GATEWAY_INTERFACE=CGI/1.1 lone/vs-cgi <body.bin
+	[[ $output == "Status: 500 "* ]]
+	[[ $stderr == *"vs-ingest"* ]]
+	[ "$(sql "SELECT count(*) FROM videos")" = "$before" ]
+	[ -z "$(ls -A media/.incoming)" ]
+}
+
 @test "POST /videos/upload refuses what is not a video (422), bad bodies (400), too large (413), no length (411)" {
 	cp "$(fixture garbage.mp4)" garbage.mp4
 	multipart garbage.mp4 title=Noise >garbage.bin

@@ -23,6 +23,13 @@ teardown() {
 	return 0
 }
 
+import_() { # FILE → out.json, $status and $stderr (checked by the caller)
+	run --separate-stderr vs-progress import <"$1"
+	echo "$output" >out.json
+}
+
+imported() { tail -1 out.json | jq -c .import; } # the import's summary
+
 set_() { # POSITION AT → out.json
 	run --separate-stderr vs-progress set --user "$U" --video long-video --position "$1" --at "$2"
 	echo "$output" >out.json
@@ -118,9 +125,9 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 		printf '{"user":"%s","video":"long-video","position":-5}\n' "$U"
 		printf '{"user":"%s","video":"long-video","position":"x"}\n' "$U"
 	} >events.ndjson
-	run -1 --separate-stderr vs-progress import <events.ndjson
-	echo "$output" >out.json
-	[ "$(tail -1 out.json | jq -c .import)" = '{"imported":1200,"rejected":3}' ]
+	import_ events.ndjson
+	[ "$status" -eq 1 ]
+	[ "$(imported)" = '{"imported":1200,"rejected":3}' ]
 	[ "$(sed -n 1p out.json | jq -r .line)" = "1201" ]
 	[[ $stderr == *"stdin:1202: position must be"* ]]
 	# two passes through the video: three sessions (the last pass restarts at 0)
@@ -250,9 +257,9 @@ oracle_rows() {
 		printf '\n{"user":"%s","video":"long-video","position":60,"at":1002}\n' "$U"
 		printf '{"user":"%s","video":"long-video","error":{"tool":"vs-x","message":"earlier"}}\n' "$U"
 	} >events.ndjson
-	run -1 --separate-stderr vs-progress import <events.ndjson
-	echo "$output" >out.json
-	[ "$(tail -1 out.json | jq -c .import)" = '{"imported":2,"rejected":7}' ]
+	import_ events.ndjson
+	[ "$status" -eq 1 ]
+	[ "$(imported)" = '{"imported":2,"rejected":7}' ]
 	[ "$(head -n -1 out.json | jq -r .line | tr '\n' ' ')" = "1 2 3 4 5 7 8 " ]
 	[ "$(sed -n 1p out.json | jq -r .error.code)" = not_found ]
 	[ "$(sed -n 2p out.json | jq -r .error.message)" = "no video 'tab	here\\back
