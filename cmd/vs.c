@@ -4,7 +4,6 @@
  *   vs TOOL [ARGS...]     runs vs-TOOL ARGS...
  *   vs help [TOOL]        lists the tools, or shows TOOL's help
  */
-#include <limits.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -28,27 +27,10 @@ static const struct vs_command cmd = {
 	.options = options,
 };
 
-/* The directory vs itself was run from, so that vs-TOOL next to it wins
- * over one elsewhere on PATH (a build tree, a PREFIX). */
-static char *self_dir(void)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return strdup(buf);
-}
-
 static char *find_tool(const char *tool)
 {
-	char *dir = self_dir(), *name = NULL, *path = NULL;
+	/* vs-TOOL next to vs wins over one elsewhere on PATH (a build tree, a PREFIX) */
+	char *dir = vs_fsutil_self_dir(), *name = NULL, *path = NULL;
 
 	if (asprintf(&name, "vs-%s", tool) < 0)
 		name = NULL;
@@ -68,7 +50,8 @@ static char *find_tool(const char *tool)
 
 static bool installed(const char *tool)
 {
-	char *dir = self_dir(), *name = NULL, *path = NULL;
+	/* vs-TOOL next to vs wins over one elsewhere on PATH (a build tree, a PREFIX) */
+	char *dir = vs_fsutil_self_dir(), *name = NULL, *path = NULL;
 	bool ok;
 	const char *p;
 

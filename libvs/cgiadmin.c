@@ -1,5 +1,4 @@
 #include <fcntl.h>
-#include <limits.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -159,19 +158,12 @@ static void take_fields(json_t *rec, const json_t *fields)
 	}
 }
 
-/* vs-ingest beside this program (its directory's). */
+/* vs-ingest beside this program. */
 static char *ingest_program(void)
 {
-	char self[PATH_MAX], *slash, *prog = NULL;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *dir = vs_fsutil_self_dir(), *prog = dir ? vs_fsutil_path_join(dir, "vs-ingest") : NULL;
 
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')))
-		*slash = '\0';
-	if (asprintf(&prog, "%s/vs-ingest", self) < 0)
-		return NULL;
+	free(dir);
 	return prog;
 }
 

@@ -60,6 +60,10 @@ bool vs_fsutil_is_dir(const char *path);
 /* The absolute form of path (not resolving links); new string or NULL. */
 char *vs_fsutil_abspath(const char *path);
 
+/* The directory of the running program (malloced), or NULL: where the
+ * other tools of its installation are. */
+char *vs_fsutil_self_dir(void);
+
 /*
  * Puts the directory tmp in place of final, so that final is complete or
  * absent at every moment but the instant between two renames: an existing
