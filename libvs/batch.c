@@ -277,14 +277,16 @@ static int finish_chunk(struct import *im)
 }
 
 /* Applies the chunk being filled: after the one sent, and (all) before
- * going on when all is set (the input ended, or has nothing more yet). */
+ * going on when all is set (the input ended, or has nothing more yet).
+ * A chunk that could not be sent is finished at once, while the error
+ * (message, code) is still its own and not a later line's. */
 static int flush(struct import *im, bool all)
 {
 	int ret = finish_chunk(im);
 
 	if (ret == 0)
 		send_chunk(im);
-	if (ret == 0 && all)
+	if (ret == 0 && (all || im->sent->sent < 0))
 		ret = finish_chunk(im);
 	return ret;
 }
