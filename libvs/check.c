@@ -16,6 +16,9 @@
 
 #define MAX_PLAYLIST (16 << 20)
 #define VS_CHECK_MAX_BYTES (1LL << 53) /* a byte range past this is not a file's */
+/* What an HLS segment may be: fMP4, TS, packed audio. Never a playlist,
+ * whose demuxer would open the URIs inside a segment. */
+#define VS_CHECK_SEGMENT_FORMATS "mov,mpegts,aac,mp3,ac3,eac3"
 
 void vs_check_finding(struct vs_check_ctx *c, bool error, const char *rule, const char *file,
                     const char *fmt, ...)
@@ -160,6 +163,13 @@ static int probe_segment(struct vs_check_media *m, const struct vs_check_seg *s,
 		goto out;
 	iobuf = NULL; /* the context owns it now */
 	fmt->pb = io;
+	fmt->format_whitelist = av_strdup(VS_CHECK_SEGMENT_FORMATS);
+	fmt->protocol_whitelist = av_strdup("none");
+	if (!fmt->format_whitelist || !fmt->protocol_whitelist) {
+		avformat_free_context(fmt);
+		fmt = NULL;
+		goto out;
+	}
 	if (avformat_open_input(&fmt, NULL, NULL, NULL) < 0) {
 		fmt = NULL;
 		goto out;
@@ -357,9 +367,11 @@ int vs_check_parse_media(struct vs_check_ctx *c, const char *path, struct vs_che
 			need = 4;
 		if (m->map)
 			need = m->iframes_only ? 5 : 6;
-		if (m->version < need)
+		int have = m->version > 0 ? m->version : 1; /* no tag: version 1 (RFC 8216 4.3.1.2) */
+
+		if (have < need)
 			vs_check_finding(c, true, "version", path, "EXT-X-VERSION is %d but the features used need %d",
-			        m->version ? m->version : 1, need);
+			        have, need);
 	}
 	return 0;
 }

@@ -306,6 +306,20 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[ "$status" -eq 0 ]
 }
 
+@test "vs-package --check: a playlist without EXT-X-VERSION is version 1, enough for whole-second EXTINFs only" {
+	mkdir ff
+	ffmpeg -nostdin -v error -i "$(jqr enc.json '.renditions[1].path')" -c copy -f hls -hls_time 2 \
+		-hls_playlist_type vod -hls_segment_filename ff/seg%d.ts ff/index.m3u8
+	sed -i -e '/^#EXT-X-VERSION/d' -e 's/^#EXTINF:\([0-9]*\)\.[0-9]*,/#EXTINF:\1,/' ff/index.m3u8
+	check ff/index.m3u8
+	[ "$status" -eq 0 ]
+	[ "$(jqr check.json 'select(.rule == "version") | .message')" = "" ]
+	sed -i 's/^#EXTINF:\([0-9]*\),/#EXTINF:\1.5,/' ff/index.m3u8
+	check ff/index.m3u8
+	[ "$status" -eq 1 ]
+	[ "$(jqr check.json 'select(.rule == "version") | .message')" = "EXT-X-VERSION is 1 but the features used need 3" ]
+}
+
 @test "vs-package --check finds a missing segment" {
 	package --out pkg --segment-seconds 2
 	rm pkg/360p/seg-00002.m4s
