@@ -1,7 +1,8 @@
 #include "frameq.h"
 
-void vs_frameq_init(struct vs_frameq *q)
+void vs_frameq_init(struct vs_frameq *q, int cap)
 {
+	q->cap = cap < 1 ? 1 : cap > VS_FRAMEQ_MAX ? VS_FRAMEQ_MAX : cap;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->not_full, NULL);
 	pthread_cond_init(&q->not_empty, NULL);
@@ -11,7 +12,7 @@ void vs_frameq_init(struct vs_frameq *q)
 void vs_frameq_release(struct vs_frameq *q)
 {
 	for (int i = 0; i < q->count; i++) {
-		struct vs_frameq_item *it = &q->items[(q->head + i) % VS_FRAMEQ_LEN];
+		struct vs_frameq_item *it = &q->items[(q->head + i) % q->cap];
 
 		av_frame_free(&it->frame);
 		av_packet_free(&it->packet);
@@ -24,9 +25,9 @@ void vs_frameq_release(struct vs_frameq *q)
 void vs_frameq_put(struct vs_frameq *q, struct vs_frameq_item it)
 {
 	pthread_mutex_lock(&q->mu);
-	while (q->count == VS_FRAMEQ_LEN)
+	while (q->count == q->cap)
 		pthread_cond_wait(&q->not_full, &q->mu);
-	q->items[(q->head + q->count) % VS_FRAMEQ_LEN] = it;
+	q->items[(q->head + q->count) % q->cap] = it;
 	q->count++;
 	pthread_cond_signal(&q->not_empty);
 	pthread_mutex_unlock(&q->mu);
@@ -40,7 +41,7 @@ struct vs_frameq_item vs_frameq_get(struct vs_frameq *q)
 	while (q->count == 0)
 		pthread_cond_wait(&q->not_empty, &q->mu);
 	it = q->items[q->head];
-	q->head = (q->head + 1) % VS_FRAMEQ_LEN;
+	q->head = (q->head + 1) % q->cap;
 	q->count--;
 	pthread_cond_signal(&q->not_full);
 	pthread_mutex_unlock(&q->mu);

@@ -17,7 +17,7 @@
  * vs_frameq_init() and vs_frameq_release().
  */
 
-#define VS_FRAMEQ_LEN 8 /* frames or packets waiting per rung */
+#define VS_FRAMEQ_MAX 32 /* frames or packets waiting per rung, at most */
 
 struct vs_frameq_item {
 	AVFrame *frame;   /* owned; or */
@@ -27,12 +27,12 @@ struct vs_frameq_item {
 struct vs_frameq {
 	pthread_mutex_t mu;
 	pthread_cond_t not_full, not_empty;
-	struct vs_frameq_item items[VS_FRAMEQ_LEN];
-	int head, count;
+	struct vs_frameq_item items[VS_FRAMEQ_MAX];
+	int head, count, cap;
 };
 
-/* An empty queue. */
-void vs_frameq_init(struct vs_frameq *q);
+/* An empty queue of cap items (1 to VS_FRAMEQ_MAX; beyond, the nearest). */
+void vs_frameq_init(struct vs_frameq *q, int cap);
 
 /* Frees what is still queued and the queue's lock; no thread may be
  * waiting on it. */

@@ -253,7 +253,7 @@ int vs_rungs_open(struct vs_rungs_enc *r, const AVCodecContext *aenc)
 	av_dict_free(&mopts);
 	if (err < 0)
 		return vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", r->path, av_err2str(err));
-	vs_frameq_init(&r->q);
+	vs_frameq_init(&r->q, r->opts->queue_len);
 	r->queue_ready = true;
 	return 0;
 }

@@ -31,6 +31,7 @@ struct vs_rungs_opts {
 	const char *preset;   /* x264 preset */
 	int crf;
 	int threads;          /* threads per x264 encoder; 0: x264 decides */
+	int queue_len;        /* frames and packets waiting per rung (frameq.h) */
 };
 
 /* One rung being encoded. Zeroed, then spec, opts and path set by the

@@ -3,6 +3,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
 
 #include "decode.h"
 #include "error.h"
@@ -37,6 +38,19 @@ static int decode_threads(const struct vs_decode *p)
 	 * cores the encoders need (measured: 10% less wall time at 1080p).
 	 * Larger pictures get libavcodec's frame threads. */
 	return (int64_t)vp->width * vp->height <= VS_DECODE_SINGLE_THREAD_PIXELS ? 1 : 0;
+}
+
+/* Items per rung queue: VS_QUEUE_BYTES of the source's frames, 8 at least. */
+static int queue_len(const struct vs_decode *p)
+{
+	AVCodecParameters *vp = p->in->streams[p->vi]->codecpar;
+	int64_t frame = av_image_get_buffer_size(vp->format, vp->width, vp->height, 1);
+
+	if (frame <= 0)
+		frame = (int64_t)vp->width * vp->height * 3 / 2;
+	if (frame <= 0)
+		return VS_FRAMEQ_MAX;
+	return (int)FFMAX(8, FFMIN(VS_FRAMEQ_MAX, VS_QUEUE_BYTES / frame));
 }
 
 /* Reads the source to its end through p into the rungs and thumbnails, and
@@ -149,7 +163,7 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 	const struct vs_decode_opts dopts = {
 		.fps_num = o->fps_num, .fps_den = o->fps_den, .audio_bps = o->audio_bps,
 		.progress = o->progress, .progress_ctx = o->progress_ctx};
-	const struct vs_rungs_opts ropts = {
+	struct vs_rungs_opts ropts = {
 		.fps_num = o->fps_num, .fps_den = o->fps_den, .gop_s = o->gop_s,
 		.start_gop_s = o->start_gop_s, .preset = o->preset,
 		.crf = o->crf, .threads = o->threads};
@@ -171,6 +185,7 @@ int vs_transcode(const char *src, const json_t *probe, const struct vs_transcode
 	if ((ret = vs_decode_open(&p, src)) < 0 ||
 	    (ret = vs_decode_open_codecs(&p, probe, decode_threads(&p))) < 0)
 		goto out;
+	ropts.queue_len = queue_len(&p);
 	if (vs_thumbs_init(&p.thumbs, &topts, p.duration > 0 ? p.duration : 1, (int)dw, (int)dh) < 0) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		goto out;
