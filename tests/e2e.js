@@ -236,7 +236,8 @@ const scenarios = {
 			await playUntil(page, on.currentTime + 6);
 			const later = { ...(await snapshot(page)), loaded: await loaded() };
 			await page.reload();
-			await playUntil(page, 3);
+			// it resumes near later.currentTime: played past it, a frame is shown
+			await playUntil(page, later.currentTime + 1);
 			const reloaded = { ...(await snapshot(page)), loaded: await loaded(), offered: await menuHeights(page) };
 			return { on, offered, pressed, later, reloaded };
 		} finally {

@@ -100,10 +100,11 @@ lease_expired() {
 	cat a.ndjson b.ndjson c.ndjson >all.ndjson
 	[ "$(jq -r 'select(.published) | .id' all.ndjson | sort | uniq | wc -l)" = 20 ]
 	[ "$(jq -r 'select(.published) | .id' all.ndjson | wc -l)" = 20 ]
-	# the work was shared
-	[ -s a.ndjson ]
-	[ -s b.ndjson ]
-	[ -s c.ndjson ]
+	# the work was shared: by two workers at least (under a heavy load the
+	# system may run two of them through every video before the third starts)
+	shared=0
+	for w in a b c; do [ ! -s "$w.ndjson" ] || shared=$((shared + 1)); done
+	[ "$shared" -ge 2 ]
 	run -0 --separate-stderr vs-queue status --state done
 	[ "${#lines[@]}" = 20 ]
 }
