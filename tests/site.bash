@@ -155,6 +155,8 @@ check_startup() {
 	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
 	median=$(jq '[.runs[].playing] | sort | .[1]' out.json)
 	echo "# startup in $1 at $2 Mbit/s, $3 ms${5:+, resuming at $5 s}: $(jq -c '[.runs[].playing]' out.json) ms" >&3
+	# a failed run says why
+	jq -c '.runs[] | select(.fatal != null or (.pageErrors | length) > 0)' out.json >&2
 	[ "$(jq -c '[.runs[].fatal]' out.json)" = '[null,null,null]' ]
 	[ "$(jq -c '[.runs[].pageErrors | length]' out.json)" = '[0,0,0]' ]
 	[ "$median" -gt 0 ]
