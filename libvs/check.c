@@ -362,13 +362,12 @@ int vs_check_parse_media(struct vs_check_ctx *c, const char *path, struct vs_che
 		vs_check_finding(c, false, "endlist", path, "no EXT-X-ENDLIST: not a VOD playlist");
 	{
 		int need = has_extinf_float ? 3 : 1;
+		int have = m->version > 0 ? m->version : 1; /* no tag: version 1 (RFC 8216 4.3.1.2) */
 
 		if (has_byterange || m->iframes_only)
 			need = 4;
 		if (m->map)
 			need = m->iframes_only ? 5 : 6;
-		int have = m->version > 0 ? m->version : 1; /* no tag: version 1 (RFC 8216 4.3.1.2) */
-
 		if (have < need)
 			vs_check_finding(c, true, "version", path, "EXT-X-VERSION is %d but the features used need %d",
 			        have, need);

@@ -46,11 +46,9 @@ static int queue_len(const struct vs_decode *p)
 	AVCodecParameters *vp = p->in->streams[p->vi]->codecpar;
 	int64_t frame = av_image_get_buffer_size(vp->format, vp->width, vp->height, 1);
 
-	if (frame <= 0)
+	if (frame <= 0) /* a format libavutil does not size: as 8-bit 4:2:0 */
 		frame = (int64_t)vp->width * vp->height * 3 / 2;
-	if (frame <= 0)
-		return VS_FRAMEQ_MAX;
-	return (int)FFMAX(8, FFMIN(VS_FRAMEQ_MAX, VS_QUEUE_BYTES / frame));
+	return frame > 0 ? (int)FFMAX(8, FFMIN(VS_FRAMEQ_MAX, VS_QUEUE_BYTES / frame)) : VS_FRAMEQ_MAX;
 }
 
 /* Reads the source to its end through p into the rungs and thumbnails, and
