@@ -38,9 +38,9 @@
 	"   FROM ev e LEFT JOIN videos vi ON vi.id = e.video_id" \
 	"   LEFT JOIN videos vs ON e.video_id IS NULL AND vs.slug = e.video)," \
 	" ok AS (SELECT * FROM res WHERE video_id IS NOT NULL AND d > 0 AND d < 'Infinity')," \
-	" cur AS (SELECT p.*, extract(epoch FROM p.last_watched_at)::float8 AS last_at FROM video_progress p" \
+	" cur AS (SELECT p.*, p.ctid AS row_tid, extract(epoch FROM p.last_watched_at)::float8 AS last_at FROM video_progress p" \
 	"   WHERE (p.user_id, p.video_id) IN (SELECT user_id, video_id FROM ok))," \
-	" k AS (SELECT o.*, c.user_id IS NOT NULL AS has_row, c.last_watched_at AS row_ts, c.last_at AS row_at," \
+	" k AS (SELECT o.*, c.user_id IS NOT NULL AS has_row, c.row_tid, c.last_watched_at AS row_ts, c.last_at AS row_at," \
 	"   CASE WHEN c.last_at IS NULL THEN 0 ELSE c.completed_percentage END AS row_cp," \
 	"   coalesce(c.finished_last, false) AS row_fin," \
 	"   max(o.at) OVER (PARTITION BY o.user_id, o.video_id ORDER BY o.line" \
@@ -65,7 +65,7 @@
 	"   completed_at = CASE WHEN p.is_completed THEN p.completed_at ELSE to_timestamp(f.done_at) END," \
 	"   watch_count = p.watch_count + f.sessions, last_watched_at = to_timestamp(f.at), finished_last = f.fin," \
 	"   updated_at = now()" \
-	"   FROM f WHERE f.has_row AND p.user_id = f.user_id AND p.video_id = f.video_id" \
+	"   FROM f WHERE f.has_row AND p.ctid = f.row_tid AND p.user_id = f.user_id AND p.video_id = f.video_id" \
 	"   AND p.last_watched_at IS NOT DISTINCT FROM f.row_ts RETURNING p.*)," \
 	" ins AS (INSERT INTO video_progress AS p (user_id, video_id, current_time_seconds, completed_percentage," \
 	"   is_completed, completed_at, watch_count, last_watched_at, finished_last)" \
