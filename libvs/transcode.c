@@ -40,7 +40,8 @@ static int decode_threads(const struct vs_decode *p)
 	return (int64_t)vp->width * vp->height <= VS_DECODE_SINGLE_THREAD_PIXELS ? 1 : 0;
 }
 
-/* Items per rung queue: VS_QUEUE_BYTES of the source's frames, 8 at least. */
+/* Items per rung queue: as many as VS_QUEUE_BYTES holds of the source's
+ * frames, 8 at least. */
 static int queue_len(const struct vs_decode *p)
 {
 	AVCodecParameters *vp = p->in->streams[p->vi]->codecpar;

@@ -32,9 +32,11 @@
 #define VS_POSTER_MAX_WIDTH 1280
 #define VS_DECODE_ERRORS_MAX 10 /* corrupt packets tolerated before failing */
 #define VS_DECODE_SINGLE_THREAD_PIXELS (1920 * 1088) /* larger: threaded decoding */
-/* Decoded frames a rung may hold waiting, by their bytes: a small rung runs
- * ahead of a large one instead of waiting for it (32 frames at 1080p: 3%
- * less wall time than 8, mean of three runs each), and 4K gets 10. */
+/* A rung's queue, by the bytes of the source's frames: a small rung runs
+ * ahead of a large one instead of waiting for it (32 items at 1080p: 3%
+ * less wall time than 8, mean of three runs each), and 4K gets 10. The
+ * audio packets between the frames take items too, so this bounds the
+ * frames' memory from above. */
 #define VS_QUEUE_BYTES (128 << 20)
 
 struct vs_transcode_opts {
