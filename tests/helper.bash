@@ -144,9 +144,11 @@ make_fixture() {
 	long.mp4) # long enough to kill an encode halfway
 		ff -f lavfi -i testsrc2=size=640x360:rate=30 -f lavfi -i sine -t 40 -c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
 	corrupt-middle.mp4) # index and ends intact, the middle of the data overwritten
+		# by random-looking bytes, the same each run
 		cp "$(fixture hd.mp4)" "$tmp" &&
 			size=$(stat -c %s "$tmp") &&
-			head -c $((size / 3)) /dev/urandom | dd of="$tmp" bs=1 seek=$((size / 3)) conv=notrunc status=none ;;
+			openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:vs-corrupt </dev/zero 2>/dev/null |
+			head -c $((size / 3)) | dd of="$tmp" bs=1 seek=$((size / 3)) conv=notrunc status=none ;;
 	*)
 		echo "fixture: unknown fixture '$name'" >&2; return 1 ;;
 	esac || return 1
