@@ -104,9 +104,13 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH=100 CONTENT_LENGTH=0 </dev/null
 	id=$(header Location); id=${id##*/}
 	# another request holds the upload's lock
-	flock media/.uploads/"$id".part sleep 3 &
+	flock media/.uploads/"$id".part sh -c ': >held; sleep 3' &
 	holder=$!
-	sleep 0.5
+	for _ in $(seq 100); do
+		[ -e held ] && break
+		sleep 0.05
+	done
+	[ -e held ]
 	printf '%0100d' 0 >body.bin
 	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 CONTENT_TYPE=application/offset+octet-stream \
 		CONTENT_LENGTH=100 <body.bin
