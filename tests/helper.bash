@@ -64,6 +64,13 @@ fixture() {
 
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 
+# random_bytes SEED COUNT: COUNT random-looking bytes, the same for a SEED
+# each run (AES-CTR of zeros): /dev/urandom now and then gives bytes that
+# libavformat takes for MPEG audio or lyrics, and a test's outcome changes.
+random_bytes() {
+	openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:$1" </dev/zero 2>/dev/null | head -c "$2"
+}
+
 make_fixture() {
 	local name=$1 out=$2 tmp
 	tmp="$out.tmp.${name##*.}"
@@ -99,11 +106,8 @@ make_fixture() {
 		printf 'Lecture notes\nnot a video\n' >"$out"; return 0 ;;
 	text.mp4)
 		printf 'Lecture notes\nnot a video\n' >"$out"; return 0 ;;
-	garbage.mp4) # random-looking bytes, the same each run: /dev/urandom now and
-		# then gives bytes that libavformat takes for MPEG audio or video
-		openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:vs-garbage </dev/zero 2>/dev/null |
-			head -c 200000 >"$out"
-		return 0 ;;
+	garbage.mp4)
+		random_bytes vs-garbage 200000 >"$out"; return 0 ;;
 	truncated.mp4) # moov first, data cut short
 		head -c "$(($(stat -c %s "$(fixture lecture.mp4)") / 2))" "$(fixture lecture.mp4)" >"$out"; return 0 ;;
 	truncated-moov-last.mp4) # moov last, cut before it
@@ -143,12 +147,11 @@ make_fixture() {
 			-filter_complex "[0][1]concat=n=2:v=1:a=0" -c:v libx264 -preset ultrafast "$tmp" ;;
 	long.mp4) # long enough to kill an encode halfway
 		ff -f lavfi -i testsrc2=size=640x360:rate=30 -f lavfi -i sine -t 40 -c:v libx264 -preset ultrafast -c:a aac "$tmp" ;;
-	corrupt-middle.mp4) # index and ends intact, the middle of the data overwritten
-		# by random-looking bytes, the same each run
+	corrupt-middle.mp4) # index and ends intact, the middle third overwritten
 		cp "$(fixture hd.mp4)" "$tmp" &&
 			size=$(stat -c %s "$tmp") &&
-			openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass pass:vs-corrupt </dev/zero 2>/dev/null |
-			head -c $((size / 3)) | dd of="$tmp" bs=1 seek=$((size / 3)) conv=notrunc status=none ;;
+			random_bytes vs-corrupt $((size / 3)) |
+			dd of="$tmp" bs=64K iflag=fullblock seek=$((size / 3)) oflag=seek_bytes conv=notrunc status=none ;;
 	*)
 		echo "fixture: unknown fixture '$name'" >&2; return 1 ;;
 	esac || return 1

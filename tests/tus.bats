@@ -138,8 +138,6 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 	run -0 tus_raw HEAD "/videos/upload/x';DROP TABLE videos;--" </dev/null
 	[[ ${lines[0]} == "Status: 404 "* ]]
 	# a whole upload that is not a video: 422, and its bytes are gone
-	# (the same bytes each run: 5000 from /dev/urandom now and then probe as
-	# lyrics, and the reason given is then another)
 	head -c 5000 "$(fixture garbage.mp4)" >noise.bin
 	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH=5000 CONTENT_LENGTH=0 </dev/null
 	id=$(header Location); id=${id##*/}
