@@ -64,9 +64,14 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 
 @test "vs-progress ignores late and duplicate events: last write wins by event time" {
 	set_ 300 2000
-	set_ 100 1500   # a second device, older
-	set_ 300 2000   # a duplicate
+	set_ 400 2000   # the same instant again: not later, ignored
+	set_ 100 1500   # a second device, older: ignored, though it comes last
+	[ "$status" -eq 0 ]
 	[ "$(state)" = "300.0|50.0|f|1" ]
+	[ "$(sql "SELECT extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '$U'")" = 2000 ]
+	# the answer to the late event is the row as it stands
+	[ "$(jqr out.json .current_time)" = 300 ]
+	[ "$(jqr out.json .last_watched_at)" = "$(date -u -d @2000 +%Y-%m-%dT%H:%M:%S.000Z)" ]
 }
 
 @test "vs-progress completes at 90% or in the last 30 s, stays completed, resets the resume point" {
@@ -135,15 +140,21 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 }
 
 @test "two devices updating one user's progress concurrently keep the newest" {
+	# device 1 sends its newest event (at 5000) first, then forty older ones;
+	# device 2 forty events at once, all older than 5000: whatever the order
+	# they reach the database in, the row is device 1's first event
 	pids=()
 	for d in 1 2; do
-		(for i in $(seq 1 40); do
-			vs-progress set --user "$U" --video long-video --position $((d * 100 + i)) --at $((1000 + i * 2 + d)) >/dev/null
-		done) &
+		(
+			[ "$d" = 2 ] || vs-progress set --user "$U" --video long-video --position 77 --at 5000 >/dev/null
+			for i in $(seq 1 40); do
+				vs-progress set --user "$U" --video long-video --position $((d * 100 + i)) --at $((1000 + i * 2 + d)) >/dev/null
+			done
+		) 3>&- &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
-	[ "$(sql "SELECT round(current_time_seconds::numeric), extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '$U'")" = "240|1082" ]
+	[ "$(sql "SELECT round(current_time_seconds::numeric), extract(epoch FROM last_watched_at)::int FROM video_progress WHERE user_id = '$U'")" = "77|5000" ]
 }
 
 @test "vs-progress export writes every row" {
