@@ -1,8 +1,8 @@
 /*
  * vs: runs the vs tools, as git runs its commands.
  *
- *   vs TOOL [ARGS...]     runs vs-TOOL ARGS...
- *   vs help [TOOL]        lists the tools, or shows TOOL's help
+ *   vs [-v|-q] TOOL [ARGS...]   runs vs-TOOL [-v|-q] ARGS...
+ *   vs help [TOOL]              lists the tools, or shows TOOL's help
  */
 #include <unistd.h>
 
@@ -21,7 +21,7 @@ static const struct vs_option options[] = {{0}};
 
 static const struct vs_command cmd = {
 	.name = "vs",
-	.synopsis = "TOOL [ARGS...]\nhelp [TOOL]",
+	.synopsis = "[-v|-q] TOOL [ARGS...]\nhelp [TOOL]",
 	.summary = "Video streaming as Unix tools: run 'vs help' for the list",
 	.subcommands = "help " VS_TOOL_NAMES,
 	.options = options,
@@ -80,7 +80,7 @@ out:
 
 static int list_tools(void)
 {
-	printf("usage: vs TOOL [ARGS...]\n\nThe tools:\n");
+	printf("usage: vs [-v|-q] TOOL [ARGS...]\n\nThe tools:\n");
 	for (size_t i = 0; i < VS_ARRAY_SIZE(tools); i++)
 		if (installed(tools[i].name))
 			printf("  %-10s %s\n", tools[i].name, tools[i].summary);
@@ -108,28 +108,43 @@ static int run(const char *tool, char **args)
 	return errno == ENOENT ? VS_EXIT_USAGE : VS_EXIT_FAILED;
 }
 
+/* -v and -q before the tool's name are the tool's: "vs -v ingest a.mp4"
+ * runs "vs-ingest -v a.mp4". */
+static bool is_log_option(const char *a)
+{
+	return !strcmp(a, "-v") || !strcmp(a, "--verbose") || !strcmp(a, "-q") || !strcmp(a, "--quiet");
+}
+
 int main(int argc, char **argv)
 {
+	int first = 1;
+
 	vs_log_init(argv[0]);
 	/* No option parsing past the tool's name: its arguments are its own. */
-	if (argc < 2)
+	while (first < argc && is_log_option(argv[first]))
+		first++;
+	if (first == argc)
 		return list_tools() == VS_EXIT_OK ? VS_EXIT_USAGE : VS_EXIT_FAILED;
-	if (argv[1][0] == '-') {
-		struct vs_opt opt = VS_OPT_INIT(&cmd, 2, argv);
+	if (argv[first][0] == '-') {
+		struct vs_opt opt = VS_OPT_INIT(&cmd, 2, argv + first - 1);
 		const char *arg;
 		int c = vs_opt_next(&opt, &arg);
 
 		vs_opt_release(&opt);
-		return c < 0 ? vs_opt_exit(c) : vs_opt_usage_error(&cmd, "unknown option '%s'", argv[1]);
+		return c < 0 ? vs_opt_exit(c) : vs_opt_usage_error(&cmd, "unknown option '%s'", argv[first]);
+	}
+	if (first > 1) {
+		/* the tool's name first, then the options that came before it */
+		char *tool = argv[first];
+
+		memmove(argv + 2, argv + 1, sizeof(*argv) * (size_t)(first - 1));
+		argv[1] = tool;
 	}
 	if (!strcmp(argv[1], "help")) {
-		if (argc == 2)
-			return list_tools();
-		{
-			char *help_args[] = {NULL, "--help", NULL};
+		char *help_args[] = {NULL, "--help", NULL};
 
-			return run(argv[2], help_args);
-		}
+		/* the operands of help follow the options moved behind it */
+		return first + 1 == argc ? list_tools() : run(argv[first + 1], help_args);
 	}
 	return run(argv[1], argv + 1);
 }

@@ -99,3 +99,33 @@ setup() {
 	[[ $output == *"unknown  999_from_the_future"* ]]
 	sql "DELETE FROM schema_migrations WHERE version = '999_from_the_future'"
 }
+
+@test "a failing migration is rolled back whole and the run stops there, exit 1" {
+	psql_admin -c "DROP DATABASE IF EXISTS t_broken" -c "CREATE DATABASE t_broken" >/dev/null
+	export VS_DATABASE_URL=${VS_TEST_PG_URL/\/\/\/vs\?/\/\/\/t_broken?}
+	# 001 makes its types and the videos table, then fails on a table that
+	# is there already
+	sql "CREATE TABLE video_analytics (x int)"
+	run -1 --separate-stderr vs-db migrate
+	[[ $stderr == *"migration 001_initial failed"*"video_analytics"* ]]
+	[[ $stderr != *"002_"* ]]
+	[ -z "$output" ]
+	# nothing of 001 is kept, nothing after it was tried
+	[ "$(sql "SELECT to_regclass('videos') IS NULL, to_regtype('video_upload_status') IS NULL")" = "t|t" ]
+	[ "$(sql "SELECT count(*) FROM schema_migrations")" = 0 ]
+	# once the obstacle is gone, the same run applies everything
+	sql "DROP TABLE video_analytics"
+	run -0 --separate-stderr vs-db migrate
+	[ "$(sql "SELECT count(*) FROM schema_migrations")" = "$(ls "$VS_TOP"/sql/[0-9]*.sql | wc -l)" ]
+}
+
+@test "vs -v and -q before the tool's name are the tool's" {
+	run -0 --separate-stderr vs -v db migrate
+	[ "$stderr" = "vs-db: the schema is up to date" ]
+	run -0 --separate-stderr vs db migrate
+	[ -z "$stderr" ]
+	run -0 --separate-stderr vs --quiet --verbose db migrate
+	[ "$stderr" = "vs-db: the schema is up to date" ]
+	run -2 --separate-stderr vs -q db frob
+	[[ $stderr == *"unknown command 'frob'"* ]]
+}
