@@ -35,7 +35,8 @@ tus_raw() {
 	local m=$1 p=$2
 	shift 2
 	env HTTP_AUTHORIZATION="Bearer $ADMIN" HTTP_TUS_RESUMABLE=1.0.0 REQUEST_METHOD="$m" PATH_INFO="$p" \
-		SCRIPT_NAME=/api/v1 GATEWAY_INTERFACE=CGI/1.1 "$@" vs-cgi | tr -d '\r'
+		SCRIPT_NAME=/api/v1 GATEWAY_INTERFACE=CGI/1.1 "$@" vs-cgi >answer.raw || return
+	tr -d '\r' <answer.raw
 }
 
 header() { sed -n "s/^$1: //p" <<<"$output"; }

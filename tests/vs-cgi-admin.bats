@@ -44,11 +44,14 @@ req_raw() {
 	local auth=() body=${4:-}
 	[ "$1" = - ] || auth=(HTTP_AUTHORIZATION="Bearer $1")
 	env "${auth[@]}" REQUEST_METHOD="$2" PATH_INFO="$3" CONTENT_LENGTH=${#body} CONTENT_TYPE=application/json \
-		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$body" | tr -d '\r'
+		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$body" >answer.raw || return
+	tr -d '\r' <answer.raw
 }
 
+# vs-cgi exits 0 whenever it answered (vs-cgi(1)): anything else, a
+# sanitizer's report among them, fails the test
 req() {
-	run --separate-stderr req_raw "$@"
+	run -0 --separate-stderr req_raw "$@"
 	body=${lines[-1]}
 }
 
@@ -213,11 +216,12 @@ upload_raw() {
 	local auth=()
 	[ "$1" = - ] || auth=(HTTP_AUTHORIZATION="Bearer $1")
 	env "${auth[@]}" REQUEST_METHOD=POST PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s "$2")" \
-		CONTENT_TYPE="${3:-multipart/form-data; boundary=XyZzy}" GATEWAY_INTERFACE=CGI/1.1 vs-cgi <"$2" | tr -d '\r'
+		CONTENT_TYPE="${3:-multipart/form-data; boundary=XyZzy}" GATEWAY_INTERFACE=CGI/1.1 vs-cgi <"$2" >answer.raw || return
+	tr -d '\r' <answer.raw
 }
 
 upload() {
-	run --separate-stderr upload_raw "$@"
+	run -0 --separate-stderr upload_raw "$@"
 	body=${lines[-1]}
 }
 
@@ -252,7 +256,7 @@ upload() {
 	cp "$VS_TOP/bin/vs-cgi" lone/
 	multipart "$(fixture lecture.mp4)" title=Lone >body.bin
 	before=$(sql "SELECT count(*) FROM videos")
-	run --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
+	run -0 --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
 		CONTENT_LENGTH="$(stat -c %s body.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
 		GATEWAY_INTERFACE=CGI/1.1 lone/vs-cgi <body.bin
 	[[ $output == "Status: 500 "* ]]
@@ -284,16 +288,16 @@ upload() {
 	upload "$ADMIN" whole.bin "multipart/form-data"
 	[[ ${lines[0]} == "Status: 400 "* ]]
 	# over VS_UPLOAD_MAX: refused by its Content-Length, or as it streams
-	run --separate-stderr env VS_UPLOAD_MAX=1000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
+	run -0 --separate-stderr env VS_UPLOAD_MAX=1000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
 		PATH_INFO=/videos/upload CONTENT_LENGTH=900000 CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
 		GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
 	[[ ${lines[0]} == "Status: 413 "* ]]
 	multipart "$(fixture lecture.mp4)" >big.bin
-	run --separate-stderr env VS_UPLOAD_MAX=40000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
+	run -0 --separate-stderr env VS_UPLOAD_MAX=40000 HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST \
 		PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s big.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
 		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <big.bin
 	[[ ${lines[0]} == "Status: 413 "* ]]
-	run --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
+	run -0 --separate-stderr env HTTP_AUTHORIZATION="Bearer $ADMIN" REQUEST_METHOD=POST PATH_INFO=/videos/upload \
 		CONTENT_TYPE="multipart/form-data; boundary=XyZzy" GATEWAY_INTERFACE=CGI/1.1 vs-cgi </dev/null
 	[[ ${lines[0]} == "Status: 411 "* ]]
 	[ -z "$(ls -A media/.incoming 2>/dev/null)" ]
@@ -302,7 +306,7 @@ upload() {
 
 @test "POST /videos/upload with a REMOTE_USER needs an allowed Origin; through lighttpd, curl -F uploads" {
 	multipart "$(fixture other.mp4)" >body.bin
-	run --separate-stderr env REMOTE_USER=ops VS_ADMIN_USERS=ops HTTP_ORIGIN=https://evil.example REQUEST_METHOD=POST \
+	run -0 --separate-stderr env REMOTE_USER=ops VS_ADMIN_USERS=ops HTTP_ORIGIN=https://evil.example REQUEST_METHOD=POST \
 		PATH_INFO=/videos/upload CONTENT_LENGTH="$(stat -c %s body.bin)" CONTENT_TYPE="multipart/form-data; boundary=XyZzy" \
 		GATEWAY_INTERFACE=CGI/1.1 vs-cgi <body.bin
 	[[ ${lines[0]} == "Status: 403 "* ]]
