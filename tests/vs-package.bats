@@ -21,9 +21,12 @@ setup() {
 	cp "$BATS_FILE_TMPDIR/enc.json" enc.json
 }
 
-# package ARGS: vs-package ARGS < enc.json > out.json
+# package [-N] ARGS: vs-package ARGS < enc.json > out.json; it must exit N
+# (default 0)
 package() {
-	run --separate-stderr vs-package "$@" <enc.json
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-package "$@" <enc.json
 	echo "$output" >out.json
 }
 
@@ -237,8 +240,14 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 }
 
 @test "vs-package brings chapters and the storyboard into the package" {
+	# the record's chapters (as vs-ingest found them in the source), each a cue
+	jq -c '.chapters = [{"title":"Introduction","start":0,"end":1.5},{"title":"Limits","start":1.5,"end":4}]' \
+		enc.json >c.json
+	mv c.json enc.json
 	package --out pkg
 	[ "$(head -1 pkg/chapters.vtt)" = "WEBVTT" ]
+	[ "$(grep -A1 -- '-->' pkg/chapters.vtt | grep -v '^--$')" = "$(printf '%s\n' \
+		'00:00:00.000 --> 00:00:01.500' Introduction '00:00:01.500 --> 00:00:04.000' Limits)" ]
 	cmp pkg/storyboard.jpg "$(jqr enc.json .thumbnails.storyboard)"
 	grep -q 'storyboard.jpg#xywh=' pkg/storyboard.vtt
 	[ -f pkg/poster.jpg ]
@@ -261,8 +270,7 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 }
 
 @test "vs-package refuses a segment length that is not a multiple of the GOP" {
-	package --out pkg --segment-seconds 1.5
-	[ "$status" -eq 1 ]
+	package -1 --out pkg --segment-seconds 1.5
 	[[ $(jqr out.json .error.message) == *"not a multiple of the encode's GOP"* ]]
 	[ ! -e pkg ]
 }
