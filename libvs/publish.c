@@ -110,6 +110,24 @@ static int walk(const char *root, const char *sub, struct files *f)
 	return ret;
 }
 
+/* Key material: a *.key file, or anything under a keys/ directory. A
+ * package never holds any (vs-package keeps content keys beside it and
+ * vs-cgi serves them to viewers with a valid token): one that does was
+ * put together by hand, and publishing it would give the key to anyone
+ * who can read the origin. */
+static bool is_key_material(const char *rel)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	size_t n = strlen(base);
+
+	if (n >= 4 && !strcasecmp(base + n - 4, ".key"))
+		return true;
+	for (const char *p = rel; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (!strncasecmp(p, "keys/", 5))
+			return true;
+	return false;
+}
+
 static int by_rank(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
@@ -284,6 +302,13 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 		return vs_fail(VS_ERR, VS_E_INVALID, "the record has no package: run vs-package first");
 	if ((ret = walk(pkg, "", &f)) < 0)
 		goto out;
+	for (int i = 0; i < f.n; i++)
+		if (is_key_material(f.rel[i])) {
+			ret = vs_fail(VS_ERR, VS_E_INVALID,
+			              "the package '%s' holds key material ('%s'): content keys are never published",
+			              pkg, f.rel[i]);
+			goto out;
+		}
 	if (f.n > 1)
 		qsort(f.rel, (size_t)f.n, sizeof(*f.rel), by_rank);
 	if (f.n == 0 || strcmp(f.rel[f.n - 1], "master.m3u8")) {

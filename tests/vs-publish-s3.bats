@@ -142,8 +142,22 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 @test "vs-publish never uploads the key of an encrypted package" {
 	vs-package --encrypt aes-128 --out enc <"$BATS_FILE_TMPDIR/enc.json" >encpkg.json
 	run -0 --separate-stderr vs-publish --to s3://vod/enc <encpkg.json
-	[ "$(aws s3 ls --recursive "s3://vod/enc/$id/" | grep -c -i 'key')" -eq 0 ]
+	run -0 aws s3 ls --recursive "s3://vod/enc/$id/"
+	[[ $output == *master.m3u8* ]]
+	[[ ${output,,} != *key* ]]
 	[ -f "$VS_MEDIA_ROOT/$id/keys/aes-128.key" ]
+	# key material put into a package by hand: refused whole, nothing sent
+	for put in keys/aes-128.key 360p/aes-128.KEY keys/readme.txt; do
+		rm -rf bad && cp -r enc bad
+		mkdir -p "bad/$(dirname "$put")"
+		cp "$VS_MEDIA_ROOT/$id/keys/aes-128.key" "bad/$put"
+		jq -c --arg d "$PWD/bad" '.package.dir = $d' encpkg.json >bad.json
+		run -1 --separate-stderr vs-publish --to "s3://vod/bad-$RANDOM" <bad.json
+		[[ $(jqr <(echo "$output") .error.message) == *"holds key material ('$put')"* ]]
+		[[ $stderr == *"key material"* ]]
+	done
+	run -0 aws s3 ls --recursive s3://vod/
+	[[ $output != *bad-* ]]
 }
 
 @test "VS_DEBUG traces the S3 requests without their credentials" {

@@ -117,6 +117,18 @@ publish() {
 	[[ $stderr == *"no master.m3u8"* ]]
 }
 
+@test "vs-publish refuses a package that holds key material, and writes nothing" {
+	pkg=$(jqr pkg.json .package.dir)
+	cp -r "$pkg" withkey
+	mkdir withkey/keys
+	head -c 16 /dev/zero >withkey/keys/aes-128.key
+	jq -c --arg d "$PWD/withkey" '.package.dir = $d' pkg.json >p.json
+	run -1 --separate-stderr vs-publish --to "file://$PWD/origin" <p.json
+	[[ $stderr == *"holds key material ('keys/aes-128.key')"* ]]
+	[ "$(jq -r .error.code <(echo "$output"))" = invalid_input ]
+	[ ! -e origin ]
+}
+
 @test "a published local origin plays over HTTP" {
 	publish --to "file://$PWD/origin"
 	port=$(free_port)
