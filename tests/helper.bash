@@ -158,6 +158,11 @@ make_fixture() {
 	mv "$tmp" "$out"
 }
 
+# png_width FILE: a picture's width in pixels, as ffprobe reads it
+png_width() {
+	ffprobe -v error -select_streams v:0 -show_entries stream=width -of csv=p=0 "$1"
+}
+
 # free_port: a TCP port on 127.0.0.1 that nothing listens on now, below
 # the range the kernel hands out to outgoing connections (32768 and up by
 # default), so that no client of another test holds it when a server binds.

@@ -212,10 +212,14 @@ check_refused() {
 # check_screens BROWSER: screenshots at 1280 and 360 px, keys, labels,
 # focus order
 check_screens() {
-	mkdir -p "$VS_TOP/var/screenshots"
-	e2e "$1" screenshots "$PLAYER" "$VS_TOP/var/screenshots"
-	[ "$(stat -c %s "$VS_TOP/var/screenshots/player-desktop-$1.png")" -gt 20000 ]
-	[ "$(stat -c %s "$VS_TOP/var/screenshots/player-360-$1.png")" -gt 10000 ]
+	local shots=$VS_TOP/var/screenshots
+	mkdir -p "$shots"
+	rm -f "$shots/player-desktop-$1.png" "$shots/player-360-$1.png" # never an earlier run's
+	e2e "$1" screenshots "$PLAYER" "$shots"
+	[ "$(png_width "$shots/player-desktop-$1.png")" = 1280 ]
+	[ "$(png_width "$shots/player-360-$1.png")" = 360 ]
+	[ "$(stat -c %s "$shots/player-desktop-$1.png")" -gt 20000 ]
+	[ "$(stat -c %s "$shots/player-360-$1.png")" -gt 10000 ]
 	[ "$(jq -c '[.fits360, .fits320]' out.json)" = '[true,true]' ]
 	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
@@ -273,6 +277,7 @@ check_axtree() {
 # check_media: reduced motion, more contrast and forced colours honoured
 check_media() {
 	mkdir -p "$VS_TOP/var/screenshots"
+	rm -f "$VS_TOP"/var/screenshots/player-{prefers-reduced-motion,prefers-contrast,forced-colors}.png
 	e2e chromium media "$PLAYER" "$VS_TOP/var/screenshots"
 	[ "$(jqr out.json .plain.overlayTransition)" = 0.2s ]
 	[ "$(jqr out.json '.["prefers-reduced-motion"].overlayTransition')" = 0s ]

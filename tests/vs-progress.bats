@@ -184,10 +184,12 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 	exec 7>feed
 	head -n "$half" events.ndjson >&7
 	# until a batch has landed, then the database goes away mid-import
+	landed() { psql -X -At "$url" -c "SELECT count(*) FROM video_progress WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'"; }
 	for _ in $(seq 300); do
-		[ "$(psql -X -At "$url" -c "SELECT count(*) FROM video_progress WHERE user_id::text LIKE '%-2222-4222-8222-222222222222'")" -gt 0 ] && break
+		[ "$(landed)" -gt 0 ] && break
 		sleep 0.05
 	done
+	[ "$(landed)" -gt 0 ] # a batch landed before the stop
 	own_cluster_stop
 	# (vs-progress may stop reading once the database is gone: a broken pipe here)
 	tail -n +"$((half + 1))" events.ndjson >&7 2>/dev/null || :

@@ -228,7 +228,7 @@ start_s3() {
 	) 2>worker.err
 	cat worker.err >&2
 	[ "$(sql "SELECT state FROM video_jobs WHERE video_id = '$id'")" = done ]
-	[ "$(jqr out.ndjson .published.master_url)" != null ]
+	[[ $(jqr out.ndjson .published.master_url) == *"/lessons/$id/master.m3u8" ]]
 	run -0 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls "s3://vod/lessons/$id/"
 	[[ $output == *master.m3u8* ]]
 	kill "$S3_PID"

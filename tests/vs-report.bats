@@ -199,7 +199,8 @@ print("ok")'
 	run -1 grep -q '<script' report.html
 	run -1 grep -Eq '(src|href)=' report.html
 	mkdir -p "$VS_TOP/var/screenshots"
-	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	rm -f "$VS_TOP/var/screenshots/vs-report-summary.png"
+	timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$BATS_TEST_TMPDIR/chromium" --window-size=1100,2600 \
 		--screenshot="$VS_TOP/var/screenshots/vs-report-summary.png" "file://$PWD/report.html" 2>/dev/null

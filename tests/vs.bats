@@ -124,9 +124,11 @@ programs() {
 
 @test "make install puts programs, man pages and completions under PREFIX" {
 	# the flavour of this run (make SANITIZE=1 check), so that nothing is rebuilt
+	touch before
+	sleep 0.01
 	run -0 make -C "$VS_TOP" install SANITIZE="${VS_SANITIZE:-}" PREFIX=/usr DESTDIR="$BATS_TEST_TMPDIR/root"
-	# nothing was compiled or linked
-	run -1 grep -E '(^|[ /])(cc|gcc) ' <<<"$output"
+	# nothing was compiled or linked, whatever the compiler is called
+	[ -z "$(find "$VS_TOP/bin" "$VS_TOP/build" -newer before -type f -print -quit)" ]
 	[ -x "$BATS_TEST_TMPDIR/root/usr/bin/vs-ingest" ]
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man1/vs-ingest.1" ]
 	[ -f "$BATS_TEST_TMPDIR/root/usr/share/man/man7/vs.7" ]
