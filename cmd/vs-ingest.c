@@ -18,6 +18,7 @@ struct run {
 	struct vs_ingest_opts io;
 	const char *store;    /* s3://bucket/prefix, or NULL */
 	const char *captions; /* --captions LANG=FILE,… */
+	int download_timeout_s;
 };
 
 static int ingest_one(json_t *rec, void *ctx)
@@ -36,7 +37,8 @@ static int ingest_one(json_t *rec, void *ctx)
 
 int main(int argc, char **argv)
 {
-	struct run run = {.io = {.fetch = VS_FETCH_OPTS_INIT}, .store = getenv("VS_SOURCE_STORE")};
+	struct run run = {.io = {.fetch = VS_FETCH_OPTS_INIT}, .store = getenv("VS_SOURCE_STORE"),
+	                  .download_timeout_s = VS_FETCH_TIMEOUT_S};
 	struct vs_ingest_opts *io = &run.io;
 	const struct vs_command cmd = {
 		.name = "vs-ingest",
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 			              "caption files, WebVTT or SubRip (en=lecture.vtt,fr=lecture.fr.srt)"),
 			VS_OPT_LLONG(0, "max-size", "BYTES", io->fetch.max_bytes, 1, INT64_MAX, "largest download accepted",
 			             VS_OPT_DEFAULT(VS_FETCH_MAX_BYTES_DEFAULT)),
+			VS_OPT_INT(0, "download-timeout", "SECONDS", run.download_timeout_s, 1, VS_FETCH_TIMEOUT_MAX_S,
+			           "give up a download that takes longer", VS_OPT_DEFAULT(VS_FETCH_TIMEOUT_S)),
 			VS_OPT_STRING(0, "allow-address", "IP,...", io->fetch.allow,
 			              "private addresses downloads may come from ($VS_INGEST_ALLOW_ADDRESSES)"),
 			VS_OPT_STRING(0, "ca-file", "FILE", io->fetch.ca_file,
@@ -78,6 +82,7 @@ int main(int argc, char **argv)
 		return vs_opt_usage_error(&cmd, "--slug '%s' is not valid: use lower-case letters, "
 		                      "digits and single dashes", io->slug);
 	io->media_root = p.media_root;
+	io->fetch.timeout_s = run.download_timeout_s;
 	if (run.store && !*run.store)
 		run.store = NULL;
 	if (run.store && strncmp(run.store, "s3://", 5))

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		.on_option = sign_option,
 		.options = (const struct vs_option[]){
 			{OPT_SCHEME, 's', "scheme", "NAME", "hmac (default), nginx or cloudfront"},
-			VS_OPT_LLONG('t', "ttl", "SECONDS", ttl, 1, 10LL * 365 * 86400, "lifetime, rounded up to 5 minutes",
+			VS_OPT_LLONG('t', "ttl", "SECONDS", ttl, 1, VS_SIGN_TTL_MAX, "lifetime, rounded up to 5 minutes",
 			             VS_OPT_DEFAULT(VS_SIGN_TTL_DEFAULT)),
 			{OPT_EXPIRES, 'e', "expires", "TIME", "expiry: seconds since the epoch or YYYY-MM-DDTHH:MM:SSZ"},
 			VS_OPT_STRING(0, "verify", "URL", verify, "check URL: exit 0 if valid and unexpired, 1 if not"),

@@ -56,7 +56,16 @@ static int config_load(struct vs_cgi_config *c)
 			return vs_fail(VS_ERR, VS_E_USAGE, "VS_UPLOAD_MAX '%s' is not a number of bytes", getenv("VS_UPLOAD_MAX"));
 	}
 	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
-	c->stream_ttl_s = ttl && atol(ttl) > 0 ? atol(ttl) : VS_SIGN_TTL_DEFAULT;
+	c->stream_ttl_s = VS_SIGN_TTL_DEFAULT;
+	if (ttl && *ttl) {
+		char *end;
+		long long l = strtoll(ttl, &end, 10);
+
+		if (*end || l < 1 || l > VS_SIGN_TTL_MAX)
+			return vs_fail(VS_ERR, VS_E_USAGE, "VS_STREAM_TTL '%s' is not a number of seconds from 1 to %lld",
+			               ttl, VS_SIGN_TTL_MAX);
+		c->stream_ttl_s = (long)l;
+	}
 	c->cors_origins = cors && *cors ? strdup(cors) : NULL;
 	c->rules = (struct vs_progress_rules)VS_PROGRESS_RULES_INIT;
 	c->jwt = (struct vs_jwt_rules)VS_JWT_RULES_INIT;

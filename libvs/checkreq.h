@@ -33,6 +33,7 @@ struct vs_check_media {
 	int n;
 	/* measured */
 	double peak_bps, avg_bps, duration;
+	int unmeasured;             /* segments not read (remote, missing): the rates are partial */
 	/* from the first segment's streams */
 	int width, height;
 	double fps;

@@ -23,6 +23,7 @@
 #define VS_FETCH_STALL_TIMEOUT_S 30 /* below 1 KiB/s for this long aborts */
 #define VS_FETCH_MAX_REDIRECTS 5
 #define VS_FETCH_TIMEOUT_S (6 * 3600) /* the whole transfer */
+#define VS_FETCH_TIMEOUT_MAX_S (7 * 86400) /* the longest a caller may allow */
 
 struct vs_fetch_opts {
 	long long max_bytes;     /* refuse larger downloads */

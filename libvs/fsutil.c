@@ -231,6 +231,15 @@ char *vs_fsutil_abspath(const char *path)
 	return s;
 }
 
+bool vs_fsutil_is_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 /* The renames in dir (the parent of a path) made durable. */
 static void sync_parent(const char *path)
 {

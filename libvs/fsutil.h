@@ -60,6 +60,10 @@ bool vs_fsutil_is_dir(const char *path);
 /* The absolute form of path (not resolving links); new string or NULL. */
 char *vs_fsutil_abspath(const char *path);
 
+/* True if path is dir or lies under it, both canonical (realpath's): a
+ * string prefix alone would take /srv/vod2 for a part of /srv/vod. */
+bool vs_fsutil_is_within(const char *path, const char *dir);
+
 /* The directory of the running program (malloced), or NULL: where the
  * other tools of its installation are. */
 char *vs_fsutil_self_dir(void);

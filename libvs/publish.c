@@ -57,6 +57,24 @@ static int rank(const char *rel)
 	return 0;
 }
 
+/* Key material: a *.key file, or anything under a keys/ directory. A
+ * package never holds any (vs-package keeps content keys beside it and
+ * vs-cgi serves them to viewers with a valid token): one that does was
+ * put together by hand, and publishing it would give the key to anyone
+ * who can read the origin. */
+static bool is_key_material(const char *rel)
+{
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	size_t n = strlen(base);
+
+	if (n >= 4 && !strcasecmp(base + n - 4, ".key"))
+		return true;
+	for (const char *p = rel; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
+		if (!strncasecmp(p, "keys/", 5))
+			return true;
+	return false;
+}
+
 struct files {
 	char **rel;
 	int n, cap;
@@ -110,24 +128,6 @@ static int walk(const char *root, const char *sub, struct files *f)
 	return ret;
 }
 
-/* Key material: a *.key file, or anything under a keys/ directory. A
- * package never holds any (vs-package keeps content keys beside it and
- * vs-cgi serves them to viewers with a valid token): one that does was
- * put together by hand, and publishing it would give the key to anyone
- * who can read the origin. */
-static bool is_key_material(const char *rel)
-{
-	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	size_t n = strlen(base);
-
-	if (n >= 4 && !strcasecmp(base + n - 4, ".key"))
-		return true;
-	for (const char *p = rel; p; p = strchr(p, '/'), p = p ? p + 1 : NULL)
-		if (!strncasecmp(p, "keys/", 5))
-			return true;
-	return false;
-}
-
 static int by_rank(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
@@ -141,7 +141,7 @@ static bool is_s3(const char *target)
 	return target && !strncmp(target, "s3://", 5);
 }
 
-static int target_dir(const char *target, char **dir)
+int vs_publish_file_dir(const char *target, char **dir)
 {
 	*dir = NULL;
 	if (!target || !*target)
@@ -321,7 +321,7 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 			goto out;
 		goto done;
 	}
-	if ((ret = target_dir(o->target, &dir)) < 0)
+	if ((ret = vs_publish_file_dir(o->target, &dir)) < 0)
 		goto out;
 	vdir = vs_fsutil_path_join(dir, id);
 	if (!vdir) {
@@ -430,7 +430,7 @@ int vs_publish_delete(PGconn *db, const char *target, const char *id)
 		free(bucket);
 		return ret;
 	}
-	if ((ret = target_dir(target, &dir)) < 0)
+	if ((ret = vs_publish_file_dir(target, &dir)) < 0)
 		return ret;
 	vdir = vs_fsutil_path_join(dir, id);
 	/* hidden first, so that no one is sent to objects about to go */

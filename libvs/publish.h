@@ -50,4 +50,8 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *opts);
 int vs_publish_unpublish(PGconn *db, const char *id);
 int vs_publish_delete(PGconn *db, const char *target, const char *id);
 
+/* The directory a file:///path target names, without trailing slashes, in
+ * *dir (new string); VS_ERR (usage) for a target that is not file://. */
+int vs_publish_file_dir(const char *target, char **dir);
+
 #endif

@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "log.h"
+#include "publish.h"
 #include "queue.h"
 #include "record.h"
 #include "store.h"
@@ -323,19 +324,49 @@ void vs_queue_keep_leases(PGconn *db, const struct vs_queue_opts *o, int held, d
 	}
 }
 
+/* True if the package rec was published to (a file:// target) is inside
+ * the media root, or holds the video's working directory work: both
+ * compared as the file system resolves them (links, "..", "//"). */
+static bool published_inside(const json_t *rec, const char *id, const char *media_root, const char *work)
+{
+	const char *target = vs_json_str(rec, "published.target");
+	char *tdir = NULL, *pub = NULL, *real_pub = NULL, *root = NULL;
+	bool inside = false;
+
+	if (!target || strncmp(target, "file://", 7))
+		return false;
+	if (vs_publish_file_dir(target, &tdir) < 0) {
+		vs_error_clear();
+		return true; /* a target we cannot read: keep everything */
+	}
+	pub = vs_fsutil_path_join(tdir, id);
+	real_pub = pub ? realpath(pub, NULL) : NULL;
+	if (!real_pub && tdir)
+		real_pub = realpath(tdir, NULL);
+	root = realpath(media_root, NULL);
+	inside = !real_pub || (root && vs_fsutil_is_within(real_pub, root)) || vs_fsutil_is_within(work, real_pub);
+	free(root);
+	free(real_pub);
+	free(pub);
+	free(tdir);
+	return inside;
+}
+
 void vs_queue_clean(const json_t *rec, const char *media_root)
 {
-	const char *id = vs_json_str(rec, "id"), *target = vs_json_str(rec, "published.target");
+	const char *id = vs_json_str(rec, "id");
 	char *dir = id && vs_hash_is_uuid(id) ? vs_fsutil_path_join(media_root, id) : NULL;
-	char *root = vs_fsutil_abspath(media_root);
+	char *work = dir ? realpath(dir, NULL) : NULL;
 
 	/* never the origin itself, when it was published inside the media root */
-	if (dir && root && target && !strncmp(target, "file://", 7) && !strncmp(target + 7, root, strlen(root)))
-		vs_log_warn("%s: not cleaned: published inside the media root", id);
-	else if (dir && vs_fsutil_is_dir(dir) && vs_fsutil_remove_tree(dir) < 0)
+	if (!work)
+		; /* nothing to clean */
+	else if (published_inside(rec, id, media_root, work))
+		vs_log_warn("%s: not cleaned: its published copy is inside the media root, or cannot be found", id);
+	else if (vs_fsutil_remove_tree(work) < 0)
 		vs_log_warn("%s: cannot clean '%s': %s", id, dir, vs_error_message());
+	free(work);
 	free(dir);
-	free(root);
 }
 
 int vs_queue_done(PGconn *db, FILE *in, FILE *out_f, const struct vs_queue_opts *o, const char *clean_root,

@@ -33,6 +33,7 @@
  */
 
 #define VS_SIGN_TTL_DEFAULT 21600      /* 6 hours */
+#define VS_SIGN_TTL_MAX (10LL * 365 * 86400) /* the longest lifetime asked for: 10 years */
 #define VS_SIGN_EXPIRY_STEP_S 300      /* expiries rounded up to 5 minutes */
 
 /* The expiry of a signature made at now for ttl_s seconds, rounded up to

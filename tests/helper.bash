@@ -180,15 +180,67 @@ free_port() {
 	return 1
 }
 
-# wait_port PORT: waits (up to 10 s) until something listens on PORT.
+# wait_port PORT [PID]: waits (up to 10 s) until something listens on
+# PORT; with PID, until that process does (another test's server that took
+# the port first is no answer: the test fails, saying so, as soon as PID
+# has exited)
 wait_port() {
+	local port=$1 pid=${2:-}
 	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		if [ -n "$pid" ]; then
+			kill -0 "$pid" 2>/dev/null || { echo "the server for port $port (pid $pid) has exited" >&2; return 1; }
+			[[ $(ss -Hltnp "( sport = :$port )") == *"pid=$pid,"* ]] && return 0
+		else
+			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		fi
 		sleep 0.1
 	done
-	echo "nothing listens on port $1" >&2
+	echo "nothing listens on port $port${pid:+ as pid $pid}" >&2
 	return 1
 }
+
+# A failing test must fail, not hang: bats waits for every process that
+# holds its output (descriptor 3), so a server left running by a test that
+# failed before it stopped the server would hold the whole run. Servers and
+# helpers a test starts in the background go through bg, which starts them
+# without bats' descriptors, in a process group of their own, and notes
+# them; stop_bg (in every file's teardown, and the default teardown below)
+# ends each group. BATS_TEST_TIMEOUT bounds every test besides.
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-600}
+
+# bg LOG CMD... [<INPUT]: CMD in the background, stdout and stderr to LOG,
+# in a session of its own; its pid in $BG_PID (the group's id too)
+bg() {
+	local log=$1
+	shift
+	# (<&0: the caller's input; bash gives a background job /dev/null otherwise)
+	setsid "$@" <&0 >"$log" 2>&1 3>&- &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+# stop_bg: ends every group bg started in this test: TERM, then KILL what
+# is still there a second later
+stop_bg() {
+	local pid left=()
+	for pid in "${BG_PIDS[@]}"; do
+		kill -TERM -- "-$pid" 2>/dev/null && left+=("$pid")
+	done
+	for _ in $(seq 10); do
+		[ ${#left[@]} -gt 0 ] || break
+		local still=()
+		for pid in "${left[@]}"; do kill -0 -- "-$pid" 2>/dev/null && still+=("$pid"); done
+		left=("${still[@]}")
+		[ ${#left[@]} -eq 0 ] || sleep 0.1
+	done
+	for pid in "${left[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || :; done
+	for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || :; done
+	BG_PIDS=()
+	return 0
+}
+BG_PIDS=()
+
+teardown() { stop_bg; }
 
 # stop_pid PID...: ends servers a test started in the background (teardown):
 # each is killed, and waited for when it is this shell's child, so that none
@@ -244,7 +296,7 @@ hs256() {
 
 # start_upload_lighttpd: stock lighttpd on a free $PORT running vs-cgi as
 # CGI under /api/v1, with the test's database, JWT secret and media root
-# (what uploads need); its pid in $LIGHTTPD, for the caller to stop_pid
+# (what uploads need); started with bg (stop_bg ends it), its pid in $LIGHTTPD
 start_upload_lighttpd() {
 	PORT=$(free_port)
 	mkdir -p run www
@@ -261,14 +313,14 @@ setenv.add-environment = ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRE
                           "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT")
 CONF
 	chmod o+rx "$BATS_TEST_TMPDIR"
-	lighttpd -D -f lighttpd.conf &
-	LIGHTTPD=$!
-	wait_port "$PORT"
+	bg run/lighttpd.out lighttpd -D -f lighttpd.conf
+	LIGHTTPD=$BG_PID
+	wait_port "$PORT" "$BG_PID"
 }
 
 # serve_players DIR PORT: stock lighttpd serving DIR on PORT with the
 # players' test page (tests/play.html) and hls.js, Shaka Player and dash.js
-# beside it; its pid in $HTTP_PID, for the caller to stop_pid
+# beside it; started with bg (stop_bg ends it), its pid in $HTTP_PID
 serve_players() {
 	mkdir -p "$1" log
 	cp "$VS_TOP/tests/play.html" "$VS_TOP/node_modules/hls.js/dist/hls.min.js" \
@@ -283,9 +335,9 @@ mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/
 	".mp4" => "video/mp4", ".ts" => "video/mp2t", ".js" => "text/javascript", ".html" => "text/html",
 	".mpd" => "application/dash+xml", ".vtt" => "text/vtt")
 CONF
-	lighttpd -D -f lighttpd.conf &
-	HTTP_PID=$!
-	wait_port "$2"
+	bg log/lighttpd.out lighttpd -D -f lighttpd.conf
+	HTTP_PID=$BG_PID
+	wait_port "$2" "$BG_PID"
 }
 
 # play PLAYER PATH…: each stream (a path under the served directory) played

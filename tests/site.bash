@@ -26,7 +26,7 @@ start_site() {
 	E2E_ROOT="$BATS_FILE_TMPDIR/www"
 	E2E_RUN=$(mktemp -d /tmp/vs-e2e-run.XXXXXX)
 	export E2E_PORT E2E_ROOT E2E_RUN
-	node "$VS_TOP/tests/shaper.js" --to "127.0.0.1:$E2E_PORT" >"$E2E_RUN/shaper.out" 2>"$E2E_RUN/shaper.err" &
+	node "$VS_TOP/tests/shaper.js" --to "127.0.0.1:$E2E_PORT" >"$E2E_RUN/shaper.out" 2>"$E2E_RUN/shaper.err" 3>&- &
 	SHAPER_PID=$!
 	export SHAPER_PID
 	for _ in $(seq 100); do
@@ -140,31 +140,30 @@ check_session() {
 	[ "$(jq '.engagement.views >= 1' report.json)" = true ]
 }
 
-# check_startup BROWSER MBITS RTT LIMIT-MS [RESUME-S]: the median of three
-# fresh visits through the shaper, navigation to the first `playing`
-# event, under LIMIT-MS; the player's own figure (what analytics gets)
-# within 10 % of it
+# check_startup BROWSER MBITS RTT [RESUME-S]: three fresh visits through
+# the shaper each reach the first `playing` event, without an error; the
+# player's own startup figure (what analytics gets) within 10 % of the one
+# measured from outside. How fast is scripts/bench-startup's to say: a
+# threshold here would only measure how loaded the machine is.
 check_startup() {
 	local resume=()
-	[ -z "${5:-}" ] || resume=(--resume "$5")
+	[ -z "${4:-}" ] || resume=(--resume "$4")
 	run --separate-stderr node "$VS_TOP/tests/startup.js" --browser "$1" --url "$SITE/?v=e2e-lesson" \
 		--control "$E2E_CONTROL" --api "http://127.0.0.1:$E2E_PORT/api/v1" --secret "$VS_JWT_SECRET_FILE" \
 		--mbits "$2" --rtt "$3" --runs 3 "${resume[@]}"
 	curl -fsS "$E2E_CONTROL/set?mbits=0&rtt=0" >/dev/null
 	printf '%s\n' "$output" >out.json
 	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
-	median=$(jq '[.runs[].playing] | sort | .[1]' out.json)
-	echo "# startup in $1 at $2 Mbit/s, $3 ms${5:+, resuming at $5 s}: $(jq -c '[.runs[].playing]' out.json) ms" >&3
+	echo "# startup in $1 at $2 Mbit/s, $3 ms${4:+, resuming at $4 s}: $(jq -c '[.runs[].playing]' out.json) ms" >&3
 	# a failed run says why
 	jq -c '.runs[] | select(.fatal != null or (.pageErrors | length) > 0)' out.json >&2
 	[ "$(jq -c '[.runs[].fatal]' out.json)" = '[null,null,null]' ]
 	[ "$(jq -c '[.runs[].pageErrors | length]' out.json)" = '[0,0,0]' ]
-	[ "$median" -gt 0 ]
-	[ "$median" -lt "$4" ]
+	[ "$(jq '[.runs[].playing > 0] | length == 3 and all' out.json)" = true ]
 	[ "$(jq '[.runs[] | ((.player - .playing) | fabs) <= 0.1 * .playing + 20] | all' out.json)" = true ]
-	if [ -n "${5:-}" ]; then
+	if [ -n "${4:-}" ]; then
 		[ "$(jq -c '[.runs[].resumed]' out.json)" = '[true,true,true]' ]
-		[ "$(jq --argjson at "$5" '[.runs[].currentTime >= $at - 0.5] | all' out.json)" = true ]
+		[ "$(jq --argjson at "$4" '[.runs[].currentTime >= $at - 0.5] | all' out.json)" = true ]
 	fi
 }
 
@@ -216,8 +215,11 @@ check_screens() {
 	mkdir -p "$shots"
 	rm -f "$shots/player-desktop-$1.png" "$shots/player-360-$1.png" # never an earlier run's
 	e2e "$1" screenshots "$PLAYER" "$shots"
-	[ "$(png_width "$shots/player-desktop-$1.png")" = 1280 ]
-	[ "$(png_width "$shots/player-360-$1.png")" = 360 ]
+	# the page's width (Firefox leaves out its scroll bar's 12 px)
+	w=$(png_width "$shots/player-desktop-$1.png")
+	[ "$w" -gt 1260 ] && [ "$w" -le 1280 ] || { echo "desktop screenshot $w px wide"; return 1; }
+	w=$(png_width "$shots/player-360-$1.png")
+	[ "$w" -gt 340 ] && [ "$w" -le 360 ] || { echo "360 px screenshot $w px wide"; return 1; }
 	[ "$(stat -c %s "$shots/player-desktop-$1.png")" -gt 20000 ]
 	[ "$(stat -c %s "$shots/player-360-$1.png")" -gt 10000 ]
 	[ "$(jq -c '[.fits360, .fits320]' out.json)" = '[true,true]' ]

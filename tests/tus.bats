@@ -21,7 +21,8 @@ setup() {
 }
 
 teardown() {
-	stop_pid "${LIGHTTPD:-}"
+	stop_bg
+	[ ! -f run/nginx.pid ] || kill "$(cat run/nginx.pid)" 2>/dev/null || :
 	# FastCGI processes lighttpd spawned (libfcgi only notes SIGTERM)
 	pkill -KILL -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
 	return 0
@@ -104,10 +105,10 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 @test "tus: two PATCHes at once, one is refused (423) and the bytes are never interleaved" {
 	run -0 tus_raw POST /videos/upload HTTP_UPLOAD_LENGTH=100 CONTENT_LENGTH=0 </dev/null
 	id=$(header Location); id=${id##*/}
-	# another request holds the upload's lock
-	flock media/.uploads/"$id".part sh -c ': >held; sleep 3' &
-	holder=$!
-	for _ in $(seq 100); do
+	# another request holds the upload's lock until the test lets it go
+	bg holder.log flock media/.uploads/"$id".part sh -c ': >held; while [ ! -e release ]; do sleep 0.05; done'
+	holder=$BG_PID
+	for _ in $(seq 200); do
 		[ -e held ] && break
 		sleep 0.05
 	done
@@ -116,8 +117,13 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 CONTENT_TYPE=application/offset+octet-stream \
 		CONTENT_LENGTH=100 <body.bin
 	[[ ${lines[0]} == "Status: 423 "* ]]
+	touch release
 	wait "$holder"
 	[ "$(stat -c %s media/.uploads/"$id".part)" = 0 ]
+	# the lock free again, the same PATCH is taken
+	run -0 tus_raw PATCH "/videos/upload/$id" HTTP_UPLOAD_OFFSET=0 CONTENT_TYPE=application/offset+octet-stream \
+		CONTENT_LENGTH=100 <body.bin
+	[[ ${lines[0]} != "Status: 423 "* ]]
 }
 
 @test "tus refuses: no Tus-Resumable (412), no identity (401), a viewer (403), too large (413), bad metadata (400), not a video (422)" {
@@ -205,8 +211,7 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 		-e "s|@DATABASE_URL@|${VS_DATABASE_URL//&/\\&}|g" -e "s|@JWT_SECRET_FILE@|$VS_JWT_SECRET_FILE|g" \
 		-e "s|@SIGNING_KEY_FILE@|$BATS_FILE_TMPDIR/sign.key|g" -e "s|@PUBLIC_BASE_URL@|http://127.0.0.1/vod|g" -e "s|@CORS_ORIGINS@||g" \
 		-e "s|@MEDIA_ROOT@|$VS_MEDIA_ROOT|g" "$VS_TOP/examples/nginx-fcgiwrap.conf" >nginx.conf
-	fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock" &
-	FCGIWRAP=$!
+	bg run/fcgiwrap.log fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock"
 	for _ in $(seq 50); do [ -S run/fcgiwrap.sock ] && break; sleep 0.1; done
 	chmod 666 run/fcgiwrap.sock
 	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$PWD/run"
@@ -217,8 +222,6 @@ header() { sed -n "s/^$1: //p" <<<"$output"; }
 		-b:v 4M -pix_fmt yuv420p big.mp4
 	[ "$(stat -c %s big.mp4)" -gt 1100000 ]
 	run --separate-stderr node "$VS_TOP/tests/tus.js" "http://127.0.0.1:$PORT/api/v1/videos/upload" big.mp4 "$ADMIN"
-	kill "$(cat run/nginx.pid)"
-	stop_pid "$FCGIWRAP"
 	[ "$status" -eq 0 ] || { echo "$stderr"; cat run/error.log; return 1; }
 	video=$(jq -r .video <<<"$output")
 	cmp big.mp4 "$(sql "SELECT source_path FROM videos WHERE id = '$video'")"
@@ -259,9 +262,8 @@ fastcgi.server = ("/api/v1" => (("socket" => "$PWD/run/vs-cgi.sock", "bin-path" 
     "bin-environment" => ("VS_DATABASE_URL" => "$VS_DATABASE_URL", "VS_JWT_SECRET_FILE" => "$VS_JWT_SECRET_FILE",
                           "VS_MEDIA_ROOT" => "$VS_MEDIA_ROOT"))))
 CONF
-	lighttpd -D -f lighttpd.conf &
-	LIGHTTPD=$!
-	wait_port "$PORT"
+	bg run/lighttpd.out lighttpd -D -f lighttpd.conf
+	wait_port "$PORT" "$BG_PID"
 	for f in lecture.mp4 other.mp4; do
 		run -0 --separate-stderr node "$VS_TOP/tests/tus.js" "http://127.0.0.1:$PORT/api/v1/videos/upload" "$(fixture "$f")" "$ADMIN" 20000
 		video=$(jq -r .video <<<"$output")

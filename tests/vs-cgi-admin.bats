@@ -314,7 +314,6 @@ upload() {
 	start_upload_lighttpd
 	code=$(curl -s -o up.json -w '%{http_code}' -H "Authorization: Bearer $ADMIN" -F "video=@$(fixture noaudio.mp4)" \
 		-F "title=Through lighttpd" "http://127.0.0.1:$PORT/api/v1/videos/upload")
-	stop_pid "$LIGHTTPD"
 	[ "$code" = 200 ] || { cat up.json run/error.log; return 1; }
 	[ "$(jqr up.json .title)" = "Through lighttpd" ]
 	[ "$(jqr up.json .source.original_filename)" = noaudio.mp4 ]

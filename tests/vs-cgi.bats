@@ -30,11 +30,11 @@ teardown() {
 	# stops lighttpd and the FastCGI processes it spawned
 	[ -f run/lighttpd.pid ] && "$VS_TOP/scripts/serve" stop --run "$PWD/run"
 	[ -f run/nginx.pid ] && kill "$(cat run/nginx.pid)" 2>/dev/null
-	[ -n "${FCGIWRAP:-}" ] && kill "$FCGIWRAP" 2>/dev/null
 	# shellcheck disable=SC2046
 	[ -f run/spawn-fcgi.pid ] && kill $(cat run/spawn-fcgi.pid) 2>/dev/null
 	pkill -f "$BATS_TEST_TMPDIR/run/vs-cgi.sock" 2>/dev/null || true
 	[ -n "${PGB:-}" ] && "$VS_TOP/scripts/pgbouncer" stop "$PGB" && rm -rf "$PGB"
+	stop_bg
 	own_cluster_destroy
 	return 0
 }
@@ -138,6 +138,49 @@ as_viewer() {
 		"{$ok,\"aud\":[1,2],\"iss\":\"https://auth.example.com\"}"; do
 		as_viewer "$(jwt "$h" "$claims")"
 		[[ ${lines[0]} == "Status: 401 "* ]] || { echo "accepted: $claims"; return 1; }
+	done
+}
+
+@test "vs-cgi allows clocks a minute apart, on both sides of exp and nbf" {
+	now=$(date +%s)
+	h='{"alg":"HS256","typ":"JWT"}'
+	# expired 50 s ago: within the minute, taken; 70 s ago: refused
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now - 50))}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"exp\":$((now - 70))}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+	# good from 50 s on: taken; from 70 s on: refused
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"nbf\":$((now + 50)),\"exp\":$((now + 600))}")"
+	[[ ${lines[0]} == "Status: 200 "* ]]
+	as_viewer "$(jwt "$h" "{\"sub\":\"$USER1\",\"nbf\":$((now + 70)),\"exp\":$((now + 600))}")"
+	[[ ${lines[0]} == "Status: 401 "* ]]
+}
+
+# stream_lives SECONDS: GET /videos/ID/stream's URLs expire at a multiple of
+# 5 minutes from SECONDS to SECONDS + 5 minutes from now (and a few seconds
+# for the clock to move); the expiry in $exp, the answer in stream.json
+stream_lives() {
+	local now
+	now=$(date +%s)
+	cgi GET "/videos/$ID/stream"
+	[ "${lines[0]}" = "Status: 200 OK" ]
+	printf '%s\n' "${lines[-1]}" >stream.json
+	exp=$(date -u -d "$(jqr stream.json .expires_at)" +%s)
+	[ "$exp" -ge $((now + $1)) ] || { echo "expires $((exp - now)) s from now, not $1"; return 1; }
+	[ "$exp" -le $((now + $1 + 300 + 5)) ] || { echo "expires $((exp - now)) s from now, not $1"; return 1; }
+	[ $((exp % 300)) -eq 0 ]
+}
+
+@test "VS_STREAM_TTL: how long stream URLs live, rounded up to 5 minutes; a bad value is a 500" {
+	stream_lives 21600
+	export VS_STREAM_TTL=600
+	stream_lives 600
+	# the signature says the same: the token's expiry is expires_at
+	[[ $(jqr stream.json .stream_url) == *"/t/$exp/"* ]]
+	for bad in 0 -5 10m forever 315360001; do
+		VS_STREAM_TTL=$bad cgi GET "/videos/$ID/stream"
+		[ "${lines[0]}" = "Status: 500 Internal Server Error" ] || { echo "VS_STREAM_TTL=$bad: ${lines[0]}"; return 1; }
+		[[ $stderr == *"VS_STREAM_TTL"* ]]
 	done
 }
 
@@ -260,9 +303,9 @@ config() { # TEMPLATE PORT → a working copy
 start_lighttpd() { # TEMPLATE
 	PORT=$(free_port)
 	config "$1" "$PORT" >lighttpd.conf
-	lighttpd -f lighttpd.conf -D &
-	echo $! >run/lighttpd.pid
-	wait_port "$PORT"
+	bg run/lighttpd.out lighttpd -f lighttpd.conf -D
+	echo "$BG_PID" >run/lighttpd.pid
+	wait_port "$PORT" "$BG_PID"
 	API="http://127.0.0.1:$PORT/api/v1"
 }
 
@@ -521,7 +564,7 @@ nginx_token() {
 		(for i in $(seq 1 20); do
 			curl -s -o /dev/null -X POST -H "Authorization: Bearer $t" -H 'Content-Type: application/json' \
 				-d "{\"current_time\": $((d + i % 3))}" "$API/videos/$ID/progress"
-		done) &
+		done) 3>&- &
 		pids+=($!)
 	done
 	wait "${pids[@]}" # not lighttpd, also a child of this shell
@@ -531,8 +574,7 @@ nginx_token() {
 @test "through nginx and fcgiwrap: the same endpoints" {
 	PORT=$(free_port)
 	config nginx-fcgiwrap.conf "$PORT" >nginx.conf
-	fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock" &
-	FCGIWRAP=$!
+	bg run/fcgiwrap.out fcgiwrap -s "unix:$PWD/run/fcgiwrap.sock"
 	for _ in $(seq 50); do [ -S run/fcgiwrap.sock ] && break; sleep 0.1; done
 	chmod 666 run/fcgiwrap.sock
 	chmod o+x "$BATS_RUN_TMPDIR" "$BATS_RUN_TMPDIR/test" "$BATS_TEST_TMPDIR" "$PWD/run"

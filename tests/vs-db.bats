@@ -59,11 +59,11 @@ setup() {
 @test "concurrent vs-db migrate runs apply each migration once" {
 	psql_admin -c "DROP DATABASE IF EXISTS t_race" -c "CREATE DATABASE t_race" >/dev/null
 	export VS_DATABASE_URL=${VS_TEST_PG_URL/\/\/\/vs\?/\/\/\/t_race?}
-	vs-db migrate >out1 2>err1 &
+	vs-db migrate >out1 2>err1 3>&- &
 	p1=$!
-	vs-db migrate >out2 2>err2 &
+	vs-db migrate >out2 2>err2 3>&- &
 	p2=$!
-	vs-db migrate >out3 2>err3 &
+	vs-db migrate >out3 2>err3 3>&- &
 	p3=$!
 	wait "$p1"
 	wait "$p2"

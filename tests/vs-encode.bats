@@ -317,8 +317,8 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 @test "vs-encode finishes the job after a kill -9" {
 	ingest long.mp4
 	id=$(jqr in.json .id)
-	vs-encode --preset ultrafast --ladder 180p,360p --progress <in.json >killed.json 2>progress.txt &
-	pid=$!
+	bg progress.txt sh -c 'exec vs-encode --preset ultrafast --ladder 180p,360p --progress <in.json >killed.json'
+	pid=$BG_PID
 	# killed once it reports a tenth done, whatever the machine's speed
 	for _ in $(seq 600); do
 		pct=$(tr '\r' '\n' <progress.txt | grep -Eo '[0-9]+\.[0-9]%' | tail -n 1 | cut -d. -f1)
@@ -372,13 +372,8 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	id=$(jqr in.json .id)
 	mkdir -p "$VS_MEDIA_ROOT/$id"
 	# another process holds the lock until told to let go
-	(
-		exec 9>"$VS_MEDIA_ROOT/$id/.encode.lock"
-		flock 9
-		touch locked
-		while [ ! -e release ]; do sleep 0.05; done
-	) &
-	holder=$!
+	bg holder.log flock "$VS_MEDIA_ROOT/$id/.encode.lock" sh -c ': >locked; while [ ! -e release ]; do sleep 0.05; done'
+	holder=$BG_PID
 	for _ in $(seq 200); do [ -e locked ] && break; sleep 0.05; done
 	[ -e locked ]
 	encode

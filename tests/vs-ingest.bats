@@ -419,7 +419,7 @@ setup() {
 	printf 'zzz' >>race.mp4
 	pids=()
 	for i in 1 2 3 4; do
-		vs-ingest race.mp4 >"out$i.json" 2>"err$i" &
+		vs-ingest race.mp4 >"out$i.json" 2>"err$i" 3>&- &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p"; done
@@ -442,9 +442,9 @@ server.port = $HTTP_PORT
 server.errorlog = "$PWD/log/error.log"
 mimetype.assign = (".mp4" => "video/mp4")
 CONF
-	lighttpd -D -f lighttpd.conf &
-	HTTP_PID=$!
-	wait_port "$HTTP_PORT"
+	bg log/lighttpd.out lighttpd -D -f lighttpd.conf
+	HTTP_PID=$BG_PID
+	wait_port "$HTTP_PORT" "$BG_PID"
 	# the test server is on loopback, which downloads may not reach unless allowed
 	export VS_INGEST_ALLOW_ADDRESSES=127.0.0.1
 }
@@ -454,8 +454,7 @@ stop_http() {
 }
 
 teardown() {
-	stop_http
-	stop_pid "${HTTPS_PID:-}"
+	stop_bg
 }
 
 @test "vs-ingest downloads an http URL" {
@@ -498,14 +497,42 @@ teardown() {
 	[ "$(jqr rec.json .error.code)" = "unavailable" ]
 }
 
+@test "vs-ingest exits 75 on 408, 429 and 5xx and on a time-out, 1 on other refusals; 75 outranks 1" {
+	port=$(free_port)
+	bg status.log python3 "$VS_TOP/tests/http-status-server.py" "$port"
+	wait_port "$port" "$BG_PID"
+	base=http://127.0.0.1:$port
+	for code in 408 429 500 502 503 504; do
+		run -75 --separate-stderr vs-ingest --allow-address 127.0.0.1 "$base/status/$code"
+		[ "$(jqr <(echo "$output") .error.code)" = unavailable ] || { echo "$code: $output"; return 1; }
+		[[ $stderr == *"HTTP $code"* ]] || { echo "$code: $stderr"; return 1; }
+	done
+	for code in 400 401 403 404 410; do
+		run -1 --separate-stderr vs-ingest --allow-address 127.0.0.1 "$base/status/$code"
+		[ "$(jqr <(echo "$output") .error.code)" = download_failed ] || { echo "$code: $output"; return 1; }
+	done
+	# a server that trickles (5000 s for its body), and one that never
+	# answers: given up after 2 s (timeout's 124 if not)
+	for path in slow hang; do
+		run -75 --separate-stderr timeout -k 1 60 vs-ingest --allow-address 127.0.0.1 --download-timeout 2 "$base/$path"
+		[ "$(jqr <(echo "$output") .error.code)" = unavailable ]
+		[[ $stderr == *"timed out"* || $stderr == *"Timeout"* || $stderr == *"time"* ]] || { echo "$stderr"; return 1; }
+	done
+	[ -z "$(ls -A "$VS_MEDIA_ROOT/.incoming")" ]
+	# a refused input and one that may pass later, in one run: 75, both said
+	run -75 --separate-stderr vs-ingest --allow-address 127.0.0.1 "$(fixture garbage.mp4)" "$base/status/503" "$(fixture text.txt)"
+	[ "$(jq -r .error.code <<<"$output" | tr '\n' ' ')" = "not_a_video unavailable not_a_video " ]
+	run -75 --separate-stderr vs-ingest --allow-address 127.0.0.1 "$base/status/503" "$(fixture garbage.mp4)"
+	run -2 --separate-stderr vs-ingest --download-timeout 0 "$base/slow"
+}
+
 @test "vs-ingest downloads over https, checks the server, and refuses a redirect down to http" {
 	start_http
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
 	HTTPS_PORT=$(free_port)
-	python3 "$VS_TOP/tests/https-server.py" "$HTTPS_PORT" "$PWD/www" cert.pem key.pem "$HTTP_PORT" &
-	HTTPS_PID=$!
-	wait_port "$HTTPS_PORT"
+	bg log/https.out python3 "$VS_TOP/tests/https-server.py" "$HTTPS_PORT" "$PWD/www" cert.pem key.pem "$HTTP_PORT"
+	wait_port "$HTTPS_PORT" "$BG_PID"
 	# the certificate is checked: unknown to the system's store, refused
 	run -1 --separate-stderr vs-ingest --allow-address 127.0.0.1 "https://127.0.0.1:$HTTPS_PORT/lecture.mp4"
 	[[ $stderr == *"certificate"* ]]
@@ -519,7 +546,6 @@ teardown() {
 	[[ $stderr == *"refused a redirect from https"* ]]
 	[ "$(jqr <(echo "$output") .error.code)" = download_failed ]
 	[ -z "$(ls -A other/.incoming 2>/dev/null)" ]
-	stop_pid "$HTTPS_PID"
 }
 
 @test "vs-ingest refuses other URL schemes, exit 1" {
@@ -546,9 +572,9 @@ server.modules += ("mod_redirect")
 url.redirect = ("^/metadata$" => "http://169.254.169.254/latest/meta-data/iam", "^/again$" => "http://127.0.0.2:$HTTP_PORT/lecture.mp4")
 CONF
 	stop_http
-	lighttpd -D -f lighttpd.conf &
-	HTTP_PID=$!
-	wait_port "$HTTP_PORT"
+	bg log/lighttpd.out lighttpd -D -f lighttpd.conf
+	HTTP_PID=$BG_PID
+	wait_port "$HTTP_PORT" "$BG_PID"
 	run -0 --separate-stderr vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$HTTP_PORT/lecture.mp4"
 	run -1 --separate-stderr timeout -k 1 5 vs-ingest --allow-address 127.0.0.1 "http://127.0.0.1:$HTTP_PORT/metadata"
 	[[ $stderr == *"refused to connect to 169.254.169.254"* ]]

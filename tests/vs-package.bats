@@ -12,7 +12,7 @@ setup_file() {
 }
 
 teardown() {
-	stop_pid "${HTTP_PID:-}"
+	stop_bg
 }
 
 setup() {
@@ -231,6 +231,35 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[ "$(frames -allowed_extensions ALL "$PWD/pkg2/360p/index.m3u8")" = "120" ]
 	vs-package --out pkg3 --segment-type ts --encrypt aes-128 --key-uri "$PWD/k.bin" <enc.json >/dev/null
 	ffmpeg -nostdin -v error -allowed_extensions ALL -i "$PWD/pkg3/master.m3u8" -map 0:v:0 -f null -
+}
+
+@test "an encrypted package has no I-frame playlists, and --check says what it could not inspect" {
+	package --out pkg --encrypt aes-128
+	# byte ranges cannot address CBC-encrypted segments (vs-package(1))
+	[ -z "$(find pkg -name 'iframes*')" ]
+	run -1 grep -c 'EXT-X-I-FRAME-STREAM-INF' pkg/master.m3u8
+	package --out open
+	grep -q 'EXT-X-I-FRAME-STREAM-INF' open/master.m3u8
+	# warnings, not errors: exit 0, one "encrypted" finding a variant
+	check pkg
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.rule == "encrypted") | .severity' check.json | sort | uniq -c | awk '{print $1, $2}')" = "2 warning" ]
+	[ "$(jqr check.json 'select(.summary) | .summary.errors')" = 0 ]
+}
+
+@test "vs-package --check warns of a playlist without EXT-X-ENDLIST and of remote segments" {
+	package --out pkg
+	sed -i '/^#EXT-X-ENDLIST/d' pkg/180p/index.m3u8
+	check pkg
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.rule == "endlist") | [.severity, .file]' check.json)" = '["warning","180p/index.m3u8"]' ]
+	package --out pkg2
+	sed -i '0,/^seg-00002.m4s$/s||https://cdn.example.com/vod/seg-00002.m4s|' pkg2/360p/index.m3u8
+	grep -q '^https://cdn.example.com/vod/seg-00002.m4s$' pkg2/360p/index.m3u8
+	check pkg2
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.rule == "remote") | .severity' check.json)" = warning ]
+	[ "$(jq -r 'select(.rule == "missing_file") | .file' check.json)" = "" ]
 }
 
 @test "vs-package gives the same bytes when run again" {

@@ -179,7 +179,7 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 	done >events.ndjson
 	half=$(($(wc -l <events.ndjson) / 2))
 	mkfifo feed
-	vs-progress import <feed >import.out 2>import.err &
+	vs-progress import <feed >import.out 2>import.err 3>&- &
 	imp=$!
 	exec 7>feed
 	head -n "$half" events.ndjson >&7
@@ -286,7 +286,7 @@ line'" ]
 
 @test "vs-progress import: a slow producer's events land as they come, not when the input ends" {
 	mkfifo feed
-	vs-progress import <feed >import.out 2>import.err &
+	vs-progress import <feed >import.out 2>import.err 3>&- &
 	imp=$!
 	exec 7>feed
 	printf '{"user":"%s","video":"long-video","position":42,"at":1000}\n' "$U" >&7
@@ -315,9 +315,9 @@ line'" ]
 		done
 	done >older
 	sed -e 's/"at":200/"at":300/' -e 's/"position":1\([012]\)/"position":2\1/' older >newer
-	vs-progress import <older >older.out 2>&1 &
+	vs-progress import <older >older.out 2>&1 3>&- &
 	a=$!
-	vs-progress import <newer >newer.out 2>&1 &
+	vs-progress import <newer >newer.out 2>&1 3>&- &
 	b=$!
 	wait "$a"
 	wait "$b"

@@ -19,7 +19,7 @@ setup() {
 }
 
 teardown() {
-	stop_pid "${HTTP_PID:-}"
+	stop_bg
 }
 
 publish() {
@@ -140,9 +140,8 @@ server.port = $port
 server.errorlog = "$PWD/log/error.log"
 mimetype.assign = (".m3u8" => "application/vnd.apple.mpegurl", ".m4s" => "video/iso.segment", ".mp4" => "video/mp4")
 CONF
-	lighttpd -D -f lighttpd.conf &
-	HTTP_PID=$!
-	wait_port "$port"
+	bg log/lighttpd.out lighttpd -D -f lighttpd.conf
+	wait_port "$port" "$BG_PID"
 	run -0 ffprobe -v error -show_entries format=duration -of csv=p=0 "http://127.0.0.1:$port/$id/master.m3u8"
 	[[ $(echo "$output" | grep -v '^$' | head -1) == 4.0* ]]
 	run -0 vs-package --check "$PWD/origin/$id"

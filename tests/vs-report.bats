@@ -35,6 +35,11 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
+teardown() {
+	stop_bg
+	own_cluster_destroy
+}
+
 report() { # ARGS → report.json (and the status checked by the caller)
 	run --separate-stderr vs-report "$@"
 	printf '%s\n' "$output" >report.json
@@ -236,6 +241,73 @@ EOF
 	sql "DELETE FROM video_analytics WHERE session_id LIKE 'imp-%'"
 }
 
+@test "viewers' addresses as --ip and VS_ANALYTICS_IP say: truncated by default, full, or none" {
+	ip() { # TAG ENV... -- ARGS...: imports one session from 203.0.113.77 and one from
+		# 2001:db8:abcd:12::1 with vs-report import ARGS under ENV, prints what was kept
+		local tag=$1 env=() args=()
+		shift
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do env+=("$1"); shift; done
+		[ $# -eq 0 ] || { shift; args=("$@"); }
+		printf '%s\n' "{\"video\":\"video-b\",\"session_id\":\"ip-$tag-4\",\"ip\":\"203.0.113.77\"}" \
+			"{\"video\":\"video-b\",\"session_id\":\"ip-$tag-6\",\"ip\":\"2001:db8:abcd:12::1\"}" >ip.ndjson
+		env "${env[@]}" vs-report import "${args[@]}" <ip.ndjson >/dev/null
+		sql "SELECT string_agg(coalesce(host(ip_address), 'none'), ' ' ORDER BY session_id) FROM video_analytics WHERE session_id LIKE 'ip-$tag-%'"
+	}
+	[ "$(ip a)" = "203.0.113.0 2001:db8:abcd::" ]
+	[ "$(ip b -- --ip full)" = "203.0.113.77 2001:db8:abcd:12::1" ]
+	[ "$(ip c -- --ip none)" = "none none" ]
+	[ "$(ip d VS_ANALYTICS_IP=full)" = "203.0.113.77 2001:db8:abcd:12::1" ]
+	[ "$(ip e VS_ANALYTICS_IP=none)" = "none none" ]
+	# the flag wins over the environment
+	[ "$(ip f VS_ANALYTICS_IP=full -- --ip truncate)" = "203.0.113.0 2001:db8:abcd::" ]
+	# vs-cgi keeps a beacon's REMOTE_ADDR the same way
+	beacon() { # SESSION ENV...
+		local body="{\"session_id\":\"$1\",\"watch_time_seconds\":1}" s=$1
+		shift
+		run -0 --separate-stderr env "$@" REQUEST_METHOD=POST PATH_INFO=/videos/video-b/analytics CONTENT_LENGTH=${#body} \
+			CONTENT_TYPE=application/json GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=198.51.100.23 vs-cgi <<<"$body"
+		[[ ${lines[0]} == "Status: 204"* ]]
+		sql "SELECT coalesce(host(ip_address), 'none') FROM video_analytics WHERE session_id = '$s'"
+	}
+	[ "$(beacon ip-cgi-1)" = 198.51.100.0 ]
+	[ "$(beacon ip-cgi-2 VS_ANALYTICS_IP=full)" = 198.51.100.23 ]
+	[ "$(beacon ip-cgi-3 VS_ANALYTICS_IP=none)" = none ]
+	sql "DELETE FROM video_analytics WHERE session_id LIKE 'ip-%'"
+}
+
+@test "PostgreSQL gone in the middle of vs-report import: exit 75, and nothing of the import kept" {
+	own_cluster
+	url=$VS_DATABASE_URL
+	views() { psql -X -At "$url" -c "SELECT count(*) FROM video_analytics WHERE session_id LIKE 'gone-%'"; }
+	rolled=$(psql -X -At "$url" -c "SELECT sum(views) FROM analytics_video_hours")
+	for i in $(seq 1 30000); do
+		printf '{"video":"video-b","session_id":"gone-%d","watch_time_seconds":1,"started_at":"2026-11-23T10:00:00Z"}\n' "$i"
+	done >gone.ndjson
+	mkfifo feed
+	bg import.err sh -c 'exec vs-report import <feed >import.out'
+	imp=$BG_PID
+	exec 7>feed
+	# 25,000 lines: written once the import has read them (a pipe holds
+	# 64 KiB), so two chunks of 10,000 have gone to the server
+	head -n 25000 gone.ndjson >&7
+	# the import's transaction has written rows
+	[ "$(psql -X -At "$url" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()")" -gt 0 ]
+	own_cluster_stop
+	tail -n +25001 gone.ndjson >&7 2>/dev/null || :
+	exec 7>&-
+	st=0
+	wait "$imp" || st=$?
+	[ "$st" -eq 75 ] || { cat import.err; return 1; }
+	[[ $(cat import.err) == *"vs-report: "* ]]
+	own_cluster_start
+	# all or nothing: nothing, and the rollups as they were
+	[ "$(views)" = 0 ]
+	[ "$(psql -X -At "$url" -c "SELECT sum(views) FROM analytics_video_hours")" = "$rolled" ]
+	# the same import again, the server up: everything
+	run -0 --separate-stderr vs-report import <gone.ndjson
+	[ "$(views)" = 30000 ]
+}
+
 @test "vs-report import of a repeated session keeps its highest totals" {
 	printf '%s\n' '{"video":"video-b","session_id":"rep-1","watch_time_seconds":5,"buffering_events":1,"load_time_ms":700}' \
 		'{"video":"video-b","session_id":"rep-1","watch_time_seconds":3,"buffering_events":2,"load_time_ms":900}' >rep.ndjson
@@ -246,7 +318,7 @@ EOF
 
 @test "vs-cgi stores a beacon's QoE fields through the same code" {
 	body='{"session_id":"cgi-1","watch_time_seconds":3,"load_time_ms":900,"started":true,"max_position_seconds":2,"seeks":2,"errors":0,"viewer_id":"v-9","quality_seconds":{"720p":3}}'
-	run --separate-stderr env REQUEST_METHOD=POST PATH_INFO=/videos/video-b/analytics CONTENT_LENGTH=${#body} \
+	run -0 --separate-stderr env REQUEST_METHOD=POST PATH_INFO=/videos/video-b/analytics CONTENT_LENGTH=${#body} \
 		CONTENT_TYPE=application/json GATEWAY_INTERFACE=CGI/1.1 REMOTE_ADDR=2001:db8:abcd:12::1 \
 		HTTP_USER_AGENT='Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1' \
 		vs-cgi <<<"$body"

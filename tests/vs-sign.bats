@@ -11,6 +11,7 @@ setup() {
 
 teardown() {
 	if [ -f run/nginx.pid ]; then stop_pid "$(cat run/nginx.pid)"; fi
+	stop_bg
 }
 
 @test "vs-sign --help prints usage and exits 0" {
@@ -37,6 +38,20 @@ teardown() {
 	run -0 --separate-stderr vs-sign --verify "$url"
 	# the same token opens every file of the package
 	run -0 --separate-stderr vs-sign --verify "${url%master.m3u8}360p/seg-00001.m4s"
+}
+
+@test "the hmac token is vs-sign(1)'s formula, computed by openssl" {
+	# HMAC-SHA256 of "EXPIRES:origin scope" under the key (its trailing
+	# newline not part of it), unpadded base64url
+	for url in https://cdn.example.com/vod/abc/master.m3u8 http://127.0.0.1:8080/deep/er/path/v/index.m3u8; do
+		run -0 --separate-stderr vs-sign --expires 2030-01-01T00:00:00Z "$url"
+		exp=$(date -u -d 2030-01-01T00:00:00Z +%s)
+		origin=$(sed -E 's|^(https?://[^/]+)/.*|\1|' <<<"$url")
+		path=${url#"$origin"}
+		scope=${path%/*}/
+		sig=$(printf '%s' "$exp:$origin$scope" | openssl dgst -sha256 -hmac 'correct horse battery staple' -binary | b64url)
+		[ "$output" = "$origin/t/$exp/$sig$path" ] || { echo "vs-sign: $output"; echo "openssl: $origin/t/$exp/$sig$path"; return 1; }
+	done
 }
 
 @test "vs-sign --verify refuses every single-character tampering of what is signed" {

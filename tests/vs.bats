@@ -151,3 +151,28 @@ programs() {
 		base64 -w0 | tr '+/' '-_' | tr -d '=')
 	[ "${token##*.}" = "$want" ]
 }
+
+@test "every record tool passes an error record through untouched, and exits 0 for it" {
+	rec='{"id":"x","error":{"tool":"vs-ingest","code":"not_a_video","message":"m"}}'
+	for tool in "vs-encode" "vs-package" "vs-publish --to file://$PWD/origin" "vs-sign" "vs-ingest"; do
+		# shellcheck disable=SC2086
+		run -0 --separate-stderr $tool <<<"$rec"
+		[ "$output" = "$rec" ] || { echo "$tool: $output"; return 1; }
+	done
+	[ ! -e origin ]
+}
+
+@test "every tool that needs a database exits 75 when it cannot be reached" {
+	db="postgresql:///vs?host=$BATS_TEST_TMPDIR&connect_timeout=2"
+	rec='{"id":"00000000-0000-5000-8000-000000000000","title":"t"}'
+	for tool in vs-encode vs-package "vs-publish --to file://$PWD/origin" vs-ingest; do
+		# shellcheck disable=SC2086
+		run -75 --separate-stderr $tool --database "$db" <<<"$rec"
+		[[ $stderr == *"cannot connect to the database"* ]] || { echo "$tool: $stderr"; return 1; }
+	done
+	for cmd in "vs-video list" "vs-video show x" "vs-queue status" "vs-report summary" "vs-progress get --user 00000000-0000-4000-8000-000000000000" "vs-db status"; do
+		# shellcheck disable=SC2086
+		run -75 --separate-stderr env VS_DATABASE_URL="$db" $cmd
+		[[ $stderr == *"cannot connect to the database"* ]] || { echo "$cmd: $stderr"; return 1; }
+	done
+}
