@@ -7,7 +7,7 @@
 load helper
 
 teardown() {
-	stop_pid "${HTTP_PID:-}"
+	stop_bg
 }
 
 setup_file() {
@@ -309,16 +309,15 @@ first_pts() {
 		[ "$(jq -c '[.textTracks[] | .language] | sort' $f | sort -u)" = '["en","fr"]' ]
 	done
 	# the English captions, the default: their first cue (0.5 s to 1.5 s in
-	# the file) is where the file says, in hls.js (fMP4 and TS) and in
-	# Shaka's DASH. Shaka's HLS sometimes keeps no cue at all on a loaded
-	# machine (it fetched the WebVTT segments; the same package shows them
-	# when the machine is idle): there a cue it shows must be in place.
-	jq -c '.cues' hlsjs.json shaka.json
+	# the file) is where the file says, in every player and package. (Shaka
+	# 5.2 shows no HLS cue at all when its text track is chosen after the
+	# video was buffered to its end: tests/play.html chooses it before.)
+	jq -c '.cues' hlsjs.json shaka.json dashjs.json
 	cue_ok='[.cues[] | select(.language == "en" and .first != null) | .first |
 		(((.start - 0.5) | fabs) < 0.1) and (.text == "Hello, <i>limits</i>" or .text == "Hello, limits")]'
-	[ "$(jq "$cue_ok | length > 0 and all" hlsjs.json | sort -u)" = true ]
-	[ "$(jq "select(.src | endswith(\".mpd\")) | $cue_ok | length > 0 and all" shaka.json)" = true ]
-	[ "$(jq "select(.src | endswith(\".m3u8\")) | $cue_ok | all" shaka.json)" = true ]
+	for f in hlsjs.json shaka.json; do
+		[ "$(jq "$cue_ok | length > 0 and all" $f | sort -u)" = true ] || { echo "$f: no English cue in place"; return 1; }
+	done
 }
 
 @test "a record rebuilt from the catalog (vs-encode --id, as vs-queue claim does) carries the captions to the package" {

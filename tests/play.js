@@ -30,16 +30,7 @@ async function play(browser, url, seconds) {
 	const browser = await launch(name);
 	try {
 		for (const url of a.slice(1)) {
-			let result = await play(browser, url, seconds);
-			// On a loaded machine Shaka has listed an HLS package's text
-			// tracks, fetched their WebVTT segments and kept none of their
-			// cues (the same package shows them when the machine is idle,
-			// and always in hls.js): a fresh page tries once more.
-			if (!result.fatal && (result.textTracks || []).length && !(result.cues || []).some((c) => c.first)) {
-				console.error(`play.js: no cues from ${url}: trying it again`);
-				result = await play(browser, url, seconds);
-			}
-			console.log(JSON.stringify(result));
+			console.log(JSON.stringify(await play(browser, url, seconds)));
 		}
 	} finally {
 		await browser.close();
