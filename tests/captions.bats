@@ -179,9 +179,9 @@ first_pts() {
 	local d=$1/180p
 	if [ -f "$d/init.mp4" ]; then
 		cat "$d/init.mp4" "$d/seg-00001.m4s" >first.mp4
-		ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 first.mp4 | head -1
+		ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 first.mp4 | sed -n 1p
 	else
-		ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$d/seg-00001.ts" | head -1
+		ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$d/seg-00001.ts" | sed -n 1p
 	fi | awk '{ printf "%d\n", $1 * 90000 + 0.5 }'
 }
 

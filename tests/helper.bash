@@ -11,6 +11,9 @@ export TMPDIR="$BATS_TEST_TMPDIR"
 export VS_MEDIA_ROOT="$BATS_TEST_TMPDIR/media"
 unset VS_DATABASE_URL VS_PUBLISH_URL VS_PUBLIC_BASE_URL VS_DEBUG
 export LC_ALL=C.UTF-8
+# a pipeline fails when any of its programs does: "vs-ingest a | vs-encode"
+# in a setup cannot pass on vs-encode's status alone
+set -o pipefail
 
 bats_require_minimum_version 1.5.0
 
@@ -65,10 +68,11 @@ fixture() {
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
 
 # random_bytes SEED COUNT: COUNT random-looking bytes, the same for a SEED
-# each run (AES-CTR of zeros): /dev/urandom now and then gives bytes that
-# libavformat takes for MPEG audio or lyrics, and a test's outcome changes.
+# each run (AES-CTR of COUNT zeros): /dev/urandom now and then gives bytes
+# that libavformat takes for MPEG audio or lyrics, and a test's outcome
+# changes.
 random_bytes() {
-	openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:$1" </dev/zero 2>/dev/null | head -c "$2"
+	head -c "$2" /dev/zero | openssl enc -aes-256-ctr -nosalt -pbkdf2 -pass "pass:$1" 2>/dev/null
 }
 
 make_fixture() {

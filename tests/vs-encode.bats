@@ -16,9 +16,12 @@ ingest() {
 	vs-ingest "$(fixture "$1")" >in.json
 }
 
-# encode [ARGS]: vs-encode --preset ultrafast ARGS < in.json > out.json
+# encode [-N] [ARGS]: vs-encode --preset ultrafast ARGS < in.json > out.json;
+# it must exit N (default 0)
 encode() {
-	run --separate-stderr vs-encode --preset ultrafast "$@" <in.json
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-encode --preset ultrafast "$@" <in.json
 	echo "$output" >out.json
 }
 
@@ -95,7 +98,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 		[ "$(ffprobe_field "$f" a:0 channels)" = "2" ]
 		[ "$(ffprobe_field "$f" a:0 sample_rate)" = "48000" ]
 		# The index ("moov") comes before the data ("mdat").
-		[ "$(grep -obUaP 'moov|mdat' "$f" | head -1 | cut -d: -f2)" = "moov" ]
+		[ "$(grep -obUaP 'moov|mdat' "$f" | sed -n 1p | cut -d: -f2)" = "moov" ]
 	done
 }
 
@@ -279,7 +282,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	ingest noaudio.mp4
 	with_db
 	sql "DELETE FROM videos WHERE id = '$(jqr in.json .id)'"
-	encode
+	encode -1
 	[ "$status" -eq 1 ]
 	[ "$(jqr out.json .error.code)" = "not_found" ]
 }
@@ -288,7 +291,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	with_db
 	ingest corrupt-middle.mp4
 	id=$(jqr in.json .id)
-	encode
+	encode -1
 	[ "$status" -eq 1 ]
 	[ "$(jqr out.json .error.code)" = "not_a_video" ] || { cat out.json; echo "$stderr"; return 1; }
 	[[ $stderr == *"cannot be decoded"* ]]
@@ -343,7 +346,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 
 @test "vs-encode passes failed records through and reports bad lines" {
 	printf '%s\n' '{"id":"x","error":{"tool":"vs-ingest","code":"not_a_video","message":"m"}}' 'not json' '{"title":"no id"}' >in.json
-	encode
+	encode -1
 	[ "$status" -eq 1 ]
 	[ "$(sed -n 1p out.json)" = '{"id":"x","error":{"tool":"vs-ingest","code":"not_a_video","message":"m"}}' ]
 	[ "$(sed -n 2p out.json | jq -r .error.code)" = "bad_record" ]
@@ -353,7 +356,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 @test "vs-encode fails a record whose source is gone, exit 1" {
 	ingest noaudio.mp4
 	rm "$(jqr in.json .source.path)"
-	encode
+	encode -1
 	[ "$status" -eq 1 ]
 	[[ $(jqr out.json .error.message) == *"source.mp4"* ]]
 }
@@ -376,7 +379,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	holder=$BG_PID
 	for _ in $(seq 200); do [ -e locked ] && break; sleep 0.05; done
 	[ -e locked ]
-	encode
+	encode -75
 	touch release
 	wait "$holder"
 	[ "$status" -eq 75 ]

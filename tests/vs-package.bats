@@ -38,7 +38,7 @@ check() {
 
 # first FFPROBE-ARGS: ffprobe's first non-empty line (HLS inputs repeat
 # streams once per program)
-first() { ffprobe -v error "$@" | grep -v '^$' | head -1; }
+first() { ffprobe -v error "$@" | grep -v '^$' | sed -n 1p; }
 
 frames() { first -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$@"; }
 
@@ -155,7 +155,7 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	while IFS=':@' read -r _ len off; do
 		n=$((n + 1))
 		seg=$(grep -A1 "^#EXT-X-BYTERANGE:$len@$off\$" pkg/360p/iframes.m3u8 | tail -1)
-		{ cat pkg/360p/init.mp4; tail -c +$((off + 1)) "pkg/360p/$seg" | head -c "$len"; } >iframe$n.mp4
+		{ cat pkg/360p/init.mp4; dd if="pkg/360p/$seg" iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none; } >iframe$n.mp4
 		run -0 ffprobe -v error -select_streams v:0 -show_entries packet=flags -read_intervals '%+#1' -of csv=p=0 iframe$n.mp4
 		[[ ${lines[0]} == K* ]]
 		ffmpeg -nostdin -v error -i iframe$n.mp4 -frames:v 1 -f image2 frame$n.png
@@ -215,7 +215,7 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	[ "$(stat -c %a "$key")" = 600 ]
 	[ "$(sql "SELECT encode(key, 'hex') || encode(iv, 'hex') FROM video_keys WHERE video_id = '$id'")" = "$(od -An -tx1 "$key" | tr -d ' \n')" ]
 	# a segment is not readable without the key (after its init segment)...
-	iv=$(sed -n 's/^#EXT-X-KEY:.*,IV=0x\([0-9a-f]*\).*/\1/p' pkg/360p/index.m3u8 | head -1)
+	iv=$(sed -n 's/^#EXT-X-KEY:.*,IV=0x\([0-9a-f]*\).*/\1/p' pkg/360p/index.m3u8 | sed -n 1p)
 	cat pkg/360p/init.mp4 pkg/360p/seg-00001.m4s >sealed.mp4
 	run ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 sealed.mp4
 	[[ $output != [1-9]* ]]

@@ -23,15 +23,19 @@ teardown() {
 	return 0
 }
 
-import_() { # FILE → out.json, $status and $stderr (checked by the caller)
-	run --separate-stderr vs-progress import <"$1"
+import_() { # [-N] FILE → out.json and $stderr; it must exit N (default 0)
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-progress import <"$1"
 	echo "$output" >out.json
 }
 
 imported() { tail -1 out.json | jq -c .import; } # the import's summary
 
-set_() { # POSITION AT → out.json
-	run --separate-stderr vs-progress set --user "$U" --video long-video --position "$1" --at "$2"
+set_() { # [-N] POSITION AT → out.json; it must exit N (default 0)
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-progress set --user "$U" --video long-video --position "$1" --at "$2"
 	echo "$output" >out.json
 }
 
@@ -130,7 +134,7 @@ state() { sql "SELECT round(current_time_seconds::numeric, 1), round(completed_p
 		printf '{"user":"%s","video":"long-video","position":-5}\n' "$U"
 		printf '{"user":"%s","video":"long-video","position":"x"}\n' "$U"
 	} >events.ndjson
-	import_ events.ndjson
+	import_ -1 events.ndjson
 	[ "$status" -eq 1 ]
 	[ "$(imported)" = '{"imported":1200,"rejected":3}' ]
 	[ "$(sed -n 1p out.json | jq -r .line)" = "1201" ]
@@ -270,7 +274,7 @@ oracle_rows() {
 		printf '\n{"user":"%s","video":"long-video","position":60,"at":1002}\n' "$U"
 		printf '{"user":"%s","video":"long-video","error":{"tool":"vs-x","message":"earlier"}}\n' "$U"
 	} >events.ndjson
-	import_ events.ndjson
+	import_ -1 events.ndjson
 	[ "$status" -eq 1 ]
 	[ "$(imported)" = '{"imported":2,"rejected":7}' ]
 	[ "$(head -n -1 out.json | jq -r .line | tr '\n' ' ')" = "1 2 3 4 5 7 8 " ]

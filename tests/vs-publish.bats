@@ -22,8 +22,12 @@ teardown() {
 	stop_bg
 }
 
+# publish [-N] ARGS: vs-publish ARGS < pkg.json > out.json; it must exit N
+# (default 0)
 publish() {
-	run --separate-stderr vs-publish "$@" <pkg.json
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-publish "$@" <pkg.json
 	echo "$output" >out.json
 }
 
@@ -51,7 +55,7 @@ publish() {
 	newest_other=$(find "origin/$id" -type f ! -name master.m3u8 -printf '%T@\n' | sort -n | tail -1)
 	awk -v m="$master" -v o="$newest_other" 'BEGIN { exit !(m >= o) }'
 	newest_segment=$(find "origin/$id" -type f -name '*.m4s' -printf '%T@\n' | sort -n | tail -1)
-	oldest_playlist=$(find "origin/$id" -type f -name 'index.m3u8' -printf '%T@\n' | sort -n | head -1)
+	oldest_playlist=$(find "origin/$id" -type f -name 'index.m3u8' -printf '%T@\n' | sort -n | sed -n 1p)
 	awk -v p="$oldest_playlist" -v s="$newest_segment" 'BEGIN { exit !(p >= s) }'
 }
 
@@ -143,7 +147,7 @@ CONF
 	bg log/lighttpd.out lighttpd -D -f lighttpd.conf
 	wait_port "$port" "$BG_PID"
 	run -0 ffprobe -v error -show_entries format=duration -of csv=p=0 "http://127.0.0.1:$port/$id/master.m3u8"
-	[[ $(echo "$output" | grep -v '^$' | head -1) == 4.0* ]]
+	[[ $(echo "$output" | grep -v '^$' | sed -n 1p) == 4.0* ]]
 	run -0 vs-package --check "$PWD/origin/$id"
 }
 

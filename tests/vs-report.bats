@@ -40,8 +40,10 @@ teardown() {
 	own_cluster_destroy
 }
 
-report() { # ARGS → report.json (and the status checked by the caller)
-	run --separate-stderr vs-report "$@"
+report() { # [-N] ARGS → report.json; vs-report must exit N (default 0)
+	local want=-0
+	case ${1:-} in -[0-9]*) want=$1; shift ;; esac
+	run "$want" --separate-stderr vs-report "$@"
 	printf '%s\n' "$output" >report.json
 }
 
@@ -116,10 +118,10 @@ report() { # ARGS → report.json (and the status checked by the caller)
 	[ "$status" -eq 0 ]
 	[ "$(jqr report.json .video.slug)" = video-a ]
 	[ "$(jq -c '[.engagement.views, .engagement.unique_viewers, .engagement.completion_rate]' report.json)" = '[5,3,33.33]' ]
-	report video no-such-video
+	report -1 video no-such-video
 	[ "$status" -eq 1 ]
 	[[ $stderr == *"no video 'no-such-video'"* ]]
-	report video "x'; DROP TABLE videos;--"
+	report -1 video "x'; DROP TABLE videos;--"
 	[ "$status" -eq 1 ]
 	[ "$(sql "SELECT count(*) FROM videos")" = 2 ]
 }
@@ -151,7 +153,7 @@ report() { # ARGS → report.json (and the status checked by the caller)
 }
 
 @test "vs-report alerts exits 1 when a critical threshold is crossed" {
-	report alerts --min-views 3
+	report -1 alerts --min-views 3
 	[ "$status" -eq 1 ]
 	[ "$(jq -c '[.alerts[] | [.severity, .metric, .scope]]' report.json)" = '[["critical","video_start_success_rate","all"],["critical","error_rate","all"],["warning","rebuffer_percentage","all"],["warning","completion_rate","video-a"]]' ]
 	[ "$(jq -c '[.critical, .warning]' report.json)" = '[2,2]' ]
@@ -185,7 +187,7 @@ print("ok")'
 	report retention video-a --format csv
 	[ "${lines[0]}" = $'percent,position_seconds,viewers_percent\r' ]
 	[ "${lines[51]}" = $'50,2.0,66.67\r' ]
-	report alerts --format csv
+	report -1 alerts --format csv
 	[ "$status" -eq 1 ]
 	[ "${lines[0]}" = $'severity,metric,scope,value,threshold,message\r' ]
 }
