@@ -253,13 +253,22 @@ const scenarios = {
 			tracks: await tracks(page),
 			status: await page.$eval('#status', (x) => x.textContent),
 		});
-		const waitCue = (lang) => page.waitForFunction((l) => [...window.vsPlayer.video.textTracks]
-			.some((t) => t.vsCaption && t.language === l && t.mode === 'showing' && t.activeCues && t.activeCues.length),
-		{ timeout: TIMEOUT_MS }, lang);
+		// until a track in lang shows a cue; the tracks as they were at that
+		// moment (read later, on a loaded machine, the cue may be over)
+		const waitCue = async (lang) => (await page.waitForFunction((l) => {
+			const all = [...window.vsPlayer.video.textTracks];
+			if (!all.some((t) => t.vsCaption && t.language === l && t.mode === 'showing' && t.activeCues && t.activeCues.length))
+				return false;
+			return all.map((t) => ({
+				language: t.language, label: t.label, kind: t.kind, mode: t.mode, ours: !!t.vsCaption,
+				active: t.activeCues ? [...t.activeCues].map((c) => c.text) : [],
+			}));
+		}, { timeout: TIMEOUT_MS }, lang)).jsonValue();
 		await page.goto(url);
 		await playUntil(page, 0.3);
-		await waitCue('en'); // the lesson's default track, showing its first cue (0.2 s to 2.8 s)
-		const first = await snap();
+		// the lesson's default track, showing its first cue (0.2 s to 2.8 s)
+		const shown = await waitCue('en');
+		const first = { ...(await snap()), tracks: shown };
 		await page.select('#captions', '1');
 		const chosen = await snap();
 		await page.reload();

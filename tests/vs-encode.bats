@@ -324,7 +324,8 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	pid=$BG_PID
 	# killed once it reports a tenth done, whatever the machine's speed
 	for _ in $(seq 600); do
-		pct=$(tr '\r' '\n' <progress.txt | grep -Eo '[0-9]+\.[0-9]%' | tail -n 1 | cut -d. -f1)
+		# (no figure yet: empty)
+		pct=$(tr '\r' '\n' <progress.txt | sed -n 's/\(^\|.*[^0-9]\)\([0-9][0-9]*\)\.[0-9]%.*/\2/p' | tail -n 1)
 		[ "${pct:-0}" -ge 10 ] && break
 		sleep 0.05
 	done

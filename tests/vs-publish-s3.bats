@@ -212,9 +212,8 @@ head_object() { aws s3api head-object --bucket vod --key "$1" >head.json; }
 	[ "$(jq -r --arg k "PUT /vod/down/$id/master.m3u8" '.[$k]' counts.json)" = 1 ]
 	[ "$(jqr <(echo "$output") .published.skipped)" -ge 3 ]
 	# an object stored by the first run was PUT no more times than then
-	kept=$(jq -r '[to_entries[] | select(.key | startswith("PUT ")) | .key] | .[]' before.json | while read -r k; do
-		[ "$(jq -r --arg k "$k" '.[$k]' before.json)" = "$(jq -r --arg k "$k" '.[$k]' counts.json)" ] && echo same
-	done | wc -l)
+	kept=$(jq -n --slurpfile a before.json --slurpfile b counts.json \
+		'[$a[0] | to_entries[] | select(.key | startswith("PUT ")) | select($b[0][.key] == .value)] | length')
 	[ "$kept" -ge 3 ]
 }
 
