@@ -52,6 +52,28 @@ static int fcgi_write(void *ctx, const char *buf, int n)
 	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out);
 }
 
+/* SIGTERM (a web server stopping its FastCGI processes), SIGINT (Ctrl-C
+ * in a terminal) and SIGHUP end a FastCGI responder once the request in
+ * hand is answered: the handler interrupts the wait for the next one
+ * (no SA_RESTART; FCGI_FAIL_ACCEPT_ON_INTR), and libfcgi's shutdown flag
+ * keeps it from waiting again. libfcgi's own handling only sets the flag,
+ * and a process blocked in accept() never looked at it. */
+static void on_stop(int sig)
+{
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
+static void stop_on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	bool fastcgi = false;
@@ -87,7 +109,8 @@ int main(int argc, char **argv)
 		FCGX_Request req;
 
 		cfg.persistent = true;
-		FCGX_InitRequest(&req, 0, 0);
+		stop_on_signals();
+		FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR);
 		while (FCGX_Accept_r(&req) >= 0) {
 			struct vs_cgi_io io = {fcgi_param, fcgi_read, fcgi_write, &req};
 

@@ -96,7 +96,16 @@ const scenarios = {
 	async play(page) {
 		await page.goto(url);
 		await playUntil(page, 3);
-		return snapshot(page);
+		// what the viewer's pointer meets over the picture: the video itself,
+		// at its centre and near each corner (nothing may cover it)
+		const onTop = await page.evaluate(() => {
+			const r = window.vsPlayer.video.getBoundingClientRect();
+			return [[0.5, 0.5], [0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9]].map(([x, y]) => {
+				const e = document.elementFromPoint(r.left + r.width * x, r.top + r.height * y);
+				return e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') : null;
+			});
+		});
+		return { ...(await snapshot(page)), onTop };
 	},
 
 	async quality(page) {

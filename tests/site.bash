@@ -97,6 +97,8 @@ check_play() {
 	[ "$(jq '.currentTime >= 3' out.json)" = true ]
 	[ "$(jqr out.json .fatal)" = null ]
 	[ "$(jq -c .pageErrors out.json)" = '[]' ]
+	# nothing covers the picture while it plays
+	[ "$(jq -c '.onTop | unique' out.json)" = '["video#video"]' ] || { jq -c .onTop out.json; return 1; }
 	[ "$(jqr out.json .title)" = "Limits, in a browser" ]
 	[ "$(jqr out.json .chapters)" = 3 ]
 	[ "$(jq '.storyboard > 0' out.json)" = true ]

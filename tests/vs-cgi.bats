@@ -595,6 +595,27 @@ nginx_token() {
 	[ "$code" = 401 ]
 }
 
+@test "a FastCGI vs-cgi waiting for requests ends on SIGTERM, SIGINT and SIGHUP, exit 0" {
+	# a web server stopping its FastCGI processes sends SIGTERM; Ctrl-C in
+	# a terminal SIGINT (libfcgi's own handling only noted them)
+	mkdir -p run
+	for sig in TERM INT HUP; do
+		rm -f run/vs-cgi.sock
+		bg "run/fcgi-$sig.log" "$VS_TOP/tests/sigint-default" spawn-fcgi -n -s "$PWD/run/vs-cgi.sock" -- "$VS_TOP/bin/vs-cgi"
+		pid=$BG_PID
+		for _ in $(seq 100); do [ -S run/vs-cgi.sock ] && break; sleep 0.05; done
+		[ -S run/vs-cgi.sock ]
+		sleep 0.3 # in accept()
+		kill -"$sig" "$pid"
+		ended() { [ ! -e "/proc/$pid" ] || [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = Z ]; } # a zombie until waited
+		for _ in $(seq 100); do ended && break; sleep 0.05; done
+		ended || { echo "SIG$sig: vs-cgi still runs"; return 1; }
+		st=0
+		wait "$pid" || st=$?
+		[ "$st" -eq 0 ] || { echo "SIG$sig: exit $st"; cat "run/fcgi-$sig.log"; return 1; }
+	done
+}
+
 @test "through nginx and spawn-fcgi: FastCGI processes with their configuration in the environment" {
 	PORT=$(free_port)
 	config nginx-fastcgi.conf "$PORT" >nginx.conf

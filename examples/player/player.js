@@ -737,12 +737,20 @@
       video.addEventListener('playing', () => loadStoryboard(base), { once: true });
       if (params.get('autoplay') !== '0') {
         video.muted = params.get('muted') === '1' || video.muted;
-        video.play().catch(() => {
+        const refused = () => {
           // autoplay with sound is often refused: wait for the viewer, and
           // count the startup time from their press
           state.playRequestedAt = null;
           if (state.poster) video.poster = state.poster;
           say('Press play to start.');
+        };
+        video.play().catch((e) => {
+          if (e.name === 'NotAllowedError') return refused();
+          // interrupted (AbortError: the resume's seek or a new source came
+          // first): ask again once the media can play
+          const again = () => { if (video.paused) video.play().catch(refused); };
+          if (video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA) again();
+          else video.addEventListener('canplay', again, { once: true });
         });
       } else {
         state.playRequestedAt = null;
