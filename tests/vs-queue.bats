@@ -124,11 +124,13 @@ lease_expired() {
 	# worker A: killed, whole, while it encodes
 	bg a.err bash -c "vs-queue claim --lease 600 | vs-encode --preset ultrafast | vs-package | vs-publish --to 'file://$ORIGIN' | vs-queue done >a.ndjson"
 	a=$BG_PID
-	for _ in $(seq 300); do
+	# (up to 2 minutes: a machine running the suite four files at once can be slow)
+	for _ in $(seq 1200); do
 		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] && break
 		sleep 0.1
 	done
-	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ]
+	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] ||
+		{ cat a.err; sql "SELECT state, attempts, lease_owner FROM video_jobs WHERE video_id = '$id'"; return 1; }
 	kill -9 -- "-$a"
 	st=0
 	wait "$a" || st=$?
