@@ -290,8 +290,12 @@ EOF
 	# 12,000 lines: written once the import has read them (a pipe holds
 	# 64 KiB), so a chunk of 10,000 has gone to the server
 	head -n 12000 gone.ndjson >&7
-	# the import's transaction has written rows
-	[ "$(psql -X -At "$url" -c "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()")" -gt 0 ]
+	# until the first chunk is applied: the import's transaction has
+	# written rows and waits for the next chunk
+	written() { psql -X -At "$url" -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vs-report'
+		AND state = 'idle in transaction' AND backend_xid IS NOT NULL"; }
+	for _ in $(seq 600); do [ "$(written)" = 1 ] && break; sleep 0.1; done
+	[ "$(written)" = 1 ]
 	own_cluster_stop
 	tail -n +12001 gone.ndjson >&7 2>/dev/null || :
 	exec 7>&-
