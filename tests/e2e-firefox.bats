@@ -40,6 +40,10 @@ setup() { site_viewer; }
 	check_saver firefox
 }
 
+@test "Firefox: the link cut for 20 s mid-lesson: said, and played on within 3 s of its return, no reload" {
+	check_cut firefox
+}
+
 @test "Firefox: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange firefox
 }

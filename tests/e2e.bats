@@ -47,6 +47,10 @@ setup() { site_viewer; }
 	check_saver chromium auto
 }
 
+@test "Chromium: the link cut for 20 s mid-lesson: said, and played on within 3 s of its return, no reload" {
+	check_cut chromium
+}
+
 @test "Chromium: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange chromium
 }

@@ -17,6 +17,11 @@
 //   netchange URL CONTROL      through tests/shaper.js (its control URL):
 //                              5 Mbit/s, then 0.5 for 10 s, then 5 again;
 //                              the rungs loaded meanwhile
+//   cut URL CONTROL SECONDS    through tests/shaper.js at 0.4 Mbit/s (a shallow
+//                              buffer), the link cut for SECONDS mid-lesson
+//                              (connections stall, new ones are refused),
+//                              then whole: when playback went on, from where,
+//                              and whether the page was loaded again
 //   captions URL               the captions control: what it offers, what
 //                              shows, a choice kept across reloads, the c key
 //   a11y URL BAD-URL CONTROL   axe-core (WCAG 2.1 A and AA) on the page
@@ -69,7 +74,7 @@ async function snapshot(page) {
 			engine: s.engine, hlsBuild: s.hlsBuild || null, currentTime: v.currentTime, paused: v.paused,
 			fatal: s.fatal, errors: s.errors, level: s.level, levels: s.levelLabels,
 			height: v.videoHeight, firstFrameAt: s.firstFrameAt, resumeFrom: s.resumeFrom, resumed: s.resumed,
-			progressSaved: s.progressSaved, session: s.session, title: document.title, saver: !!s.saver,
+			progressSaved: s.progressSaved, session: s.session, title: document.title, saver: !!s.saver, trouble: s.trouble || null,
 			status: document.getElementById('status').textContent,
 			chapters: document.querySelectorAll('#chapters button').length, storyboard: s.storyboard.length,
 		};
@@ -371,6 +376,48 @@ const scenarios = {
 			await cdp.send('Emulation.setEmulatedMedia', { features: [] });
 		}
 		return out;
+	},
+
+	// the link cut mid-lesson and whole again: the time from its return to
+	// the picture moving on, from where, and what the viewer was told
+	async cut(page) {
+		const [control, seconds] = [args[0], Number(args[1] || 20)];
+		await shape(control, 0.4);
+		try {
+			await page.goto(url);
+			await playUntil(page, 2);
+			// a mark in this page: a page loaded anew has none
+			await page.evaluate(() => {
+				window.vsMark = true;
+				window.vsMoves = [];
+				window.vsPlayer.video.addEventListener('timeupdate', () => window.vsMoves.push([performance.now(),
+					window.vsPlayer.video.currentTime]));
+			});
+			await fetch(`${control}/set?cut=1`);
+			const cutAt = await page.evaluate(() => window.vsPlayer.video.currentTime);
+			const said = new Set();
+			for (const end = Date.now() + seconds * 1000; Date.now() < end; await sleep(250)) {
+				said.add(await page.evaluate(() => document.getElementById('status').textContent));
+			}
+			const during = await snapshot(page);
+			const retryShown = await page.evaluate(() => !document.getElementById('retry').hidden);
+			const back = await page.evaluate(() => [performance.now(), window.vsPlayer.video.currentTime]);
+			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
+			// playing again: the picture moves on from where it stopped
+			await page.waitForFunction((at) => window.vsPlayer.video.currentTime > at + 0.5 || window.vsPlayer.state.fatal,
+				{ timeout: TIMEOUT_MS }, back[1]);
+			const moved = await page.evaluate((t0) => {
+				const m = window.vsMoves.find(([t, ct], i, all) => t > t0 && i > 0 && ct > all[i - 1][1] + 0.01);
+				return m ? m[0] - t0 : null;
+			}, back[0]);
+			await sleep(1000);
+			const after = await snapshot(page);
+			return { cutAt, stoppedAt: back[1], resumedAfterMs: moved, said: [...said], retryShown, during,
+				samePage: await page.evaluate(() => window.vsMark === true), ...after,
+				navigations: await page.evaluate(() => performance.getEntriesByType('navigation').length) };
+		} finally {
+			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
+		}
 	},
 
 	// a network that drops mid-playback and comes back: the rungs hls.js

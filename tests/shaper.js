@@ -7,14 +7,23 @@
 // direction and leave it at the link's current rate, so a rate change
 // mid-transfer takes effect at once.
 //
+// The link can be cut, as a tunnel cuts a phone's: no byte moves on the
+// connections it carries (they stall, they do not fail) and new ones are
+// refused, until it is whole again. And it can follow a throughput trace:
+// lines "SECONDS MBITS [RTT-MS]", from SECONDS after the trace is given
+// the link runs at MBITS (> 0), or "SECONDS cut" / "SECONDS up".
+//
 // Usage: node tests/shaper.js --to HOST:PORT [--listen PORT] [--control PORT]
-//                             [--mbits N] [--up-mbits N] [--rtt MS]
+//                             [--mbits N] [--up-mbits N] [--rtt MS] [--trace FILE]
 //   prints "shaper PORT CONTROL-PORT" once listening; runs until killed.
 //   The control port takes GET /set?mbits=N&rtt=MS (either or both;
-//   mbits=0 is no limit) and GET /stats (bytes carried, the link now).
+//   mbits=0 is no limit), GET /set?cut=1 and /set?cut=0, GET
+//   /set?trace=FILE (a trace from now; an empty FILE ends one), and GET
+//   /stats (bytes carried, the link now).
 //
 // As a module: require('./shaper').start({ to, mbits, upMbits, rtt })
-// resolves to { port, set({ mbits, upMbits, rtt }), stats(), close() }.
+// resolves to { port, set({ mbits, upMbits, rtt, cut }), trace(lines),
+// stats(), close() }.
 'use strict';
 const net = require('net');
 const http = require('http');
@@ -56,7 +65,7 @@ class Direction {
 	}
 
 	pump() {
-		if (this.timer) return;
+		if (this.timer || this.link.cut) return;
 		const now = performance.now();
 		while (this.turn.length) {
 			const bps = this.bps();
@@ -92,7 +101,13 @@ class Link {
 		this.connections = 0;
 	}
 
-	set({ mbits, upMbits, rtt }) {
+	set({ mbits, upMbits, rtt, cut }) {
+		if (cut !== undefined) {
+			const was = this.cut;
+			this.cut = !!cut;
+			// whole again: what waited moves on
+			if (was && !this.cut && this.down) { this.down.pump(); this.up.pump(); }
+		}
 		if (mbits !== undefined) {
 			this.downBps = Number(mbits) * 1e6;
 			if (upMbits === undefined) this.upBps = this.downBps;
@@ -105,9 +120,31 @@ class Link {
 	}
 
 	stats() {
-		return { mbits: this.downBps / 1e6, upMbits: this.upBps / 1e6, rtt: this.rtt,
-			downBytes: this.down.bytes, upBytes: this.up.bytes, connections: this.connections };
+		return { mbits: this.downBps / 1e6, upMbits: this.upBps / 1e6, rtt: this.rtt, cut: !!this.cut,
+			downBytes: this.down.bytes, upBytes: this.up.bytes, connections: this.connections, refused: this.refused || 0 };
 	}
+
+	// a trace from now: [[seconds, {mbits, rtt} | {cut}], ...]; the one
+	// before it ends
+	trace(steps) {
+		for (const t of this.traceTimers || []) clearTimeout(t);
+		this.traceTimers = steps.map(([at, o]) => setTimeout(() => this.set(o), at * 1000));
+	}
+}
+
+// "SECONDS MBITS [RTT]", "SECONDS cut", "SECONDS up" lines (# comments)
+function parseTrace(text) {
+	const steps = [];
+	for (const raw of text.split('\n')) {
+		const line = raw.replace(/#.*/, '').trim();
+		if (!line) continue;
+		const [at, what, rtt] = line.split(/\s+/);
+		if (!(Number(at) >= 0)) throw new Error(`trace: '${line}': no time`);
+		if (what === 'cut' || what === 'up') steps.push([Number(at), { cut: what === 'cut' }]);
+		else if (Number(what) > 0) steps.push([Number(at), { mbits: Number(what), ...(rtt ? { rtt: Number(rtt) } : {}) }]);
+		else throw new Error(`trace: '${line}': the rate must be above 0 (or cut, up)`);
+	}
+	return steps;
 }
 
 // One client connection and its upstream; `queued` counts bytes of either
@@ -146,12 +183,21 @@ function carry(link, client, to) {
 
 function start({ to, listen = 0, mbits = 0, upMbits, rtt = 0 }) {
 	const link = new Link({ mbits, upMbits, rtt });
-	const server = net.createServer((c) => carry(link, c, to));
+	const server = net.createServer((c) => {
+		// cut: a new connection fails at once, as with no route
+		if (link.cut) {
+			link.refused = (link.refused || 0) + 1;
+			c.resetAndDestroy ? c.resetAndDestroy() : c.destroy();
+			return;
+		}
+		carry(link, c, to);
+	});
 	return new Promise((resolve, reject) => {
 		server.on('error', reject);
 		server.listen(listen, '127.0.0.1', () => resolve({
 			port: server.address().port,
 			set: (o) => link.set(o),
+			trace: (text) => link.trace(parseTrace(text)),
 			stats: () => link.stats(),
 			close: () => new Promise((r) => server.close(r)),
 			server,
@@ -168,13 +214,24 @@ async function main() {
 	}
 	const s = await start({ to: opt.to, listen: Number(opt.listen || 0), mbits: opt.mbits,
 		upMbits: opt['up-mbits'], rtt: opt.rtt });
+	if (opt.trace) s.trace(require('fs').readFileSync(opt.trace, 'utf8'));
 	const control = http.createServer((req, res) => {
 		const u = new URL(req.url, 'http://x');
 		if (u.pathname === '/set') {
 			const o = {};
 			for (const k of ['mbits', 'rtt']) if (u.searchParams.has(k)) o[k] = Number(u.searchParams.get(k));
 			if (u.searchParams.has('up_mbits')) o.upMbits = Number(u.searchParams.get('up_mbits'));
+			if (u.searchParams.has('cut')) o.cut = u.searchParams.get('cut') === '1';
 			s.set(o);
+			if (u.searchParams.has('trace')) {
+				try {
+					const f = u.searchParams.get('trace');
+					s.trace(f ? require('fs').readFileSync(f, 'utf8') : '');
+				} catch (e) {
+					res.writeHead(400, { 'Content-Type': 'text/plain' }).end(String(e.message) + '\n');
+					return;
+				}
+			}
 		} else if (u.pathname !== '/stats') {
 			res.writeHead(404).end();
 			return;

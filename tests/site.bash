@@ -233,6 +233,24 @@ check_screens() {
 	[ "$(jq -c '.outlined | all' out.json)" = true ]
 }
 
+# check_cut BROWSER: the link cut for 20 s mid-lesson: the viewer is told,
+# the picture stops, and it moves on within 3 s of the link's return, from
+# where it stopped, on the same page
+check_cut() {
+	e2e "$1" cut "$PLAYER" "$E2E_CONTROL" 20
+	echo "# $1: cut at $(jqr out.json .cutAt) s, stopped at $(jqr out.json .stoppedAt) s, said $(jq -c .said out.json), moved on $(jqr out.json .resumedAfterMs) ms after the link's return" >&3
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jqr out.json .samePage)" = true ]
+	# the cut was felt (else this tests nothing): the picture stopped
+	# within the 20 s, a stall was counted, and the viewer was told
+	[ "$(jq '.stoppedAt - .cutAt < 15 and .during.session.buffer_events >= 1' out.json)" = true ]
+	[ "$(jq '[.said[] | select(startswith("Offline") or startswith("Reconnecting"))] | length > 0' out.json)" = true ]
+	[ "$(jq '.resumedAfterMs != null and .resumedAfterMs < 3000' out.json)" = true ] ||
+		{ echo "moved on $(jqr out.json .resumedAfterMs) ms after the link's return"; return 1; }
+	[ "$(jq '.currentTime >= .stoppedAt and .stoppedAt >= .cutAt' out.json)" = true ]
+	[ "$(jqr out.json .trouble)" = null ]
+}
+
 # check_captions BROWSER [URL]: the captions control offers the lesson's
 # tracks, shows its default with the browser's own cues, and keeps the
 # viewer's choice (a track, or off) across reloads; c toggles

@@ -27,7 +27,7 @@
       seek: $('seek'), preview: $('preview'), previewImage: $('preview-image'), previewTime: $('preview-time'),
       play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
       quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
-      saver: $('saver'), captions: $('captions'),
+      saver: $('saver'), captions: $('captions'), retry: $('retry'),
     };
 
     // an anonymous viewer's lasting id, for unique viewers
@@ -173,8 +173,14 @@
     function prefetchingLoader(Base) {
       return class extends Base {
         loadInternal() {
+          // a content key is the viewer's only with the stream's token
+          if (this.context) this.context.url = keyWithToken(this.context.url);
           const ctx = this.context, hit = ctx && !ctx.rangeEnd && prefetched.get(ctx.url);
-          if (!hit) return super.loadInternal();
+          if (!hit) {
+            super.loadInternal();
+            watchBytes(this.loader);
+            return;
+          }
           prefetched.delete(ctx.url);
           this.prefetch = hit;
           const stats = this.stats;
@@ -200,6 +206,30 @@
       };
     }
 
+    // ---- a dead link: loads in flight, and no byte for a while ----
+    //
+    // A link that goes away mid-transfer (a tunnel) fails nothing: the
+    // requests just stop receiving, and hls.js would wait out its whole load
+    // time-out. Every request's progress is watched; none for DEAD_LINK_MS
+    // while some are in flight is the network gone (below: offline).
+
+    const DEAD_LINK_MS = 5000;
+    const inFlight = new Set();
+    let lastByteAt = performance.now();
+
+    function watchBytes(xhr) {
+      if (!xhr || !xhr.addEventListener) return;
+      if (!inFlight.size) lastByteAt = performance.now();
+      inFlight.add(xhr);
+      const seen = () => { lastByteAt = performance.now(); };
+      xhr.addEventListener('progress', seen);
+      xhr.addEventListener('loadend', () => { inFlight.delete(xhr); seen(); });
+    }
+
+    setInterval(() => {
+      if (inFlight.size && !state.trouble && performance.now() - lastByteAt > DEAD_LINK_MS) waitForNetwork('dead link');
+    }, 1000);
+
     // ---- the bandwidth for the next visit's start, and the data saver ----
 
     function rememberBandwidth() {
@@ -220,6 +250,236 @@
       sendSession();
     }
 
+    // ---- when something goes wrong: each kind, and what the player does ----
+    //
+    //  kind     what it is                            what the player does
+    //  network  a playlist, segment or key that does  hls.js asks again (loadPolicy: NET_RETRIES
+    //           not come: no answer, a refused        times, 0.5 s doubling to 2 s); the live
+    //           connection, 408, 429, 5xx, time-out   region says "Reconnecting…"
+    //  offline  the browser's offline event, or       loading stops, "Offline — waiting for the
+    //           hls.js gave up on the network         network."; the master playlist is asked for
+    //                                                 every PROBE_MS (with jitter), and at once on
+    //                                                 the online event: loading starts again where
+    //                                                 it was, without a reload; a Retry button
+    //                                                 after RETRY_BUTTON_MS
+    //  expired  401 or 403 on a playlist, segment or  /stream asked for again (a learner paused
+    //           key: the signature ran out            for hours, a lesson longer than the URLs
+    //                                                 live): the new URLs at the same position
+    //                                                 and rung, nothing said; more than RESIGN_MAX
+    //                                                 in a minute is the lesson error below
+    //  media    a fatal decoding error                recoverMediaError, then swapAudioCodec, then
+    //                                                 the source anew at the position; a rung that
+    //                                                 fails twice is dropped
+    //  lesson   404 lesson, 401 from the API, no way  a message that says what to do
+    //           to play HLS here, keys refused
+
+    const NET_RETRIES = 6;           // hls.js's own attempts at one load, 0.5 s doubling to 2 s apart
+    const PLAYLIST_LOAD_MS = 15000;  // the longest a playlist or key may take to load
+    const SEGMENT_LOAD_MS = 30000;   // and a segment (a 2 s segment at 0.1 Mbit/s takes ~10 s)
+    const FIRST_BYTE_MS = 8000;      // no answer this long: a time-out
+    const PROBE_MS = 1500;           // offline: how often the network is looked at
+    const PROBE_TIMEOUT_MS = 4000;
+    const RETRY_BUTTON_MS = 20000;   // offline this long: a Retry button too
+    const RESIGN_MAX = 3;            // new signatures in a minute, at most
+    const MEDIA_ERRORS_WINDOW_MS = 30000;
+
+    // hls.js retries timeouts and 5xx itself; refused connections (status
+    // 0) only when the browser says it is offline: here those too, and 408
+    // and 429, never another 4xx (a 401 or 403 is a signature to renew)
+    const retryable = (r) => { const c = r && r.code; return !c || c === 408 || c === 429 || c >= 500; };
+    const netRetry = {
+      maxNumRetry: NET_RETRIES, retryDelayMs: 500, maxRetryDelayMs: 2000, backoff: 'exponential',
+      shouldRetry: (cfg, n, timeout, response) => n < cfg.maxNumRetry && (timeout || retryable(response)),
+    };
+    function loadPolicy(maxLoadTimeMs) {
+      return { default: { maxTimeToFirstByteMs: FIRST_BYTE_MS, maxLoadTimeMs, timeoutRetry: netRetry, errorRetry: netRetry } };
+    }
+
+    // a content key is given for the stream's token only (vs-cgi's key endpoint)
+    function keyWithToken(url) {
+      if (!state.stream || !state.stream.token || !/\/videos\/[^/?#]+\/key(\?|$)/.test(url)) return url;
+      const u = new URL(url, location.href);
+      u.searchParams.set('token', state.stream.token);
+      return u.href;
+    }
+
+    // where to come back to: the position, the rung playing, the viewer's rung
+    function here() {
+      const h = state.hls;
+      return { at: video.currentTime || state.resumeFrom || 0, level: h ? h.currentLevel : state.level,
+        manual: h && !h.autoLevelEnabled ? h.loadLevel : (state.engine === 'native' ? state.level : -1) };
+    }
+
+    function onHlsError(data) {
+      const Hls = window.Hls, status = data.response && data.response.code;
+      const what = `${data.type}:${data.details}${status ? ':' + status : ''}`;
+      state.errors.push(what);
+      if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+        if (status === 401 || status === 403) return resign(what);
+        if (!data.fatal) {
+          if (!state.trouble) {
+            state.trouble = 'network';
+            say('Reconnecting…');
+          }
+          return;
+        }
+        return waitForNetwork(what);
+      }
+      if (!data.fatal) return; // hls.js deals with gaps, stalls and the like itself
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) return recoverMedia(data, what);
+      playbackError('The video cannot be played.', what);
+      state.hls.destroy();
+    }
+
+    // a trouble over: loading goes on
+    function settled() {
+      if (!state.trouble) return;
+      state.trouble = null;
+      clearTimeout(state.probeTimer);
+      clearTimeout(state.retryTimer);
+      ui.retry.hidden = true;
+      if (/^(Reconnecting|Offline)/.test(ui.status.textContent)) say('Reconnected.');
+    }
+
+    function waitForNetwork(what) {
+      if (state.trouble === 'offline') return;
+      if (state.trouble !== 'network' || !state.back) state.back = here();
+      state.trouble = 'offline';
+      state.session.reconnects = (state.session.reconnects || 0) + 1;
+      if (state.hls) state.hls.stopLoad();
+      say('Offline — waiting for the network.');
+      clearTimeout(state.retryTimer);
+      state.retryTimer = setTimeout(() => { if (state.trouble === 'offline') ui.retry.hidden = false; }, RETRY_BUTTON_MS);
+      scheduleProbe();
+      if (what !== 'offline' && navigator.onLine !== false) probe();
+    }
+
+    function scheduleProbe() {
+      clearTimeout(state.probeTimer);
+      state.probeTimer = setTimeout(probe, PROBE_MS * (0.75 + Math.random() * 0.5));
+    }
+
+    // is the network back? the master playlist tells (and whether the
+    // signature still holds)
+    async function probe() {
+      if (state.trouble !== 'offline' || state.probing) return;
+      state.probing = true;
+      let status = 0;
+      const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), PROBE_TIMEOUT_MS);
+      try {
+        status = (await fetch(state.stream.stream_url, { cache: 'no-store', signal: ctl.signal })).status;
+      } catch (e) { status = 0; }
+      clearTimeout(timer);
+      state.probing = false;
+      if (state.trouble !== 'offline') return;
+      if (status >= 200 && status < 300) return resumeLoading();
+      if (status === 401 || status === 403) {
+        state.trouble = null;
+        ui.retry.hidden = true;
+        return resign(`probe:${status}`);
+      }
+      scheduleProbe();
+    }
+
+    function resumeLoading() {
+      const back = state.back || here();
+      state.back = null;
+      state.trouble = 'network'; // until a segment comes
+      settled();
+      const h = state.hls;
+      if (h && h.levels && h.levels.length) {
+        h.startLoad(back.at);
+      } else {
+        reload(back);
+      }
+      if (video.paused && state.firstFrameAt === null) video.play().catch(() => {});
+    }
+
+    // the stream signed anew (the old signature expired), loaded where it was
+    async function resign(what) {
+      const now = Date.now();
+      state.resigns = (state.resigns || []).filter((t) => now - t < 60000);
+      if (state.resigns.length >= RESIGN_MAX) {
+        playbackError('This lesson cannot be loaded now: reload the page.', `expired:${what}`);
+        if (state.hls) state.hls.destroy();
+        return;
+      }
+      if (state.resigning) return;
+      state.resigns.push(now);
+      state.resigning = true;
+      const back = state.back || here();
+      state.back = null;
+      let r = null;
+      try {
+        r = await fetch(`${api}/videos/${encodeURIComponent(state.meta.id)}/stream`,
+          { headers: authHeaders, credentials: 'same-origin', cache: 'no-store' });
+      } catch (e) { r = null; }
+      state.resigning = false;
+      if (!r) {
+        state.back = back;
+        return waitForNetwork(`resign:${what}`);
+      }
+      if (r.status === 401 || r.status === 403) {
+        playbackError('Sign in again to go on watching.', `resign:${r.status}`);
+        if (state.hls) state.hls.destroy();
+        return;
+      }
+      if (!r.ok) {
+        playbackError(r.status === 404 ? 'This lesson is no longer available.' : 'The lesson cannot be loaded now. Try again later.',
+          `resign:${r.status}`);
+        if (state.hls) state.hls.destroy();
+        return;
+      }
+      state.stream = await r.json();
+      state.session.resigned = (state.session.resigned || 0) + 1;
+      reload(back);
+    }
+
+    // the current stream's source anew, at back's position and rung
+    function reload(back) {
+      if (state.engine === 'hls.js' && state.hls) {
+        state.restart = back;
+        state.hls.stopLoad();
+        state.hls.loadSource(state.stream.stream_url);
+      } else if (state.engine === 'native') {
+        const playing = !video.paused || state.firstFrameAt === null;
+        const q = back.manual >= 0 && state.stream.qualities ? state.stream.qualities[back.manual] : null;
+        video.src = q ? q.url : state.stream.stream_url;
+        video.addEventListener('loadedmetadata', () => {
+          video.currentTime = back.at;
+          if (playing) video.play().catch(() => {});
+        }, { once: true });
+      }
+    }
+
+    function recoverMedia(data, what) {
+      const hls = state.hls, now = performance.now();
+      state.mediaErrors = (state.mediaErrors || []).filter((t) => now - t < MEDIA_ERRORS_WINDOW_MS);
+      state.mediaErrors.push(now);
+      // a rung that fails to decode twice is dropped, while others remain
+      const level = data.frag && data.frag.level >= 0 ? data.frag.level : hls.currentLevel;
+      state.badRungs = state.badRungs || {};
+      if (level >= 0 && hls.levels.length > 1 && (state.badRungs[level] = (state.badRungs[level] || 0) + 1) >= 2) {
+        state.badRungs = {};
+        state.mediaErrors = [];
+        const back = here();
+        hls.removeLevel(level);
+        say(`The ${state.levelLabels[level] || 'rung'} picture cannot be decoded here: skipped.`);
+        state.levelLabels.splice(level, 1);
+        fillQualityMenu(hls.levels.map((l, i) => ({ value: i, label: state.levelLabels[i], height: l.height })));
+        hls.startLoad(back.at);
+        return;
+      }
+      switch (state.mediaErrors.length) {
+        case 1: hls.recoverMediaError(); break;
+        case 2: hls.swapAudioCodec(); hls.recoverMediaError(); break;
+        case 3: reload(here()); break;
+        default:
+          playbackError('The video cannot be played.', what);
+          hls.destroy();
+      }
+    }
+
     // hls.js where the browser has MSE (unless ?engine=native), else the
     // browser's own HLS (Safari's path)
     function useHlsJs() {
@@ -235,34 +495,35 @@
           // the captions are the page's own <track>s (the full build would add its own)
           enableWebVTT: false, enableCEA708Captions: false, subtitleDisplay: false,
           loader: prefetchingLoader(Hls.DefaultConfig.loader),
+          manifestLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS), playlistLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
+          fragLoadPolicy: loadPolicy(SEGMENT_LOAD_MS), keyLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
         });
         state.hls = hls;
         hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
+          const again = state.restart; // a source loaded anew (a new signature): where it was
+          state.restart = null;
           state.levelLabels = data.levels.map((l) => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)}k`));
           fillQualityMenu(data.levels.map((l, i) => ({ value: i, label: state.levelLabels[i], height: l.height })));
+          if (again) {
+            if (again.level >= 0 && again.level < data.levels.length) hls.startLevel = again.level;
+            if (again.manual >= 0) ui.quality.value = String(again.manual);
+            applySaver();
+            hls.startLoad(again.at);
+            if (again.manual >= 0) hls.nextLevel = again.manual;
+            return;
+          }
           // the rung prefetched for the start, and the data saver's cap
           const start = data.levels.findIndex((l) => l.url.includes(state.startURL));
           if (start >= 0) hls.startLevel = start;
           applySaver();
           hls.startLoad(state.resumed ? state.resumeFrom : -1);
         });
+        hls.on(Hls.Events.FRAG_LOADED, () => { if (state.trouble === 'network') settled(); });
         hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
           if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
           state.level = data.level;
         });
-        hls.on(Hls.Events.ERROR, (e, data) => {
-          state.errors.push(data.details);
-          if (!data.fatal) return;
-          if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !state.recovered) {
-            state.recovered = true;  // once: a decoding hiccup
-            hls.recoverMediaError();
-            return;
-          }
-          const status = data.response && data.response.code;
-          playbackError(status === 403 || status === 410 ? 'This link has expired: reload the page.'
-            : 'The video cannot be played.', `${data.type}:${data.details}${status ? ':' + status : ''}`);
-          hls.destroy();
-        });
+        hls.on(Hls.Events.ERROR, (e, data) => onHlsError(data));
         hls.loadSource(url);
         hls.attachMedia(video);
       } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
@@ -657,8 +918,20 @@
       ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
     });
     video.addEventListener('error', () => {
-      if (state.engine === 'native') playbackError('The video cannot be played.', `video:${video.error && video.error.code}`);
+      if (state.engine !== 'native' || !video.error) return;
+      // the browser's own HLS says little: a network error (2), or a
+      // source it could not read (4), which is what a 403 playlist looks
+      // like to it; the master playlist, asked for, tells which
+      const code = video.error.code;
+      if (code === MediaError.MEDIA_ERR_NETWORK || code === MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED) {
+        waitForNetwork(`video:${code}`);
+      } else {
+        playbackError('The video cannot be played.', `video:${code}`);
+      }
     });
+    addEventListener('offline', () => { if (state.meta && state.stream) waitForNetwork('offline'); });
+    addEventListener('online', () => { if (state.trouble === 'offline') probe(); });
+    ui.retry.addEventListener('click', () => { clearTimeout(state.probeTimer); probe(); });
 
     // leaving: the last word, by beacon
     addEventListener('pagehide', () => { tick(); heartbeat(true); rememberBandwidth(); });
