@@ -25,7 +25,9 @@ int vs_sign_scheme_parse(const char *s, enum vs_sign_scheme *out)
 
 time_t vs_sign_expiry(time_t now, long long ttl_s)
 {
-	return ((now + (time_t)ttl_s + VS_SIGN_EXPIRY_STEP_S - 1) / VS_SIGN_EXPIRY_STEP_S) * VS_SIGN_EXPIRY_STEP_S;
+	time_t step = ttl_s > 0 && ttl_s < VS_SIGN_EXPIRY_STEP_S ? (time_t)ttl_s : VS_SIGN_EXPIRY_STEP_S;
+
+	return ((now + (time_t)ttl_s + step - 1) / step) * step;
 }
 
 const char *vs_sign_scheme_name(enum vs_sign_scheme scheme)

@@ -37,7 +37,9 @@
 #define VS_SIGN_EXPIRY_STEP_S 300      /* expiries rounded up to 5 minutes */
 
 /* The expiry of a signature made at now for ttl_s seconds, rounded up to
- * VS_SIGN_EXPIRY_STEP_S so that viewers in the same window share URLs. */
+ * VS_SIGN_EXPIRY_STEP_S so that viewers in the same window share URLs (a
+ * lifetime shorter than that is rounded up to a multiple of itself: it
+ * lives from ttl_s to twice that). */
 time_t vs_sign_expiry(time_t now, long long ttl_s);
 #define VS_SIGN_TOKEN_PREFIX "t"       /* /t/EXPIRES/SIGNATURE/… */
 #define VS_NGINX_TEMPLATE_DEFAULT "$secure_link_expires$scope $secret"

@@ -44,6 +44,10 @@ setup() { site_viewer; }
 	check_cut firefox
 }
 
+@test "Firefox: the stream's signature expires mid-lesson: signed anew, it plays on" {
+	check_expire firefox
+}
+
 @test "Firefox: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange firefox
 }

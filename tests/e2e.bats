@@ -51,6 +51,10 @@ setup() { site_viewer; }
 	check_cut chromium
 }
 
+@test "Chromium: the stream's signature expires mid-lesson: signed anew, it plays on" {
+	check_expire chromium
+}
+
 @test "Chromium: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange chromium
 }

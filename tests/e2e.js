@@ -22,6 +22,10 @@
 //                              (connections stall, new ones are refused),
 //                              then whole: when playback went on, from where,
 //                              and whether the page was loaded again
+//   expire URL SEEK            plays until the stream's signature has
+//                              expired (a site with a short VS_STREAM_TTL),
+//                              then seeks to SEEK s, past what is buffered:
+//                              whether it plays on
 //   captions URL               the captions control: what it offers, what
 //                              shows, a choice kept across reloads, the c key
 //   a11y URL BAD-URL CONTROL   axe-core (WCAG 2.1 A and AA) on the page
@@ -418,6 +422,28 @@ const scenarios = {
 		} finally {
 			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
 		}
+	},
+
+	// the signature runs out mid-lesson: the player signs anew and plays on
+	async expire(page) {
+		const seekTo = Number(args[0] || 45);
+		// the data saver: no more than 30 s loaded ahead (else hls.js has the
+		// whole short lesson before the signature runs out)
+		await page.evaluateOnNewDocument(() => localStorage.setItem('vs-data-saver', '1'));
+		await page.goto(url);
+		await playUntil(page, 1);
+		await page.evaluate(() => { window.vsMark = true; });
+		const first = await page.evaluate(() => window.vsPlayer.state.stream);
+		const expires = Date.parse(first.expires_at);
+		await page.waitForFunction((e) => Date.now() > e + 1000, { timeout: 120000, polling: 500 }, expires);
+		const status = await page.evaluate(async (u) => (await fetch(u, { cache: 'no-store' })).status, first.stream_url);
+		await page.evaluate((t) => { window.vsPlayer.video.currentTime = t; }, seekTo);
+		let stuck = null;
+		await playUntil(page, seekTo + 2).catch((e) => { stuck = String(e.message); });
+		const after = { ...(await snapshot(page)), stuck };
+		const stream = await page.evaluate(() => window.vsPlayer.state.stream);
+		return { oldStatus: status, oldExpires: first.expires_at, newExpires: stream.expires_at, seekTo,
+			samePage: await page.evaluate(() => window.vsMark === true), ...after };
 	},
 
 	// a network that drops mid-playback and comes back: the rungs hls.js

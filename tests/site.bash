@@ -251,6 +251,29 @@ check_cut() {
 	[ "$(jqr out.json .trouble)" = null ]
 }
 
+# check_expire BROWSER: the site served anew with stream URLs that live 10
+# to 20 s (VS_STREAM_TTL=10): the lesson plays past its signature's end,
+# signed anew, without an error or a reload
+check_expire() {
+	local port run
+	port=$(free_port)
+	run=$(mktemp -d /tmp/vs-e2e-ttl.XXXXXX)
+	VS_STREAM_TTL=10 VS_PUBLIC_BASE_URL="http://127.0.0.1:$port/vod" \
+		"$VS_TOP/scripts/serve" --port "$port" --root "$E2E_ROOT" --run "$run" --background >/dev/null
+	local st=0
+	# 54 s: past the 30 s hls.js loads ahead of where it plays until the end
+	e2e "$1" expire "http://127.0.0.1:$port/?v=e2e-lesson#token=$TOKEN" 54 || st=$?
+	"$VS_TOP/scripts/serve" stop --run "$run"
+	rm -rf "$run"
+	[ "$st" -eq 0 ]
+	echo "# $1: the first signature ($(jqr out.json .oldExpires)) answered $(jqr out.json .oldStatus) once expired; signed anew $(jqr out.json .session.resigned) time(s)" >&3
+	[ "$(jqr out.json .oldStatus)" = 403 ] # it had expired: else this tests nothing
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jqr out.json .samePage)" = true ]
+	[ "$(jq '.session.resigned >= 1 and .newExpires > .oldExpires' out.json)" = true ]
+	[ "$(jq '.currentTime >= .seekTo + 2' out.json)" = true ]
+}
+
 # check_captions BROWSER [URL]: the captions control offers the lesson's
 # tracks, shows its default with the browser's own cues, and keeps the
 # viewer's choice (a track, or off) across reloads; c toggles

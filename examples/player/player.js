@@ -307,7 +307,8 @@
     function here() {
       const h = state.hls;
       return { at: video.currentTime || state.resumeFrom || 0, level: h ? h.currentLevel : state.level,
-        manual: h && !h.autoLevelEnabled ? h.loadLevel : (state.engine === 'native' ? state.level : -1) };
+        manual: h && !h.autoLevelEnabled ? h.loadLevel : (state.engine === 'native' ? state.level : -1),
+        playing: !video.paused || (state.firstFrameAt === null && params.get('autoplay') !== '0') };
     }
 
     function onHlsError(data) {
@@ -315,7 +316,13 @@
       const what = `${data.type}:${data.details}${status ? ':' + status : ''}`;
       state.errors.push(what);
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
-        if (status === 401 || status === 403) return resign(what);
+        if (status === 401 || status === 403) {
+          // a request of the signature already replaced: not news
+          const failed = (data.context && data.context.url) || (data.frag && data.frag.url) || '';
+          const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
+          if (failed && !failed.startsWith(base) && !/\/key(\?|$)/.test(failed)) return;
+          return resign(what);
+        }
         if (!data.fatal) {
           if (!state.trouble) {
             state.trouble = 'network';
@@ -510,6 +517,8 @@
             applySaver();
             hls.startLoad(again.at);
             if (again.manual >= 0) hls.nextLevel = again.manual;
+            // a source anew starts paused: as it was
+            if (again.playing) video.play().catch(() => {});
             return;
           }
           // the rung prefetched for the start, and the data saver's cap

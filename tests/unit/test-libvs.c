@@ -12,6 +12,7 @@
 #include "hls.h"
 #include "ingest.h"
 #include "ladder.h"
+#include "sign.h"
 #include "sigv4.h"
 #include "slug.h"
 #include "transcode.h"
@@ -403,8 +404,18 @@ static void ip_policy(void)
 	                          vs_analytics_ip_parse("all", &p) < 0);
 }
 
+static void expiry(void)
+{
+	CHECK("an expiry is rounded up to 5 minutes", vs_sign_expiry(1000, 3600) == 4800);
+	CHECK("an expiry on the step stays", vs_sign_expiry(900, 3600) == 4500);
+	CHECK("a lifetime under 5 minutes rounds to a multiple of itself", vs_sign_expiry(1001, 20) == 1040);
+	CHECK("and lives no more than twice itself", vs_sign_expiry(1019, 20) - 1019 <= 40 &&
+	                                                 vs_sign_expiry(1019, 20) - 1019 >= 20);
+}
+
 int main(void)
 {
+	expiry();
 	useragent();
 	clock_();
 	ip_policy();
