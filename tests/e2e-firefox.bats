@@ -48,6 +48,10 @@ setup() { site_viewer; }
 	check_expire firefox
 }
 
+@test "Firefox: an encrypted lesson plays, its key from vs-cgi for the stream's token" {
+	check_encrypted firefox
+}
+
 @test "Firefox: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange firefox
 }

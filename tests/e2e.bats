@@ -55,6 +55,14 @@ setup() { site_viewer; }
 	check_expire chromium
 }
 
+@test "Chromium: an encrypted lesson plays, its key from vs-cgi for the stream's token" {
+	check_encrypted chromium
+}
+
+@test "Chromium: a key refused whatever the token: a clear message over the picture, never a black screen" {
+	check_key_refused
+}
+
 @test "Chromium: a network that drops to 0.5 Mbit/s for 10 s lowers the rung, then it climbs back" {
 	check_netchange chromium
 }

@@ -26,6 +26,9 @@
 //                              expired (a site with a short VS_STREAM_TTL),
 //                              then seeks to SEEK s, past what is buffered:
 //                              whether it plays on
+//   keyrefused URL             the key endpoint answering 403 to every request
+//                              (Chromium's request interception): what the
+//                              viewer is told and sees
 //   captions URL               the captions control: what it offers, what
 //                              shows, a choice kept across reloads, the c key
 //   a11y URL BAD-URL CONTROL   axe-core (WCAG 2.1 A and AA) on the page
@@ -104,7 +107,9 @@ async function shape(control, mbits) {
 const scenarios = {
 	async play(page) {
 		await page.goto(url);
-		await playUntil(page, 3);
+		let stuck = null;
+		await playUntil(page, 3).catch((e) => { stuck = String(e.message); });
+		if (stuck) return { ...(await snapshot(page)), stuck };
 		// what the viewer's pointer meets over the picture: the video itself,
 		// at its centre and near each corner (nothing may cover it)
 		const onTop = await page.evaluate(() => {
@@ -422,6 +427,28 @@ const scenarios = {
 		} finally {
 			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
 		}
+	},
+
+	// a key refused whatever the token: said, over the picture
+	async keyrefused(page) {
+		let keys = 0;
+		await page.setRequestInterception(true);
+		page.on('request', (r) => {
+			if (/\/key(\?|$)/.test(r.url())) {
+				keys++;
+				r.respond({ status: 403, contentType: 'application/problem+json', body: '{"title":"Forbidden"}' });
+			} else {
+				r.continue();
+			}
+		});
+		await page.goto(url);
+		await page.waitForFunction(() => window.vsPlayer && window.vsPlayer.state.fatal, { timeout: TIMEOUT_MS });
+		const shown = await page.evaluate(() => {
+			const o = document.getElementById('overlay'), v = window.vsPlayer.video.getBoundingClientRect();
+			const e = document.elementFromPoint(v.left + v.width / 2, v.top + v.height / 2);
+			return { overlay: o.hidden ? null : o.textContent, onTop: e && e.id, status: document.getElementById('status').textContent };
+		});
+		return { keys, ...shown, ...(await snapshot(page)) };
 	},
 
 	// the signature runs out mid-lesson: the player signs anew and plays on

@@ -54,6 +54,10 @@ start_site() {
 	vs-ingest "$(fixture hd.mp4)" --slug e2e-other | vs-encode --preset ultrafast --ladder 180p |
 		vs-package |
 		vs-publish --to "file://$E2E_ROOT/vod" --base-url "$VS_PUBLIC_BASE_URL" >"$BATS_FILE_TMPDIR/other.json"
+	# an encrypted lesson (AES-128): its key from vs-cgi's key endpoint, for the stream's token
+	vs-ingest "$(fixture lecture.mp4)" --slug e2e-secret --title "A protected lesson" |
+		vs-encode --preset ultrafast --ladder 180p | vs-package --encrypt aes-128 |
+		vs-publish --to "file://$E2E_ROOT/vod" --base-url "$VS_PUBLIC_BASE_URL" >"$BATS_FILE_TMPDIR/secret.json"
 	"$VS_TOP/scripts/serve" --port "$E2E_PORT" --root "$E2E_ROOT" --run "$E2E_RUN" --background >/dev/null
 }
 
@@ -272,6 +276,29 @@ check_expire() {
 	[ "$(jqr out.json .samePage)" = true ]
 	[ "$(jq '.session.resigned >= 1 and .newExpires > .oldExpires' out.json)" = true ]
 	[ "$(jq '.currentTime >= .seekTo + 2' out.json)" = true ]
+}
+
+# check_encrypted BROWSER: an AES-128 lesson plays, its key asked for with
+# the stream's token from vs-cgi's own key endpoint
+check_encrypted() {
+	grep -q '^#EXT-X-KEY:METHOD=AES-128,URI="/api/v1/videos/' "$E2E_ROOT/vod/$(jqr "$BATS_FILE_TMPDIR/secret.json" .id)/180p/index.m3u8"
+	e2e "$1" play "$SITE/?v=e2e-secret#token=$TOKEN"
+	[ "$(jqr out.json .engine)" = hls.js ]
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jq '.currentTime >= 3' out.json)" = true ]
+	[ "$(jq -c '[.httpErrors[] | select(test("/key"))]' out.json)" = '[]' ]
+	[ "$(jq -c '.onTop | unique' out.json)" = '["video#video"]' ]
+}
+
+# check_key_refused: a key endpoint that refuses every token (Chromium
+# only: request interception): a message over the picture, said too
+check_key_refused() {
+	e2e chromium keyrefused "$SITE/?v=e2e-secret#token=$TOKEN"
+	[[ $(jqr out.json .overlay) == "The key to this protected lesson was refused"* ]]
+	[ "$(jqr out.json .status)" = "$(jqr out.json .overlay)" ]
+	[ "$(jqr out.json .onTop)" = overlay ]
+	[ "$(jq '.keys >= 2 and .session.resigned == 1' out.json)" = true ] # asked again once, with a new token
+	[[ $(jqr out.json .fatal) == *"keyLoadError"* ]]
 }
 
 # check_captions BROWSER [URL]: the captions control offers the lesson's

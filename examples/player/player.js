@@ -173,8 +173,6 @@
     function prefetchingLoader(Base) {
       return class extends Base {
         loadInternal() {
-          // a content key is the viewer's only with the stream's token
-          if (this.context) this.context.url = keyWithToken(this.context.url);
           const ctx = this.context, hit = ctx && !ctx.rangeEnd && prefetched.get(ctx.url);
           if (!hit) {
             super.loadInternal();
@@ -314,13 +312,20 @@
     function onHlsError(data) {
       const Hls = window.Hls, status = data.response && data.response.code;
       const what = `${data.type}:${data.details}${status ? ':' + status : ''}`;
-      state.errors.push(what);
+      state.errors.push(what + (data.error && data.error.message ? ` (${data.error.message})` : ''));
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
         if (status === 401 || status === 403) {
           // a request of the signature already replaced: not news
           const failed = (data.context && data.context.url) || (data.frag && data.frag.url) || '';
           const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
-          if (failed && !failed.startsWith(base) && !/\/key(\?|$)/.test(failed)) return;
+          const key = /\/key(\?|$)/.test(failed) || data.details === Hls.ErrorDetails.KEY_LOAD_ERROR;
+          if (failed && !failed.startsWith(base) && !key) return;
+          // a key refused for a token just renewed: not an expiry
+          if (key && (state.keyRefusals = (state.keyRefusals || 0) + 1) > 1) {
+            playbackError('The key to this protected lesson was refused: reload the page, or sign in again.', what);
+            state.hls.destroy();
+            return;
+          }
           return resign(what);
         }
         if (!data.fatal) {
@@ -502,6 +507,9 @@
           // the captions are the page's own <track>s (the full build would add its own)
           enableWebVTT: false, enableCEA708Captions: false, subtitleDisplay: false,
           loader: prefetchingLoader(Hls.DefaultConfig.loader),
+          // a content key is the viewer's only with the stream's token (the
+          // request opened here, so that hls.js keeps the key's own URI)
+          xhrSetup: (xhr, u) => { const t = keyWithToken(u); if (t !== u) xhr.open('GET', t, true); },
           manifestLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS), playlistLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
           fragLoadPolicy: loadPolicy(SEGMENT_LOAD_MS), keyLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
         });
@@ -528,6 +536,7 @@
           hls.startLoad(state.resumed ? state.resumeFrom : -1);
         });
         hls.on(Hls.Events.FRAG_LOADED, () => { if (state.trouble === 'network') settled(); });
+        hls.on(Hls.Events.KEY_LOADED, () => { state.keyRefusals = 0; });
         hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
           if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
           state.level = data.level;
