@@ -294,8 +294,16 @@ EOF
 	# written rows and waits for the next chunk
 	written() { psql -X -At "$url" -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'vs-report'
 		AND state = 'idle in transaction' AND backend_xid IS NOT NULL"; }
-	for _ in $(seq 600); do [ "$(written)" = 1 ] && break; sleep 0.1; done
-	[ "$(written)" = 1 ]
+	for _ in $(seq 1800); do
+		[ "$(written)" = 1 ] && break
+		kill -0 "$imp" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ "$(written)" = 1 ] || {
+		cat import.err
+		psql -X -At "$url" -c "SELECT application_name, state, backend_xid, query FROM pg_stat_activity"
+		return 1
+	}
 	own_cluster_stop
 	tail -n +12001 gone.ndjson >&7 2>/dev/null || :
 	exec 7>&-
