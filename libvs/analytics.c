@@ -52,7 +52,8 @@ void vs_analytics_ip_keep(const char *addr, enum vs_analytics_ip policy, char *o
 /* ---- reading a session ---- */
 
 struct session {
-	const char *col[26];   /* the columns (SESSION_COLUMNS) as text, or NULL */
+	const char *col[28];   /* the columns (SESSION_COLUMNS) as text, or NULL */
+	char failovers[32];
 	char num[9][32];       /* the numbers */
 	char *quality_seconds; /* compact JSON, malloced, or NULL */
 	char *last_error;      /* cut to VS_ANALYTICS_ERROR_MAX, malloced */
@@ -208,7 +209,7 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 #define SESSION_COLUMNS \
 	"video, video_id, user_id, viewer_id, session_id, watch, load_ms, buffer_events, buffering_ms, seeks," \
 	" switches, errors, max_position, bandwidth, started, quality, quality_seconds, last_error, device_type," \
-	" browser, os, user_agent, ip, country_code, t_start, t_end"
+	" browser, os, user_agent, ip, country_code, t_start, t_end, failovers, origin"
 
 /* the last value by line that is not NULL; the first */
 #define LAST(x) "(array_agg(" x " ORDER BY line DESC) FILTER (WHERE " x " IS NOT NULL))[1]"
@@ -251,15 +252,17 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	"   " FIRST("browser") " AS browser, " FIRST("os") " AS os, " FIRST("user_agent") " AS user_agent," \
 	"   " FIRST("ip") " AS ip, " FIRST("country_code") " AS country_code," \
 	"   min(coalesce(to_timestamp(t_start), now())) AS t_start, max(coalesce(to_timestamp(t_end), now())) AS t_end," \
-	"   max(percent) AS percent, bool_or(done) AS done" \
+	"   max(percent) AS percent, bool_or(done) AS done, max(coalesce(failovers, 0)) AS failovers," \
+	"   " LAST("origin") " AS origin" \
 	"   FROM l GROUP BY session_id)," \
 	" ins AS (INSERT INTO video_analytics AS a (video_id, user_id, viewer_id, session_id, watch_time_seconds," \
 	"   load_time_ms, buffer_events, buffering_time_ms, seek_events, quality_switches, error_count," \
 	"   max_position_seconds, bandwidth_kbps, started, quality_selected, quality_seconds, last_error, device_type," \
-	"   browser, os, user_agent, ip_address, country_code, session_start, session_end, watched_percent, completed)" \
+	"   browser, os, user_agent, ip_address, country_code, session_start, session_end, watched_percent, completed," \
+	"   failovers, origin)" \
 	"   SELECT video_id, user_id, viewer_id, session_id, watch, load_ms, buffer_events, buffering_ms, seeks, switches," \
 	"   errors, pos, bandwidth, started, quality, quality_seconds, last_error, device_type, browser, os, user_agent," \
-	"   ip, country_code, t_start, t_end, percent, done FROM s ORDER BY session_id" \
+	"   ip, country_code, t_start, t_end, percent, done, failovers, origin FROM s ORDER BY session_id" \
 	"   ON CONFLICT (session_id) DO UPDATE SET" \
 	"   watch_time_seconds = greatest(a.watch_time_seconds, EXCLUDED.watch_time_seconds)," \
 	"   load_time_ms = coalesce(a.load_time_ms, EXCLUDED.load_time_ms)," \
@@ -274,6 +277,7 @@ static int when(const json_t *o, const char *key, const char *alias, char out[32
 	"   watched_percent = greatest(a.watched_percent, EXCLUDED.watched_percent)," \
 	"   completed = a.completed OR EXCLUDED.completed," \
 	"   quality_selected = coalesce(EXCLUDED.quality_selected, a.quality_selected)," \
+	"   failovers = greatest(a.failovers, EXCLUDED.failovers), origin = coalesce(EXCLUDED.origin, a.origin)," \
 	"   quality_seconds = coalesce(EXCLUDED.quality_seconds, a.quality_seconds)," \
 	"   last_error = coalesce(EXCLUDED.last_error, a.last_error)," \
 	"   viewer_id = coalesce(a.viewer_id, EXCLUDED.viewer_id)," \
@@ -301,7 +305,7 @@ static const char q_record[] = ANALYTICS_APPLY(
 	" $15::float8 AS max_position, $16::int AS bandwidth, $17::boolean AS started, $18::text AS quality,"
 	" $19::jsonb AS quality_seconds, $20::text AS last_error, $21::text AS device_type, $22::text AS browser,"
 	" $23::text AS os, $24::text AS user_agent, $25::inet AS ip, $26::text AS country_code,"
-	" $27::float8 AS t_start, $28::float8 AS t_end");
+	" $27::float8 AS t_start, $28::float8 AS t_end, $29::int AS failovers, $30::text AS origin");
 
 /* An import's sessions, from its staging table. */
 #define STAGE "vs_analytics_stage"
@@ -311,14 +315,14 @@ static const char q_record[] = ANALYTICS_APPLY(
 	" load_ms int, buffer_events int, buffering_ms bigint, seeks int, switches int, errors int," \
 	" max_position float8, bandwidth int, started boolean, quality text, quality_seconds jsonb, last_error text," \
 	" device_type text, browser text, os text, user_agent text, ip inet, country_code text, t_start float8," \
-	" t_end float8"
+	" t_end float8, failovers int, origin text"
 static const char q_import[] = ANALYTICS_APPLY("SELECT * FROM " STAGE);
 
 /* The columns of a session as SESSION_COLUMNS orders them. */
 enum {
 	C_VIDEO, C_VIDEO_ID, C_USER, C_VIEWER, C_SESSION, C_NUMBERS, /* the nine numbers of nums[] */
 	C_STARTED = C_NUMBERS + 9, C_QUALITY, C_QUALITY_SECONDS, C_LAST_ERROR, C_DEVICE, C_BROWSER, C_OS,
-	C_USER_AGENT, C_IP, C_COUNTRY, C_START, C_END, C_COUNT
+	C_USER_AGENT, C_IP, C_COUNTRY, C_START, C_END, C_FAILOVERS, C_ORIGIN, C_COUNT
 };
 _Static_assert(C_COUNT == VS_ARRAY_SIZE(((struct session *)0)->col), "a column each");
 
@@ -349,7 +353,7 @@ static int session_read(const json_t *o, const char *video, const struct vs_anal
 		{"bandwidth_kbps", NULL, true, VS_ANALYTICS_BANDWIDTH_MAX_KBPS},
 	};
 	_Static_assert(VS_ARRAY_SIZE(nums) == C_STARTED - C_NUMBERS, "a column a number");
-	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country;
+	const char *sid, *viewer, *quality, *device, *browser, *os, *err, *ua, *user, *ip, *country, *origin;
 	json_t *started = json_object_get(o, "started");
 	struct vs_useragent parsed;
 	const char **col = s->col;
@@ -378,6 +382,8 @@ static int session_read(const json_t *o, const char *video, const struct vs_anal
 	    (ret = string(o, "browser", NULL, VS_ANALYTICS_STRING_MAX, false, &browser)) < 0 ||
 	    (ret = string(o, "os", NULL, VS_ANALYTICS_STRING_MAX, false, &os)) < 0 ||
 	    (ret = string(o, "country_code", NULL, 2, false, &country)) < 0 ||
+	    (ret = string(o, "origin", NULL, VS_ANALYTICS_STRING_MAX, false, &origin)) < 0 ||
+	    (ret = number(o, "failovers", NULL, true, VS_ANALYTICS_COUNT_MAX, s->failovers, &col[C_FAILOVERS])) < 0 ||
 	    (ret = string(o, "last_error", NULL, VS_ANALYTICS_ERROR_MAX, true, &err)) < 0)
 		return ret;
 	if (country) {
@@ -430,6 +436,7 @@ static int session_read(const json_t *o, const char *video, const struct vs_anal
 	col[C_COUNTRY] = s->country[0] ? s->country : NULL;
 	col[C_START] = s->started_at[0] ? s->started_at : NULL;
 	col[C_END] = s->ended_at[0] ? s->ended_at : NULL;
+	col[C_ORIGIN] = origin;
 	return 0;
 }
 

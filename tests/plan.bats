@@ -175,7 +175,7 @@ dump_after() {
 		FROM video_progress t ORDER BY user_id, video_id"
 	echo "-- video_analytics"
 	sql "SELECT to_jsonb(t) - ARRAY['id', 'quality_selected', 'buffer_events', 'seek_events', 'quality_switches',
-			'session_start', 'session_end', 'bandwidth_kbps', 'country_code']
+			'session_start', 'session_end', 'bandwidth_kbps', 'country_code', 'origin', 'failovers']
 		|| jsonb_build_object('quality', t.quality_selected, 'buffering_events', t.buffer_events,
 			'seek_count', t.seek_events, 'quality_changes', t.quality_switches,
 			'started_at', t.session_start, 'ended_at', t.session_end)
@@ -301,6 +301,8 @@ dump_after() {
 
 	dump_after >after.txt
 	diff -u before.txt after.txt
+	# 010's columns, new to every row: no origin known, no failover
+	[ "$(sql "SELECT count(*) FROM video_analytics WHERE origin IS NULL AND failovers = 0")" = 3 ]
 	# the dump saw every row (it is no comparison of two empty files)
 	[ "$(grep -vc '^-- ' after.txt)" -eq 18 ]
 

@@ -336,5 +336,21 @@ EOF
 		vs-cgi <<<"$body"
 	[[ ${lines[0]} == "Status: 204"* ]]
 	[ "$(sql "SELECT seek_events, started, completed, watched_percent, quality_selected, device_type, os, host(ip_address) FROM video_analytics WHERE session_id = 'cgi-1'")" = "2|t|t|100|720p|tablet|iPadOS|2001:db8:abcd::" ]
+	# a player that failed over says where it ended and how often it moved:
+	# the last origin said, the most moves said
+	for b in '{"session_id":"cgi-1","viewer_id":"v-9","failovers":2,"origin":"https://cdn-b.example.net"}' \
+		'{"session_id":"cgi-1","viewer_id":"v-9","failovers":1}' '{"session_id":"cgi-1","viewer_id":"v-9"}'; do
+		run -0 --separate-stderr env REQUEST_METHOD=POST PATH_INFO=/videos/video-b/analytics CONTENT_LENGTH=${#b} \
+			CONTENT_TYPE=application/json GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$b"
+		[[ ${lines[0]} == "Status: 204"* ]] || { echo "$b: $output $stderr"; return 1; }
+	done
+	[ "$(sql "SELECT origin, failovers FROM video_analytics WHERE session_id = 'cgi-1'")" = "https://cdn-b.example.net|2" ]
+	for b in '{"session_id":"cgi-2","failovers":-1}' '{"session_id":"cgi-2","failovers":"x"}' \
+		"{\"session_id\":\"cgi-2\",\"origin\":\"$(printf 'h%.0s' {1..300})\"}"; do
+		run -0 --separate-stderr env REQUEST_METHOD=POST PATH_INFO=/videos/video-b/analytics CONTENT_LENGTH=${#b} \
+			CONTENT_TYPE=application/json GATEWAY_INTERFACE=CGI/1.1 vs-cgi <<<"$b"
+		[[ ${lines[0]} == "Status: 422"* ]] || { echo "$b: ${lines[0]}"; return 1; }
+	done
+	[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = 'cgi-2'")" = 0 ]
 	sql "DELETE FROM video_analytics WHERE session_id = 'cgi-1'"
 }
