@@ -29,6 +29,72 @@ static int read_secret(const char *var, char **s, size_t *len)
 
 static int config_load(struct vs_cgi_config *c);
 
+/* The next comma-separated item of *s, blanks trimmed (s moves past it);
+ * NULL at the end. */
+static char *next_item(char **s)
+{
+	char *item, *end;
+
+	while (**s == ' ' || **s == ',')
+		(*s)++;
+	if (!**s)
+		return NULL;
+	item = *s;
+	*s += strcspn(*s, ",");
+	if (**s)
+		*(*s)++ = '\0';
+	for (end = item + strlen(item); end > item && end[-1] == ' '; end--)
+		end[-1] = '\0';
+	return item;
+}
+
+/* VS_PUBLIC_BASE_URL's bases (comma-separated: the failover order), each
+ * signed by VS_SIGN_SCHEME's scheme at its place (the last one given for
+ * the rest), from c->sign. */
+static int origins_load(struct vs_cgi_config *c, const char *bases, const char *schemes)
+{
+	char *sl = schemes && *schemes ? strdup(schemes) : NULL, *sp = sl, *s, *bp;
+	enum vs_sign_scheme scheme = c->sign.scheme;
+	int ret = 0;
+
+	c->n_origins = 0;
+	if (!bases || !*bases) {
+		free(sl);
+		return 0;
+	}
+	if (!(c->bases = strdup(bases)) || (schemes && *schemes && !sl)) {
+		free(sl);
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	}
+	bp = c->bases;
+	for (char *b; ret == 0 && (b = next_item(&bp));) {
+		size_t n = strlen(b);
+
+		if (c->n_origins == VS_CGI_ORIGINS_MAX) {
+			ret = vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL: more than %d bases", VS_CGI_ORIGINS_MAX);
+			break;
+		}
+		if (strncmp(b, "http://", 7) && strncmp(b, "https://", 8)) {
+			ret = vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL: '%s' is not an http(s) URL", b);
+			break;
+		}
+		while (n > 8 && b[n - 1] == '/')
+			b[--n] = '\0';
+		if (sp && (s = next_item(&sp)) && vs_sign_scheme_parse(s, &scheme) < 0) {
+			vs_error_prefix("VS_SIGN_SCHEME");
+			ret = VS_ERR;
+			break;
+		}
+		c->origins[c->n_origins].base_url = b;
+		c->origins[c->n_origins].sign = c->sign;
+		c->origins[c->n_origins].sign.scheme = scheme;
+		c->n_origins++;
+	}
+	free(sl);
+	c->public_base_url = c->n_origins ? c->origins[0].base_url : NULL;
+	return ret;
+}
+
 int vs_cgi_config_load(struct vs_cgi_config *c)
 {
 	int ret = config_load(c);
@@ -55,7 +121,6 @@ static int config_load(struct vs_cgi_config *c)
 		if (*end || c->upload_max <= 0)
 			return vs_fail(VS_ERR, VS_E_USAGE, "VS_UPLOAD_MAX '%s' is not a number of bytes", getenv("VS_UPLOAD_MAX"));
 	}
-	c->public_base_url = getenv("VS_PUBLIC_BASE_URL");
 	c->stream_ttl_s = VS_SIGN_TTL_DEFAULT;
 	if (ttl && *ttl) {
 		char *end;
@@ -89,11 +154,19 @@ static int config_load(struct vs_cgi_config *c)
 	    read_secret("VS_SIGNING_KEY_FILE", &c->sign_secret, &c->sign.secret_len) < 0)
 		return VS_ERR;
 	c->sign.secret = c->sign_secret;
-	if (scheme && *scheme && vs_sign_scheme_parse(scheme, &c->sign.scheme) < 0) {
-		vs_error_prefix("VS_SIGN_SCHEME");
-		return VS_ERR;
+	/* the first scheme is the default, the one records and the
+	 * authorizer's lone base use */
+	if (scheme && *scheme) {
+		char first[16];
+
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(scheme + strspn(scheme, " "), ", "),
+		         scheme + strspn(scheme, " "));
+		if (vs_sign_scheme_parse(first, &c->sign.scheme) < 0) {
+			vs_error_prefix("VS_SIGN_SCHEME");
+			return VS_ERR;
+		}
 	}
-	if (c->sign.scheme == VS_SIGN_CLOUDFRONT) {
+	if (c->sign.scheme == VS_SIGN_CLOUDFRONT || (scheme && strstr(scheme, "cloudfront"))) {
 		/* a custom policy on the package's directory: the cookies it
 		 * comes with cover every playlist and segment */
 		c->sign.key_pair_id = getenv("VS_CLOUDFRONT_KEY_PAIR_ID");
@@ -105,11 +178,12 @@ static int config_load(struct vs_cgi_config *c)
 			return VS_ERR;
 		c->sign.private_key = c->cloudfront_key;
 	}
-	return 0;
+	return origins_load(c, getenv("VS_PUBLIC_BASE_URL"), scheme);
 }
 
 void vs_cgi_config_release(struct vs_cgi_config *c)
 {
+	free(c->bases);
 	free(c->jwt_secret);
 	free(c->sign_secret);
 	free(c->cors_origins);

@@ -36,6 +36,15 @@ struct vs_cgi_io {
 	void *ctx;
 };
 
+#define VS_CGI_ORIGINS_MAX 4          /* bases VS_PUBLIC_BASE_URL may name */
+
+/* One place the packages are served from (a CDN, an origin), and how its
+ * URLs are signed. */
+struct vs_cgi_origin {
+	const char *base_url;       /* without a trailing slash; within cfg->bases */
+	struct vs_sign_opts sign;   /* cfg->sign with this origin's scheme */
+};
+
 /* Configuration read once, before any request (FastCGI replaces environ). */
 struct vs_cgi_config {
 	const char *database_url;
@@ -46,7 +55,11 @@ struct vs_cgi_config {
 	struct vs_sign_opts sign;   /* VS_SIGN_SCHEME, VS_SIGNING_KEY_FILE, … */
 	char *sign_secret;
 	struct vs_sign_key *cloudfront_key; /* VS_CLOUDFRONT_PRIVATE_KEY_FILE's key, or NULL */
-	const char *public_base_url;/* VS_PUBLIC_BASE_URL */
+	const char *public_base_url;/* VS_PUBLIC_BASE_URL's first base, or NULL */
+	struct vs_cgi_origin origins[VS_CGI_ORIGINS_MAX]; /* its bases in order (a
+	                             * failover list), each with its VS_SIGN_SCHEME */
+	int n_origins;
+	char *bases;                /* VS_PUBLIC_BASE_URL, split in place */
 	const char *publish_url;    /* VS_PUBLISH_URL: the origin DELETE /videos/:id removes objects from */
 	const char *media_root;     /* VS_MEDIA_ROOT (or VS_MEDIA_ROOT_DEFAULT): where uploads go */
 	long long upload_max;       /* VS_UPLOAD_MAX: bytes of an upload (VS_UPLOAD_MAX_DEFAULT) */

@@ -160,15 +160,15 @@ static void path_token(const char *signed_url, char *out, size_t n)
  * (the master playlist's URL) is: beside it under the same path token, or
  * with CloudFront, by the same custom policy on its own URL (malloced, or
  * NULL). */
-static char *sign_beside(const struct vs_cgi_config *cfg, const char *id, const char *signed_master,
+static char *sign_beside(const struct vs_cgi_origin *o, const char *id, const char *signed_master,
                          const char *rel, time_t exp)
 {
 	char *u = NULL, *su = NULL;
 
-	if (cfg->sign.scheme == VS_SIGN_CLOUDFRONT) {
-		if (asprintf(&u, "%s/%s/%s", cfg->public_base_url, id, rel) < 0)
+	if (o->sign.scheme == VS_SIGN_CLOUDFRONT) {
+		if (asprintf(&u, "%s/%s/%s", o->base_url, id, rel) < 0)
 			u = NULL;
-		else if (vs_sign_url(u, exp, &cfg->sign, &su, NULL) < 0)
+		else if (vs_sign_url(u, exp, &o->sign, &su, NULL) < 0)
 			su = NULL;
 		free(u);
 	} else if (asprintf(&su, "%.*s%s", (int)(strlen(signed_master) - strlen("master.m3u8")), signed_master,
@@ -179,8 +179,8 @@ static char *sign_beside(const struct vs_cgi_config *cfg, const char *id, const 
 }
 
 /* The caption tracks on the origin, each with its file's signed URL. */
-static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_video *v, const char *signed_master,
-                               time_t exp)
+static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_origin *o,
+                               const struct vs_cgi_video *v, const char *signed_master, time_t exp)
 {
 	json_t *list = NULL, *c;
 	char at[VS_UUID_LEN + 3];
@@ -191,7 +191,7 @@ static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_v
 	snprintf(at, sizeof(at), "/%s/", v->id);
 	json_array_foreach(list, i, c) {
 		const char *url = vs_json_str(c, "url"), *rel = url ? strstr(url, at) : NULL;
-		char *su = rel ? sign_beside(r->cfg, v->id, signed_master, rel + strlen(at), exp) : NULL;
+		char *su = rel ? sign_beside(o, v->id, signed_master, rel + strlen(at), exp) : NULL;
 
 		json_object_set_new(c, "url", su ? json_string(su) : json_null());
 		free(su);
@@ -199,37 +199,31 @@ static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_v
 	return list;
 }
 
-/* The signed stream of v: the master playlist's URL and each rendition's
- * (only want's, when set: ?quality=), as GET /videos/:id/stream answers.
- * On failure the response is sent and *out stays NULL. */
-static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *want, json_t **out)
+/* The signed stream of v on origin o: the master playlist's URL and each
+ * rendition's (only want's, when set: ?quality=), the qualities q (the
+ * catalog's, borrowed) signed. On failure the response is sent and *out
+ * stays NULL. */
+static void origin_stream(struct vs_cgi_req *r, const struct vs_cgi_origin *o, struct vs_cgi_video *v,
+                          const char *want, const json_t *q, time_t exp, json_t **out)
 {
-	const struct vs_cgi_config *cfg = r->cfg;
-	bool cloudfront = cfg->sign.scheme == VS_SIGN_CLOUDFRONT;
+	bool cloudfront = o->sign.scheme == VS_SIGN_CLOUDFRONT;
 	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160];
-	json_t *q = NULL, *cookies = NULL, *list = NULL, *captions = NULL, *it;
-	time_t exp;
+	json_t *cookies = NULL, *list = NULL, *captions = NULL, *it;
 	size_t i;
 
 	*out = NULL;
-	if (!cfg->public_base_url) {
-		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set");
-		vs_cgihttp_server_error(r, 500, "stream");
-		return;
-	}
-	exp = vs_sign_expiry(time(NULL), cfg->stream_ttl_s);
-	if (asprintf(&master, "%s/%s/master.m3u8", cfg->public_base_url, v->id) < 0) {
+	if (asprintf(&master, "%s/%s/master.m3u8", o->base_url, v->id) < 0) {
 		master = NULL;
 		vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
 		vs_cgihttp_server_error(r, 500, "stream");
 		goto out;
 	}
-	if (vs_sign_url(master, exp, &cfg->sign, &signed_url, cloudfront ? &cookies : NULL) < 0) {
+	if (vs_sign_url(master, exp, &o->sign, &signed_url, cloudfront ? &cookies : NULL) < 0) {
 		vs_cgihttp_server_error(r, 500, "signing");
 		goto out;
 	}
-	if (vs_catalog_qualities(*r->db, v->id, &q) < 0 || !(captions = signed_captions(r, v, signed_url, exp))) {
-		vs_cgihttp_server_error(r, 503, "qualities");
+	if (!(captions = signed_captions(r, o, v, signed_url, exp))) {
+		vs_cgihttp_server_error(r, 503, "captions");
 		goto out;
 	}
 	path_token(signed_url, token, sizeof(token));
@@ -241,7 +235,7 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 		if (!label)
 			continue;
 		if (asprintf(&rel, "%s/index.m3u8", label) >= 0)
-			su = sign_beside(cfg, v->id, signed_url, rel, exp);
+			su = sign_beside(o, v->id, signed_url, rel, exp);
 		json_array_append_new(list, json_pack("{s:s,s:O,s:O,s:O,s:s,s:O,s:O,s:O,s:s?}", "quality_label", label,
 		                                      "resolution_width", json_object_get(it, "width"),
 		                                      "resolution_height", json_object_get(it, "height"),
@@ -271,10 +265,55 @@ out:
 	json_decref(list);
 	json_decref(captions);
 	json_decref(cookies);
-	json_decref(q);
 	free(master);
 	free(signed_url);
 	free(chosen);
+}
+
+/* The signed stream of v, as GET /videos/:id/stream answers: the first
+ * origin's, and with several (VS_PUBLIC_BASE_URL's failover list) each
+ * one's in "origins", in order, "base_url" in each. On failure the
+ * response is sent and *out stays NULL. */
+static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *want, json_t **out)
+{
+	const struct vs_cgi_config *cfg = r->cfg;
+	json_t *q = NULL, *origins = NULL, *one;
+	time_t exp = vs_sign_expiry(time(NULL), cfg->stream_ttl_s);
+
+	*out = NULL;
+	if (!cfg->n_origins) {
+		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set");
+		vs_cgihttp_server_error(r, 500, "stream");
+		return;
+	}
+	if (vs_catalog_qualities(*r->db, v->id, &q) < 0) {
+		vs_cgihttp_server_error(r, 503, "qualities");
+		return;
+	}
+	origins = cfg->n_origins > 1 ? json_array() : NULL;
+	for (int i = 0; i < cfg->n_origins; i++) {
+		origin_stream(r, &cfg->origins[i], v, want, q, exp, &one);
+		if (!one)
+			goto fail; /* answered */
+		if (!origins) {
+			*out = one;
+			break;
+		}
+		json_object_set_new(one, "base_url", json_string(cfg->origins[i].base_url));
+		json_array_append_new(origins, one);
+	}
+	if (origins) {
+		*out = json_deep_copy(json_array_get(origins, 0));
+		json_object_del(*out, "base_url");
+		if (!*out || json_object_set(*out, "origins", origins) < 0) {
+			json_decref(*out);
+			*out = NULL;
+			vs_cgihttp_server_error(r, 500, "stream");
+		}
+	}
+fail:
+	json_decref(origins);
+	json_decref(q);
 }
 
 void vs_cgihandlers_stream(struct vs_cgi_req *r, struct vs_cgi_video *v)
@@ -311,33 +350,36 @@ void vs_cgihandlers_key(struct vs_cgi_req *r, struct vs_cgi_video *v)
 	const char *qs = vs_cgihttp_param(r, "QUERY_STRING");
 	char token[256] = "", *url = NULL, *master = NULL;
 	uint8_t key[16];
-	bool found = false;
+	bool found = false, valid = false;
 
 	/* the token is exactly what /stream handed out, "EXPIRES/SIGNATURE"
 	 * (its slash may come %2F-encoded): nothing that could carry a path,
 	 * and so a scope of another video's */
 	if (vs_cgihttp_query_param(qs, "token", token, sizeof(token)) < 0 || !path_token_shape(token))
 		token[0] = '\0';
-	if (!token[0] || !r->cfg->public_base_url ||
-	    asprintf(&master, "%s/%s/master.m3u8", r->cfg->public_base_url, v->id) < 0) {
-		vs_cgihttp_problem(r, 403, "a valid token for this video is required", NULL);
-		return;
-	}
-	{
-		const char *h = strstr(master, "://"), *path = h ? strchr(h + 3, '/') : NULL;
+	/* the token of any origin's signature of this video's master */
+	for (int i = 0; token[0] && !valid && i < r->cfg->n_origins; i++) {
+		const struct vs_cgi_origin *o = &r->cfg->origins[i];
+		const char *h, *path;
 
-		if (!path || asprintf(&url, "%.*s/" VS_SIGN_TOKEN_PREFIX "/%s%s", (int)(path - master), master,
-		                      token, path) < 0)
-			url = NULL;
-	}
-	if (!url || vs_sign_verify_url(url, time(NULL), &r->cfg->sign) < 0) {
-		vs_cgihttp_problem(r, 403, "a valid token for this video is required", NULL);
-		free(url);
+		if (asprintf(&master, "%s/%s/master.m3u8", o->base_url, v->id) < 0)
+			break;
+		h = strstr(master, "://");
+		path = h ? strchr(h + 3, '/') : NULL;
+		if (path && asprintf(&url, "%.*s/" VS_SIGN_TOKEN_PREFIX "/%s%s", (int)(path - master), master, token,
+		                     path) >= 0) {
+			valid = vs_sign_verify_url(url, time(NULL), &o->sign) == 0;
+			vs_error_clear();
+			free(url);
+		}
+		url = NULL;
 		free(master);
+		master = NULL;
+	}
+	if (!valid) {
+		vs_cgihttp_problem(r, 403, "a valid token for this video is required", NULL);
 		return;
 	}
-	free(url);
-	free(master);
 	if (vs_catalog_key(*r->db, v->id, key, &found) < 0) {
 		vs_cgihttp_server_error(r, 503, "key");
 		return;
@@ -472,27 +514,36 @@ void vs_cgihandlers_health(struct vs_cgi_req *r)
  */
 void vs_cgihandlers_authorize(struct vs_cgi_req *r)
 {
-	const char *uri = vs_cgihttp_param(r, "REQUEST_URI"), *base = r->cfg->public_base_url, *host;
-	char *url = NULL;
+	const char *uri = vs_cgihttp_param(r, "REQUEST_URI");
+	bool valid = false;
 
 	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
 		vs_cgihttp_problem(r, 405, "method not allowed here", "Allow: GET, HEAD\r\n");
 		return;
 	}
-	if (!base || !(host = strstr(base, "://"))) {
+	if (!r->cfg->n_origins) {
 		vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL is not set: cannot check signed paths");
 		vs_cgihttp_server_error(r, 500, "authorizer");
 		return;
 	}
-	host += 3;
-	if (!uri || uri[0] != '/' ||
-	    asprintf(&url, "%.*s%.*s", (int)(host + strcspn(host, "/") - base), base, (int)strcspn(uri, "?#"), uri) < 0) {
+	if (!uri || uri[0] != '/') {
 		vs_cgihttp_problem(r, 403, "this link is not valid", NULL);
 		return;
 	}
-	if (vs_sign_verify_url(url, time(NULL), &r->cfg->sign) < 0)
+	/* signed for any of the origins this server stands for */
+	for (int i = 0; !valid && i < r->cfg->n_origins; i++) {
+		const struct vs_cgi_origin *o = &r->cfg->origins[i];
+		const char *host = strstr(o->base_url, "://") + 3;
+		char *url = NULL;
+
+		if (asprintf(&url, "%.*s%.*s", (int)(host + strcspn(host, "/") - o->base_url), o->base_url,
+		             (int)strcspn(uri, "?#"), uri) < 0)
+			break;
+		valid = vs_sign_verify_url(url, time(NULL), &o->sign) == 0;
+		free(url);
+	}
+	if (!valid)
 		vs_cgihttp_problem(r, 403, "this link is not valid or has expired", NULL);
 	else
 		vs_cgihttp_respond(r, 200, NULL, NULL, NULL, NULL, 0);
-	free(url);
 }

@@ -673,6 +673,52 @@ nginx_token() {
 	run -0 --separate-stderr vs-sign --scheme cloudfront --private-key cf.pem --verify "$(jqr stream.json '.qualities[0].url')"
 }
 
+@test "several origins: /stream signs the package on each, in order, with each one's scheme" {
+	openssl genrsa -out cf.pem 2048 2>/dev/null
+	export VS_CLOUDFRONT_KEY_PAIR_ID=K2JCJMDEHXQW5F VS_CLOUDFRONT_PRIVATE_KEY_FILE=$PWD/cf.pem
+	export VS_PUBLIC_BASE_URL="http://127.0.0.1/vod/, https://d111111abcdef8.cloudfront.net/vod"
+	export VS_SIGN_SCHEME="nginx, cloudfront"
+	cgi GET "/videos/$ID/stream"
+	[ "${lines[0]}" = "Status: 200 OK" ]
+	printf '%s\n' "${lines[-1]}" >stream.json
+	# the first origin's stream, as with one; then each, in the order given
+	[ "$(jqr stream.json .stream_url)" = "$(jqr stream.json '.origins[0].stream_url')" ]
+	[ "$(jq -c '[.origins[].base_url]' stream.json)" = '["http://127.0.0.1/vod","https://d111111abcdef8.cloudfront.net/vod"]' ]
+	first=$(jqr stream.json '.origins[0].stream_url')
+	second=$(jqr stream.json '.origins[1].stream_url')
+	[[ $first == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]
+	[[ $second == https://d111111abcdef8.cloudfront.net/vod/$ID/master.m3u8\?Policy=* ]]
+	run -0 --separate-stderr vs-sign --scheme nginx --key-file "$VS_SIGNING_KEY_FILE" --verify "$first"
+	run -0 --separate-stderr vs-sign --scheme cloudfront --private-key cf.pem --verify "$second"
+	run -0 --separate-stderr vs-sign --scheme cloudfront --private-key cf.pem --verify "$(jqr stream.json '.origins[1].qualities[0].url')"
+	[ "$(jqr stream.json '.origins[1].cookies["CloudFront-Key-Pair-Id"]')" = K2JCJMDEHXQW5F ]
+	[ "$(jq -c '[.origins[].qualities | length] | unique' stream.json)" = "[$(jq '.qualities | length' stream.json)]" ]
+	# one origin: no list
+	VS_PUBLIC_BASE_URL=http://127.0.0.1/vod VS_SIGN_SCHEME=nginx cgi GET "/videos/$ID/stream"
+	[ "$(printf '%s\n' "${lines[-1]}" | jq -c 'has("origins")')" = false ]
+	# the authorizer of an origin takes a path signed for any of them
+	export VS_SIGN_SCHEME="nginx, hmac" VS_PUBLIC_BASE_URL="http://127.0.0.1/vod,http://127.0.0.2:8080/vod"
+	cgi GET "/videos/$ID/stream"
+	printf '%s\n' "${lines[-1]}" >stream.json
+	for o in 0 1; do
+		u=$(jqr stream.json ".origins[$o].stream_url")
+		path=/${u#http://*/}
+		FCGI_ROLE=AUTHORIZER REQUEST_URI=$path cgi GET /
+		[ "${lines[0]}" = "Status: 200 OK" ] || { echo "origin $o: $u: ${lines[0]}"; return 1; }
+	done
+	FCGI_ROLE=AUTHORIZER REQUEST_URI=/vod/$ID/master.m3u8 cgi GET /
+	[ "${lines[0]}" = "Status: 403 Forbidden" ]
+	# and bad lists are a configuration error, said in the log
+	for bad in "ftp://x/vod" "http://a/vod,,/relative" "http://1/,http://2/,http://3/,http://4/,http://5/"; do
+		VS_PUBLIC_BASE_URL=$bad cgi GET /health
+		[ "${lines[0]}" = "Status: 500 Internal Server Error" ] || { echo "$bad: ${lines[0]}"; return 1; }
+		[[ $stderr == *VS_PUBLIC_BASE_URL* ]]
+	done
+	VS_SIGN_SCHEME="nginx, md5" cgi GET /health
+	[ "${lines[0]}" = "Status: 500 Internal Server Error" ]
+	[[ $stderr == *VS_SIGN_SCHEME* ]]
+}
+
 @test "every endpoint answers HEAD like GET, without a body" {
 	export REMOTE_USER=ops VS_ADMIN_USERS=ops # the analytics summary is an admin's
 	for path in /health "/videos/$ID" "/videos/$ID/qualities" "/videos/$ID/chapters" "/videos/$ID/stream" "/videos/$ID/analytics"; do
