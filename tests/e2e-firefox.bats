@@ -44,6 +44,10 @@ setup() { site_viewer; }
 	check_cut firefox
 }
 
+@test "Firefox: the first origin killed mid-lesson: the second goes on within 5 s, where it was" {
+	check_failover firefox
+}
+
 @test "Firefox: the stream's signature expires mid-lesson: signed anew, it plays on" {
 	check_expire firefox
 }

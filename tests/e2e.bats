@@ -51,6 +51,10 @@ setup() { site_viewer; }
 	check_cut chromium
 }
 
+@test "Chromium: the first origin killed mid-lesson: the second goes on within 5 s, where it was" {
+	check_failover chromium
+}
+
 @test "Chromium: the stream's signature expires mid-lesson: signed anew, it plays on" {
 	check_expire chromium
 }

@@ -22,6 +22,12 @@
 //                              (connections stall, new ones are refused),
 //                              then whole: when playback went on, from where,
 //                              and whether the page was loaded again
+//   failover URL CONTROL       a site whose first origin is tests/shaper.js
+//                              (its control URL) at 0.4 Mbit/s, killed
+//                              mid-lesson (connections reset, new ones
+//                              refused): when the player moved to the next
+//                              origin, the longest stall, whether it played
+//                              past what was loaded before the kill
 //   expire URL SEEK            plays until the stream's signature has
 //                              expired (a site with a short VS_STREAM_TTL),
 //                              then seeks to SEEK s, past what is buffered:
@@ -452,6 +458,51 @@ const scenarios = {
 	},
 
 	// the signature runs out mid-lesson: the player signs anew and plays on
+	async failover(page) {
+		const control = args[0];
+		await shape(control, 0.4);
+		try {
+			await page.goto(url);
+			await playUntil(page, 2);
+			await page.evaluate(() => {
+				window.vsMark = true;
+				window.vsMoves = [];
+				window.vsPlayer.video.addEventListener('timeupdate', () => window.vsMoves.push([performance.now(),
+					window.vsPlayer.video.currentTime]));
+			});
+			const before = await page.evaluate(() => {
+				const v = window.vsPlayer.video, b = v.buffered;
+				return { origin: window.vsPlayer.state.session.origin, level: window.vsPlayer.state.level,
+					bufferedEnd: b.length ? b.end(b.length - 1) : 0, at: v.currentTime, t: performance.now() };
+			});
+			const r = await fetch(`${control}/set?kill=1`);
+			if (!r.ok) throw new Error(`the shaper refused kill: ${r.status}`);
+			const killedAt = await page.evaluate(() => performance.now());
+			let stuck = null;
+			await page.waitForFunction(() => window.vsPlayer.state.session.failovers >= 1 || window.vsPlayer.state.fatal,
+				{ timeout: TIMEOUT_MS, polling: 100 }).catch((e) => { stuck = String(e.message); });
+			const failedOverAt = await page.evaluate(() => performance.now());
+			// played past what the first origin had delivered: the second serves
+			await playUntil(page, before.bufferedEnd + 2).catch((e) => { stuck = stuck || String(e.message); });
+			const moves = await page.evaluate((t0) => {
+				const m = window.vsMoves.filter(([t]) => t >= t0);
+				let stall = 0, back = 0;
+				for (let i = 1; i < m.length; i++) {
+					stall = Math.max(stall, m[i][0] - m[i - 1][0]);
+					back = Math.max(back, m[i - 1][1] - m[i][1]);
+				}
+				// and before the first move, and since the last
+				const now = performance.now();
+				stall = m.length ? Math.max(stall, m[0][0] - t0, now - m[m.length - 1][0]) : now - t0;
+				return { longestStallMs: Math.round(stall), wentBackS: back };
+			}, killedAt);
+			const after = await snapshot(page);
+			return { before, failoverMs: stuck ? null : Math.round(failedOverAt - killedAt), ...moves, stuck,
+				samePage: await page.evaluate(() => window.vsMark === true), ...after };
+		} finally {
+			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
+		}
+	},
 	async expire(page) {
 		const seekTo = Number(args[0] || 45);
 		// the data saver: no more than 30 s loaded ahead (else hls.js has the

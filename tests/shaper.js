@@ -9,7 +9,9 @@
 //
 // The link can be cut, as a tunnel cuts a phone's: no byte moves on the
 // connections it carries (they stall, they do not fail) and new ones are
-// refused, until it is whole again. And it can follow a throughput trace:
+// refused, until it is whole again. Or the server behind it killed: its
+// connections reset at once and new ones refused, until it is whole again.
+// And it can follow a throughput trace:
 // lines "SECONDS MBITS [RTT-MS]", from SECONDS after the trace is given
 // the link runs at MBITS (> 0), or "SECONDS cut" / "SECONDS up".
 //
@@ -17,7 +19,8 @@
 //                             [--mbits N] [--up-mbits N] [--rtt MS] [--trace FILE]
 //   prints "shaper PORT CONTROL-PORT" once listening; runs until killed.
 //   The control port takes GET /set?mbits=N&rtt=MS (either or both;
-//   mbits=0 is no limit), GET /set?cut=1 and /set?cut=0, GET
+//   mbits=0 is no limit), GET /set?cut=1 and /set?cut=0, GET /set?kill=1
+//   (the server gone: every connection reset, new ones refused; cut=0 ends it), GET
 //   /set?trace=FILE (a trace from now; an empty FILE ends one), and GET
 //   /stats (bytes carried, the link now).
 //
@@ -99,9 +102,14 @@ class Link {
 		this.up = new Direction(this);
 		this.up.bps = () => this.upBps;
 		this.connections = 0;
+		this.open = new Set(); // each connection's kill()
 	}
 
-	set({ mbits, upMbits, rtt, cut }) {
+	set({ mbits, upMbits, rtt, cut, kill }) {
+		if (kill) {
+			cut = true;
+			for (const k of this.open) k(true);
+		}
 		if (cut !== undefined) {
 			const was = this.cut;
 			this.cut = !!cut;
@@ -175,10 +183,16 @@ function carry(link, client, to) {
 	});
 	client.on('end', () => { conn.ended.client = true; conn.drained(); });
 	upstream.on('end', () => { conn.ended.upstream = true; conn.drained(); });
-	const kill = () => { client.destroy(); upstream.destroy(); };
-	client.on('error', kill);
-	upstream.on('error', kill);
-	client.on('close', () => upstream.destroy());
+	// reset: the client sees its connection reset, as from a server gone
+	const kill = (reset) => {
+		if (reset && client.resetAndDestroy) client.resetAndDestroy();
+		else client.destroy();
+		upstream.destroy();
+	};
+	link.open.add(kill);
+	client.on('error', () => kill());
+	upstream.on('error', () => kill());
+	client.on('close', () => { link.open.delete(kill); upstream.destroy(); });
 }
 
 function start({ to, listen = 0, mbits = 0, upMbits, rtt = 0 }) {
@@ -222,6 +236,7 @@ async function main() {
 			for (const k of ['mbits', 'rtt']) if (u.searchParams.has(k)) o[k] = Number(u.searchParams.get(k));
 			if (u.searchParams.has('up_mbits')) o.upMbits = Number(u.searchParams.get('up_mbits'));
 			if (u.searchParams.has('cut')) o.cut = u.searchParams.get('cut') === '1';
+			if (u.searchParams.get('kill') === '1') o.kill = true;
 			s.set(o);
 			if (u.searchParams.has('trace')) {
 				try {

@@ -278,6 +278,37 @@ check_expire() {
 	[ "$(jq '.currentTime >= .seekTo + 2' out.json)" = true ]
 }
 
+# check_failover BROWSER: the site served anew with two origins, the
+# shaper's first and a direct one: the first killed mid-lesson, the lesson
+# goes on from the second within 5 s, where it was, and the beacon says so
+check_failover() {
+	local port run st=0 second
+	port=$(free_port)
+	run=$(mktemp -d /tmp/vs-e2e-origins.XXXXXX)
+	second="http://127.0.0.1:$port"
+	VS_PUBLIC_BASE_URL="$SITE/vod, $second/vod" \
+		"$VS_TOP/scripts/serve" --port "$port" --root "$E2E_ROOT" --run "$run" --background >/dev/null
+	e2e "$1" failover "$second/?v=e2e-lesson#token=$TOKEN" "$E2E_CONTROL" || st=$?
+	"$VS_TOP/scripts/serve" stop --run "$run"
+	rm -rf "$run"
+	[ "$st" -eq 0 ]
+	echo "# $1: moved to the second origin $(jqr out.json .failoverMs) ms after the first was killed; longest stall $(jqr out.json .longestStallMs) ms" >&3
+	[ "$(jqr out.json .before.origin)" = "$SITE" ] # it played from the first: else this tests nothing
+	[ "$(jqr out.json .stuck)" = null ]
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jqr out.json .samePage)" = true ]
+	[ "$(jqr out.json .session.origin)" = "$second" ]
+	[ "$(jq '.session.failovers >= 1 and .failoverMs < 5000 and .longestStallMs < 5000' out.json)" = true ]
+	# from where it was: never back, and past what the first origin gave
+	[ "$(jq '.wentBackS < 0.5 and .currentTime >= .before.bufferedEnd + 2' out.json)" = true ]
+	sid=$(jqr out.json .session.session_id)
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT count(*) FROM video_analytics WHERE session_id = '$sid' AND failovers >= 1")" = 1 ] && break
+		sleep 0.2
+	done
+	[ "$(sql "SELECT origin, failovers >= 1 FROM video_analytics WHERE session_id = '$sid'")" = "$second|t" ]
+}
+
 # check_encrypted BROWSER: an AES-128 lesson plays, its key asked for with
 # the stream's token from vs-cgi's own key endpoint
 check_encrypted() {

@@ -41,7 +41,10 @@
       engine: null,           // 'hls.js' or 'native'
       hls: null,
       meta: null,             // GET /videos/:id
-      stream: null,           // GET /videos/:id/stream
+      stream: null,           // GET /videos/:id/stream (of the origin playing)
+      origins: null,          // its origins, when it lists several
+      originIndex: 0,         // the one playing
+      originFailures: 0,      // its network errors in a row
       resumeFrom: 0,
       resumed: false,
       firstFrameAt: null,     // performance.now() of the first frame
@@ -61,7 +64,7 @@
       session: {
         session_id: uuid(), viewer_id: viewerId, watch_time_seconds: 0, buffer_events: 0,
         buffering_time_ms: 0, seek_events: 0, quality_switches: 0, errors: 0, max_position_seconds: 0,
-        started: false, quality_seconds: {},
+        started: false, quality_seconds: {}, origin: null, failovers: 0,
       },
     };
     window.vsPlayer = { state, video };
@@ -212,6 +215,7 @@
     // while some are in flight is the network gone (below: offline).
 
     const DEAD_LINK_MS = 5000;
+    const DEAD_LINK_FAILOVER_MS = 3000; // sooner when another origin may serve
     const inFlight = new Set();
     let lastByteAt = performance.now();
 
@@ -225,7 +229,8 @@
     }
 
     setInterval(() => {
-      if (inFlight.size && !state.trouble && performance.now() - lastByteAt > DEAD_LINK_MS) waitForNetwork('dead link');
+      const limit = state.origins ? DEAD_LINK_FAILOVER_MS : DEAD_LINK_MS;
+      if (inFlight.size && !state.trouble && performance.now() - lastByteAt > limit) waitForNetwork('dead link');
     }, 1000);
 
     // ---- the bandwidth for the next visit's start, and the data saver ----
@@ -268,6 +273,11 @@
     //  media    a fatal decoding error                recoverMediaError, then swapAudioCodec, then
     //                                                 the source anew at the position; a rung that
     //                                                 fails twice is dropped
+    //  origin   with several origins (/stream's       the next origin that answers its master
+    //           origins: VS_PUBLIC_BASE_URL lists     playlist, at the same position and rung, at
+    //           them), ORIGIN_FAILURES network        once; none answering: offline, above, every
+    //           errors in a row on the one playing,   probe asking each origin; the beacon says
+    //           or its link dead DEAD_LINK_FAILOVER_MS origin and failovers
     //  lesson   404 lesson, 401 from the API, no way  a message that says what to do
     //           to play HLS here, keys refused
 
@@ -280,6 +290,7 @@
     const RETRY_BUTTON_MS = 20000;   // offline this long: a Retry button too
     const RESIGN_MAX = 3;            // new signatures in a minute, at most
     const MEDIA_ERRORS_WINDOW_MS = 30000;
+    const ORIGIN_FAILURES = 2;       // network errors in a row on one origin before the next is asked
 
     // hls.js retries timeouts and 5xx itself; refused connections (status
     // 0) only when the browser says it is offline: here those too, and 408
@@ -317,7 +328,7 @@
         if (status === 401 || status === 403) {
           // a request of the signature already replaced: not news
           const failed = (data.context && data.context.url) || (data.frag && data.frag.url) || '';
-          const base = state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, '');
+          const base = streamBase();
           const key = /\/key(\?|$)/.test(failed) || data.details === Hls.ErrorDetails.KEY_LOAD_ERROR;
           if (failed && !failed.startsWith(base) && !key) return;
           // a key refused for a token just renewed: not an expiry
@@ -327,6 +338,12 @@
             return;
           }
           return resign(what);
+        }
+        // a failure of the origin playing (not of the API's key endpoint,
+        // nor a late one of an origin left)
+        const failed = (data.context && data.context.url) || (data.frag && data.frag.url) || '';
+        if (state.origins && failed.startsWith(streamBase()) && ++state.originFailures >= ORIGIN_FAILURES) {
+          return failover(what);
         }
         if (!data.fatal) {
           if (!state.trouble) {
@@ -353,8 +370,9 @@
       if (/^(Reconnecting|Offline)/.test(ui.status.textContent)) say('Reconnected.');
     }
 
-    function waitForNetwork(what) {
+    function waitForNetwork(what, noFailover) {
       if (state.trouble === 'offline') return;
+      if (state.origins && !noFailover && what !== 'offline' && navigator.onLine !== false) return failover(what);
       if (state.trouble !== 'network' || !state.back) state.back = here();
       state.trouble = 'offline';
       state.session.reconnects = (state.session.reconnects || 0) + 1;
@@ -390,7 +408,87 @@
         ui.retry.hidden = true;
         return resign(`probe:${status}`);
       }
+      // the origin playing is down: another may not be
+      if (state.origins && navigator.onLine !== false) {
+        state.probing = true;
+        const i = await answering(otherOrigins());
+        state.probing = false;
+        if (state.trouble !== 'offline') return;
+        if (i >= 0) return switchOrigin(i, state.back || here());
+      }
       scheduleProbe();
+    }
+
+    // ---- several origins (VS_PUBLIC_BASE_URL names them, /stream signs each) ----
+
+    // the master playlists' directory of the stream playing
+    function streamBase() { return state.stream.stream_url.replace(/master\.m3u8(\?.*)?$/, ''); }
+
+    // an answer of /stream taken: the origin playing kept when it lists several
+    function useStream(s) {
+      const list = s.origins && s.origins.length > 1 ? s.origins : null;
+      state.origins = list;
+      state.originIndex = list ? Math.min(state.originIndex, list.length - 1) : 0;
+      state.stream = list ? { ...list[state.originIndex], origins: list } : s;
+      state.originFailures = 0;
+      try {
+        state.session.origin = new URL(state.stream.stream_url, location.href).origin;
+      } catch (e) { state.session.origin = null; }
+    }
+
+    function otherOrigins() {
+      return state.origins ? state.origins.map((o, i) => i).filter((i) => i !== state.originIndex) : [];
+    }
+
+    // the first of the origins (indexes) whose master playlist answers 2xx
+    // within PROBE_TIMEOUT_MS, or -1
+    async function answering(indexes) {
+      const ask = async (i) => {
+        const ctl = new AbortController(), timer = setTimeout(() => ctl.abort(), PROBE_TIMEOUT_MS);
+        try {
+          const r = await fetch(state.origins[i].stream_url, { cache: 'no-store', signal: ctl.signal });
+          if (!r.ok) throw new Error(String(r.status));
+          return i;
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      try {
+        return await Promise.any(indexes.map(ask));
+      } catch (e) {
+        return -1;
+      }
+    }
+
+    // the origin playing fails: the next that answers, at once; none: offline
+    async function failover(what) {
+      if (state.failingOver) return;
+      state.failingOver = true;
+      const back = state.back || here();
+      if (state.hls) state.hls.stopLoad();
+      if (!state.trouble) {
+        state.trouble = 'network';
+        say('Reconnecting…');
+      }
+      const i = await answering(otherOrigins());
+      state.failingOver = false;
+      if (i < 0) {
+        state.back = back;
+        state.originFailures = 0;
+        return waitForNetwork(what, true);
+      }
+      switchOrigin(i, back);
+    }
+
+    function switchOrigin(i, back) {
+      state.originIndex = i;
+      useStream({ origins: state.origins });
+      state.session.failovers = (state.session.failovers || 0) + 1;
+      state.back = null;
+      state.trouble = 'network'; // until a segment comes
+      settled();
+      reload(back);
+      sendSession();
     }
 
     function resumeLoading() {
@@ -442,7 +540,7 @@
         if (state.hls) state.hls.destroy();
         return;
       }
-      state.stream = await r.json();
+      useStream(await r.json());
       state.session.resigned = (state.session.resigned || 0) + 1;
       reload(back);
     }
@@ -535,7 +633,10 @@
           applySaver();
           hls.startLoad(state.resumed ? state.resumeFrom : -1);
         });
-        hls.on(Hls.Events.FRAG_LOADED, () => { if (state.trouble === 'network') settled(); });
+        hls.on(Hls.Events.FRAG_LOADED, () => {
+          state.originFailures = 0;
+          if (state.trouble === 'network') settled();
+        });
         hls.on(Hls.Events.KEY_LOADED, () => { state.keyRefusals = 0; });
         hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
           if (state.level !== -1 && data.level !== state.level) state.session.quality_switches++;
@@ -999,7 +1100,7 @@
       }
       const m = begin.lesson;
       state.meta = m;
-      state.stream = m.stream;
+      useStream(m.stream);
       state.resumeFrom = begin.at || (m.progress && Number(m.progress.current_time)) || 0;
       state.resumed = begin.at > 0;
       state.startURL = begin.rung ? begin.rung.url : null;
