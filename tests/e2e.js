@@ -99,6 +99,48 @@ async function playUntil(page, seconds) {
 		window.vsPlayer.state.fatal), { timeout: TIMEOUT_MS }, seconds);
 }
 
+// What the viewer sees of the picture against what the video decoded: the
+// page's pixels over the middle half of the frame (a screenshot) and the
+// frame itself drawn to a canvas, both at 64x36, compared channel by
+// channel. A layer over the picture (the 70 % black overlay that covered
+// every lesson once) makes them differ by far more than the frame's own
+// motion between the two shots.
+async function picture(page) {
+	const box = await page.evaluate(() => {
+		const v = window.vsPlayer.video, r = v.getBoundingClientRect();
+		// the frame inside the element (object-fit: contain)
+		const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+		const w = v.videoWidth * s, h = v.videoHeight * s;
+		const x = r.left + (r.width - w) / 2, y = r.top + (r.height - h) / 2;
+		return { x: x + w / 4, y: y + h / 4, width: w / 2, height: h / 2 };
+	});
+	const shot = await page.screenshot({ clip: box, encoding: 'base64' });
+	return page.evaluate(async (png) => {
+		const W = 64, H = 36, v = window.vsPlayer.video;
+		const pixels = (draw) => {
+			const c = document.createElement('canvas');
+			c.width = W;
+			c.height = H;
+			const g = c.getContext('2d');
+			draw(g);
+			return g.getImageData(0, 0, W, H).data;
+		};
+		const frame = pixels((g) => g.drawImage(v, v.videoWidth / 4, v.videoHeight / 4, v.videoWidth / 2,
+			v.videoHeight / 2, 0, 0, W, H));
+		const img = new Image();
+		img.src = `data:image/png;base64,${png}`;
+		await img.decode();
+		const seen = pixels((g) => g.drawImage(img, 0, 0, W, H));
+		let diff = 0, light = 0;
+		for (let i = 0; i < frame.length; i += 4) {
+			for (let c = 0; c < 3; c++) diff += Math.abs(frame[i + c] - seen[i + c]);
+			light += frame[i] + frame[i + 1] + frame[i + 2];
+		}
+		const n = (frame.length / 4) * 3;
+		return { meanDiff: Math.round((diff / n) * 10) / 10, frameLight: Math.round((light / n) * 10) / 10 };
+	}, shot);
+}
+
 // the heights of the rungs offered and not disabled in the menu
 function menuHeights(page) {
 	return page.evaluate(() => [...document.querySelectorAll('#quality option')]
@@ -125,7 +167,7 @@ const scenarios = {
 				return e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') : null;
 			});
 		});
-		return { ...(await snapshot(page)), onTop };
+		return { ...(await snapshot(page)), onTop, picture: await picture(page) };
 	},
 
 	async quality(page) {

@@ -103,6 +103,9 @@ check_play() {
 	[ "$(jq -c .pageErrors out.json)" = '[]' ]
 	# nothing covers the picture while it plays
 	[ "$(jq -c '.onTop | unique' out.json)" = '["video#video"]' ] || { jq -c .onTop out.json; return 1; }
+	# and the screen shows the decoded frame (a lit one: else this tests nothing)
+	echo "# $1: picture $(jq -c .picture out.json)" >&3
+	[ "$(jq '.picture.frameLight > 40 and .picture.meanDiff < 20' out.json)" = true ] || { jq -c .picture out.json; return 1; }
 	[ "$(jqr out.json .title)" = "Limits, in a browser" ]
 	[ "$(jqr out.json .chapters)" = 3 ]
 	[ "$(jq '.storyboard > 0' out.json)" = true ]
