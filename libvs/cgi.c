@@ -183,11 +183,10 @@ static int config_load(struct vs_cgi_config *c)
 
 void vs_cgi_config_release(struct vs_cgi_config *c)
 {
-	free(c->bases);
-	free(c->jwt_secret);
-	free(c->sign_secret);
-	free(c->cors_origins);
+	char *owned[] = {c->jwt_secret, c->sign_secret, c->cors_origins, c->bases, c->broken};
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(owned); i++)
+		free(owned[i]);
 	vs_sign_key_free(c->cloudfront_key);
-	free(c->broken);
 	memset(c, 0, sizeof(*c));
 }
