@@ -62,6 +62,8 @@ int main(int argc, char **argv)
 			VS_OPT_SET(0, "dash", po.dash, "also write a DASH MPD over the same segments (fmp4; implies --audio-group)"),
 			VS_OPT_CHOICE(0, "encrypt", "METHOD", aes, "aes-128", "encrypt the segments: aes-128"),
 			VS_OPT_STRING(0, "key-uri", "URI", po.key_uri, "EXT-X-KEY URI (default: /api/v1/videos/ID/key)"),
+			VS_OPT_SET(0, "no-fallback", po.no_fallback,
+			           "no progressive MP4 of the lowest rung (" VS_PACKAGE_FALLBACK ") in the package"),
 			VS_OPT_STRING(0, "check", "PATH", check, "validate the HLS package at PATH (a directory or playlist)"),
 			VS_OPT_SET('f', "force", po.force,
 			           "package again even when a finished package of the same inputs exists"),

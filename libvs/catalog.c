@@ -371,6 +371,17 @@ int vs_catalog_published(PGconn *db, const char *id, const char *base, const jso
 		               2, "UPDATE video_captions SET url = $4, updated_at = now()"
 		                  " WHERE video_id = $1 AND language = $2 AND kind = $3");
 	if (ret == 0) {
+		const json_t *fb = json_object_get(pkg, "fallback");
+		char *url = NULL;
+		const char *p[] = {id, NULL, vs_json_str(fb, "label")};
+
+		if (vs_json_str(fb, "file") && asprintf(&url, "%s/%s", base, vs_json_str(fb, "file")) < 0)
+			url = NULL;
+		p[1] = url;
+		ret = vs_db_exec(db, NULL, "UPDATE videos SET fallback_url = $2, fallback_quality = $3 WHERE id = $1", 3, p);
+		free(url);
+	}
+	if (ret == 0) {
 		struct vs_video_state st = {.status = "ready", .published = publish ? VS_PUBLICATION_ON : VS_PUBLICATION_OFF};
 
 		if (have_poster && asprintf(&poster, "%s/poster.jpg", base) < 0)
@@ -507,6 +518,24 @@ static int query_array(PGconn *db, const char *sql, const char *id, json_t **out
 int vs_catalog_qualities(PGconn *db, const char *id, json_t **out)
 {
 	return query_array(db, Q_QUALITIES("$1::uuid"), id, out);
+}
+
+int vs_catalog_fallback(PGconn *db, const char *id, json_t **out)
+{
+	PGresult *r = NULL;
+	const char *p[] = {id};
+	int ret = vs_db_exec(db, &r,
+	                     "SELECT json_build_object('url', v.fallback_url, 'type', 'video/mp4',"
+	                     " 'quality_label', q.quality_label, 'resolution_width', q.resolution_width,"
+	                     " 'resolution_height', q.resolution_height)::text FROM videos v"
+	                     " LEFT JOIN video_qualities q ON q.video_id = v.id AND q.quality_label = v.fallback_quality"
+	                     " WHERE v.id = $1::uuid AND v.fallback_url IS NOT NULL", 1, p);
+
+	*out = NULL;
+	if (ret == 0 && PQntuples(r) == 1 && !(*out = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	PQclear(r);
+	return ret;
 }
 
 int vs_catalog_chapters(PGconn *db, const char *id, json_t **out)

@@ -155,6 +155,11 @@ int vs_catalog_published_video(PGconn *db, const char *key, bool full, const cha
  * video_qualities names, and the short ones), as a new JSON array. */
 int vs_catalog_qualities(PGconn *db, const char *id, json_t **out);
 
+/* The progressive MP4 vs-publish put on the origin for video id (url,
+ * type, quality_label, resolution_width, resolution_height), a new
+ * object, or *out NULL when its package has none. */
+int vs_catalog_fallback(PGconn *db, const char *id, json_t **out);
+
 /* The chapters of video id, in order, as a new JSON array. */
 int vs_catalog_chapters(PGconn *db, const char *id, json_t **out);
 

@@ -204,7 +204,7 @@ static json_t *signed_captions(const struct vs_cgi_req *r, const struct vs_cgi_o
  * catalog's, borrowed) signed. On failure the response is sent and *out
  * stays NULL. */
 static void origin_stream(struct vs_cgi_req *r, const struct vs_cgi_origin *o, struct vs_cgi_video *v,
-                          const char *want, const json_t *q, time_t exp, json_t **out)
+                          const char *want, const json_t *q, const json_t *fallback, time_t exp, json_t **out)
 {
 	bool cloudfront = o->sign.scheme == VS_SIGN_CLOUDFRONT;
 	char *master = NULL, *signed_url = NULL, *chosen = NULL, when[32], token[160];
@@ -259,6 +259,20 @@ static void origin_stream(struct vs_cgi_req *r, const struct vs_cgi_origin *o, s
 	                 "expires_at", when, "qualities", list, "captions", captions, "quality", chosen ? want : NULL);
 	if (*out && cookies)
 		json_object_set(*out, "cookies", cookies);
+	if (*out && fallback) {
+		/* the progressive MP4, signed as the package's files are */
+		char at[VS_UUID_LEN + 3], *su;
+		const char *url = vs_json_str(fallback, "url"), *rel;
+		json_t *f = json_deep_copy(fallback);
+
+		snprintf(at, sizeof(at), "/%s/", v->id);
+		rel = url ? strstr(url, at) : NULL;
+		su = rel ? sign_beside(o, v->id, signed_url, rel + strlen(at), exp) : NULL;
+		if (f && su && json_object_set_new(f, "url", json_string(su)) == 0)
+			json_object_set(*out, "fallback", f);
+		json_decref(f);
+		free(su);
+	}
 	if (!*out)
 		vs_cgihttp_server_error(r, 500, "stream");
 out:
@@ -277,7 +291,7 @@ out:
 static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char *want, json_t **out)
 {
 	const struct vs_cgi_config *cfg = r->cfg;
-	json_t *q = NULL, *origins = NULL, *one;
+	json_t *q = NULL, *fallback = NULL, *origins = NULL, *one;
 	time_t exp = vs_sign_expiry(time(NULL), cfg->stream_ttl_s);
 
 	*out = NULL;
@@ -286,13 +300,14 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 		vs_cgihttp_server_error(r, 500, "stream");
 		return;
 	}
-	if (vs_catalog_qualities(*r->db, v->id, &q) < 0) {
+	if (vs_catalog_qualities(*r->db, v->id, &q) < 0 || vs_catalog_fallback(*r->db, v->id, &fallback) < 0) {
+		json_decref(q);
 		vs_cgihttp_server_error(r, 503, "qualities");
 		return;
 	}
 	origins = cfg->n_origins > 1 ? json_array() : NULL;
 	for (int i = 0; i < cfg->n_origins; i++) {
-		origin_stream(r, &cfg->origins[i], v, want, q, exp, &one);
+		origin_stream(r, &cfg->origins[i], v, want, q, fallback, exp, &one);
 		if (!one)
 			goto fail; /* answered */
 		if (!origins) {
@@ -313,6 +328,7 @@ static void stream_json(struct vs_cgi_req *r, struct vs_cgi_video *v, const char
 	}
 fail:
 	json_decref(origins);
+	json_decref(fallback);
 	json_decref(q);
 }
 

@@ -296,6 +296,34 @@ int vs_fsutil_write_staged(const char *path, const void *data, size_t len)
 	return ret;
 }
 
+int vs_fsutil_copy_staged(const char *src, const char *path)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+	char *buf = malloc(1 << 20);
+	ssize_t n = 0;
+
+	if (!buf)
+		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	else if (in < 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s': %s", src, strerror(errno));
+	else if ((out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+	while (ret == 0 && (n = read(in, buf, 1 << 20)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot read '%s': %s", src, strerror(errno));
+		else if (write_all(out, buf, (size_t)n) != 0)
+			ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+	}
+	if (out >= 0 && close(out) != 0 && ret == 0)
+		ret = vs_fail(VS_ERR, VS_E_IO, "cannot write '%s': %s", path, strerror(errno));
+	if (in >= 0)
+		close(in);
+	free(buf);
+	return ret;
+}
+
 int vs_fsutil_write_finished(const char *path, const json_t *m, size_t flags)
 {
 	char *text = json_dumps(m, flags);

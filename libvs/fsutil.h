@@ -38,6 +38,10 @@ int vs_fsutil_write_atomic(const char *path, const void *data, size_t len);
  * swap, which makes them all durable at once. */
 int vs_fsutil_write_staged(const char *path, const void *data, size_t len);
 
+/* vs_fsutil_write_staged() of the file src's bytes, read as they are
+ * written (src may be larger than memory). */
+int vs_fsutil_copy_staged(const char *src, const char *path);
+
 /* vs_fsutil_write_staged() of the string text as dir/name; NULL text (a
  * failed allocation upstream) is an out-of-memory failure. */
 int vs_fsutil_write_text(const char *dir, const char *name, const char *text);

@@ -172,8 +172,8 @@ static int package_key(const json_t *rec, const struct vs_package_opts *o, doubl
 
 	if (!h)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	snprintf(opts, sizeof(opts), "vs-package 1|%s|%.6f|%.6f|%d|%d|%d|%d|%s|", final, segment_s, first_s, o->ts,
-	         o->audio_group, o->dash, o->encrypt, o->key_uri ? o->key_uri : "");
+	snprintf(opts, sizeof(opts), "vs-package 2|%s|%.6f|%.6f|%d|%d|%d|%d|%s|%d|", final, segment_s, first_s, o->ts,
+	         o->audio_group, o->dash, o->encrypt, o->key_uri ? o->key_uri : "", o->no_fallback);
 	vs_sha256_update(h, opts, strlen(opts));
 	json_array_foreach(json_object_get(rec, "renditions"), i, r) {
 		if ((text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS)))
@@ -240,6 +240,7 @@ struct job {
 	double segment_s;                   /* o->segment_s, or the default for this encode */
 	double first_s;                     /* the first segment's, shorter: the encode's start GOP; or 0 */
 	struct vs_textpkg text;             /* the caption tracks */
+	const json_t *fallback;             /* the rendition in VS_PACKAGE_FALLBACK, borrowed, or NULL */
 };
 
 /* The record must name its video and renditions that can be packaged with
@@ -422,6 +423,41 @@ static int write_extras(struct job *j)
 	return 0;
 }
 
+/*
+ * The lowest rung whole as VS_PACKAGE_FALLBACK, for players with neither
+ * MSE nor HLS: vs-encode's renditions are progressive MP4s already (moov
+ * first, "faststart"), so it is a copy. Not for an encrypted package: it
+ * would be the lesson in the clear.
+ */
+static int write_fallback(struct job *j)
+{
+	const json_t *r, *low = NULL;
+	char *dst;
+	size_t i;
+	int ret;
+
+	if (j->o->no_fallback || j->key.on)
+		return 0;
+	json_array_foreach(j->renditions, i, r) {
+		json_int_t h = json_integer_value(json_object_get(r, "height")),
+		           b = json_integer_value(json_object_get(r, "bitrate"));
+
+		if (!low || h < json_integer_value(json_object_get(low, "height")) ||
+		    (h == json_integer_value(json_object_get(low, "height")) &&
+		     b < json_integer_value(json_object_get(low, "bitrate"))))
+			low = r;
+	}
+	if (!low)
+		return 0;
+	if (!(dst = vs_fsutil_path_join(j->tmp, VS_PACKAGE_FALLBACK)))
+		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
+	ret = vs_fsutil_copy_staged(vs_json_str(low, "path"), dst);
+	free(dst);
+	if (ret == 0)
+		j->fallback = low;
+	return ret;
+}
+
 /* The manifests over the segments, the master last, and the package in
  * place of the previous one. */
 static int finish_package(struct job *j)
@@ -477,6 +513,12 @@ static json_t *package_section(const struct job *j)
 	json_object_set_new(pkg, "audio", j->audio_group ? json_string("audio/index.m3u8") : json_null());
 	json_object_set_new(pkg, "dash", o->dash ? json_string("manifest.mpd") : json_null());
 	json_object_set_new(pkg, "chapters", json_string("chapters.vtt"));
+	json_object_set_new(pkg, "fallback",
+	                    j->fallback ? json_pack("{s:s,s:s,s:O,s:O}", "file", VS_PACKAGE_FALLBACK, "label",
+	                                            vs_json_str(j->fallback, "label"), "width",
+	                                            json_object_get(j->fallback, "width"), "height",
+	                                            json_object_get(j->fallback, "height"))
+	                                : json_null());
 	json_object_set_new(pkg, "captions", j->text.section ? json_incref(j->text.section) : json_array());
 	json_object_set_new(pkg, "encryption", j->key.on ? json_pack("{s:s,s:s}", "method", "AES-128", "key_uri", j->key_uri) : json_null());
 	json_object_set_new(pkg, "duration", json_real(round(j->duration * 1000) / 1000));
@@ -561,7 +603,7 @@ int vs_package(json_t *rec, const struct vs_package_opts *o)
 	if ((ret = vs_textpkg_write(j.tmp, json_object_get(rec, "captions"), j.tracks[0].segs, j.tracks[0].n,
 	                            llround(j.tracks[0].first_pts_s * 90000), &j.text)) < 0)
 		goto out;
-	if ((ret = write_extras(&j)) < 0 || (ret = finish_package(&j)) < 0)
+	if ((ret = write_extras(&j)) < 0 || (ret = write_fallback(&j)) < 0 || (ret = finish_package(&j)) < 0)
 		goto out;
 	pkg = package_section(&j);
 	json_object_set_new(rec, "package", pkg);

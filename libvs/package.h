@@ -20,6 +20,8 @@
  *     audio/…                  the audio rendition, with --audio-group
  *     manifest.mpd             DASH, over the same segments (--dash)
  *     chapters.vtt, storyboard.jpg, storyboard.vtt, poster.jpg
+ *     progressive.mp4          the lowest rung whole, for players with neither
+ *                              MSE nor HLS (not with AES-128, nor --no-fallback)
  *
  * The package is built in a temporary directory beside it and renamed into
  * place whole. MEDIA_ROOT/<id>/package-finished.json remembers what it was
@@ -41,6 +43,7 @@
  * each, and requests. */
 #define VS_SEGMENT_SECONDS_DEFAULT 2.0
 #define VS_KEY_ENDPOINT "/api/v1/videos/%s/key" /* vs-cgi's key endpoint */
+#define VS_PACKAGE_FALLBACK "progressive.mp4"     /* the lowest rung, a progressive MP4 */
 
 struct vs_package_opts {
 	const char *media_root;
@@ -53,6 +56,7 @@ struct vs_package_opts {
 	bool encrypt;             /* AES-128 */
 	const char *key_uri;      /* NULL: VS_KEY_ENDPOINT for the video */
 	bool force;               /* package again even when a finished one exists */
+	bool no_fallback;         /* no VS_PACKAGE_FALLBACK */
 	bool *reused;             /* set when the finished package was reused */
 	/*
 	 * With encrypt: called with the video's key and IV (borrowed) once

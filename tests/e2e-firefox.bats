@@ -44,6 +44,10 @@ setup() { site_viewer; }
 	check_cut firefox
 }
 
+@test "Firefox without MSE or HLS plays the lesson's progressive MP4" {
+	check_fallback firefox
+}
+
 @test "Firefox: the first origin killed mid-lesson: the second goes on within 5 s, where it was" {
 	check_failover firefox
 }

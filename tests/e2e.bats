@@ -51,6 +51,10 @@ setup() { site_viewer; }
 	check_cut chromium
 }
 
+@test "Chromium without MSE or HLS plays the lesson's progressive MP4" {
+	check_fallback chromium
+}
+
 @test "Chromium: the first origin killed mid-lesson: the second goes on within 5 s, where it was" {
 	check_failover chromium
 }

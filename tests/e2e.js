@@ -4,7 +4,9 @@
 // the e2e*.bats files judge it.
 //
 // Usage: node tests/e2e.js [--browser chromium|firefox] SCENARIO PLAYER-URL [ARGS…]
-//   play URL                   plays 3 s: engine, times, errors
+//   play URL [nomse]           plays 3 s: engine, times, errors, what is on
+//                              screen; nomse: in a page without Media Source
+//                              Extensions and without the browser's HLS
 //   quality URL                switches to another rung by the menu
 //   resume URL                 plays, pauses, reloads: where it resumes
 //   refused URL STREAM-URL…    whether hls.js can play each (signed) URL
@@ -108,12 +110,14 @@ async function playUntil(page, seconds) {
 async function picture(page) {
 	const box = await page.evaluate(() => {
 		const v = window.vsPlayer.video, r = v.getBoundingClientRect();
+		if (!v.videoWidth || !r.width) return null; // no frame to compare
 		// the frame inside the element (object-fit: contain)
 		const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
 		const w = v.videoWidth * s, h = v.videoHeight * s;
 		const x = r.left + (r.width - w) / 2, y = r.top + (r.height - h) / 2;
 		return { x: x + w / 4, y: y + h / 4, width: w / 2, height: h / 2 };
 	});
+	if (!box) return null;
 	const shot = await page.screenshot({ clip: box, encoding: 'base64' });
 	return page.evaluate(async (png) => {
 		const W = 64, H = 36, v = window.vsPlayer.video;
@@ -154,6 +158,15 @@ async function shape(control, mbits) {
 
 const scenarios = {
 	async play(page) {
+		if (args[0] === 'nomse') {
+			await page.evaluateOnNewDocument(() => {
+				for (const k of ['MediaSource', 'ManagedMediaSource', 'WebKitMediaSource']) {
+					Object.defineProperty(window, k, { value: undefined, configurable: true, writable: true });
+				}
+				const can = HTMLMediaElement.prototype.canPlayType;
+				HTMLMediaElement.prototype.canPlayType = function canPlayType(t) { return /mpegurl/i.test(t) ? '' : can.call(this, t); };
+			});
+		}
 		await page.goto(url);
 		let stuck = null;
 		await playUntil(page, 3).catch((e) => { stuck = String(e.message); });

@@ -153,7 +153,7 @@ dump_before() {
 dump_after() {
 	echo "-- videos"
 	sql "SELECT to_jsonb(t) - ARRAY['file_size_bytes', 'created_by', 'is_public', 'duration_seconds',
-			'duration_exact_seconds']
+			'duration_exact_seconds', 'fallback_url', 'fallback_quality']
 		|| jsonb_build_object('source_size', t.file_size_bytes, 'duration_seconds', t.duration_exact_seconds)
 		FROM videos t ORDER BY slug"
 	echo "-- video_qualities"
@@ -303,6 +303,8 @@ dump_after() {
 	diff -u before.txt after.txt
 	# 010's columns, new to every row: no origin known, no failover
 	[ "$(sql "SELECT count(*) FROM video_analytics WHERE origin IS NULL AND failovers = 0")" = 3 ]
+	# 011's: no progressive MP4 known for a package made before it
+	[ "$(sql "SELECT count(*) FROM videos WHERE fallback_url IS NULL AND fallback_quality IS NULL")" = 2 ]
 	# the dump saw every row (it is no comparison of two empty files)
 	[ "$(grep -vc '^-- ' after.txt)" -eq 18 ]
 

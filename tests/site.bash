@@ -281,6 +281,22 @@ check_expire() {
 	[ "$(jq '.currentTime >= .seekTo + 2' out.json)" = true ]
 }
 
+# check_fallback BROWSER: a page with neither MSE nor the browser's HLS
+# plays the progressive MP4 /stream lists, and shows it
+check_fallback() {
+	local mp4
+	mp4=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$SITE/api/v1/videos/$ID/stream" | jq -r .fallback.url)
+	[[ $mp4 == "$SITE/t/"*"/progressive.mp4" ]]
+	e2e "$1" play "$PLAYER" nomse
+	[ "$(jqr out.json .engine)" = mp4 ]
+	[ "$(jqr out.json .fatal)" = null ]
+	[ "$(jq '.currentTime >= 3' out.json)" = true ]
+	[ "$(jq -c '.levels' out.json)" = '["144p"]' ]
+	[ "$(jq -c '.onTop | unique' out.json)" = '["video#video"]' ]
+	[ "$(jq '.picture.frameLight > 40 and .picture.meanDiff < 20' out.json)" = true ] || { jq -c .picture out.json; return 1; }
+	[ "$(jq -c '.pageErrors' out.json)" = '[]' ]
+}
+
 # check_failover BROWSER: the site served anew with two origins, the
 # shaper's first and a direct one: the first killed mid-lesson, the lesson
 # goes on from the second within 5 s, where it was, and the beacon says so

@@ -342,6 +342,10 @@ req() { # curl ARGS → code in $code, body in body.json, headers in headers.txt
 	[[ $url == http://127.0.0.1/t/*/vod/$ID/master.m3u8 ]]
 	run -0 --separate-stderr vs-sign --scheme nginx --verify "$url"
 	[ "$(jqr body.json '.qualities[0].url')" = "${url%master.m3u8}180p/index.m3u8" ]
+	# the progressive MP4 for players with neither MSE nor HLS, signed the same way
+	[ "$(jq -c '.fallback | del(.url)' body.json)" = '{"type":"video/mp4","quality_label":"180p","resolution_width":320,"resolution_height":180}' ]
+	[ "$(jqr body.json .fallback.url)" = "${url%master.m3u8}progressive.mp4" ]
+	[ -f "$BATS_FILE_TMPDIR/www/vod/$ID/progressive.mp4" ]
 	grep -qi '^cache-control: private, no-store' headers.txt
 	req "$API/videos/hidden-one/stream"
 	[ "$code" = 404 ]
@@ -745,12 +749,22 @@ nginx_token() {
 	[ "$code" = 200 ]
 	url=$(jqr body.json .stream_url)
 	[[ $url == "http://127.0.0.1:$PORT/t/"*"/vod/$ID/master.m3u8" ]]
+	mp4=$(jqr body.json .fallback.url)
 	req "$url"
 	[ "$code" = 200 ]
 	grep -qi '^content-type: application/vnd.apple.mpegurl' headers.txt
 	# everything the master points at is reachable below the same token
 	run -0 ffprobe -v error -show_entries format=duration -of csv=p=0 "$url"
 	[[ $output == 4.* || $output == 3.9* ]]
+	# the progressive MP4 too, as video/mp4, in ranges (a player seeks in it)
+	[[ $mp4 == "http://127.0.0.1:$PORT/t/"*"/vod/$ID/progressive.mp4" ]]
+	req -r 0-99 "$mp4"
+	[ "$code" = 206 ]
+	grep -qi '^content-type: video/mp4' headers.txt
+	run -0 ffprobe -v error -show_entries format=duration -of csv=p=0 "$mp4"
+	[[ $output == 4.* || $output == 3.9* ]]
+	req "http://127.0.0.1:$PORT/vod/$ID/progressive.mp4" # no token
+	[ "$code" = 403 ]
 	req "http://127.0.0.1:$PORT/vod/$ID/master.m3u8" # no token
 	[ "$code" = 403 ]
 	# forged: the signature's first character changed (to A, or B if it was A)

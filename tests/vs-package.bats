@@ -75,6 +75,26 @@ rules() { jq -r 'select(.severity == "error") | .rule' check.json | sort -u | tr
 	done
 }
 
+@test "vs-package puts the lowest rung whole in the package: a progressive MP4, moov first" {
+	package --out pkg
+	[ "$(jq -c .package.fallback out.json)" = '{"file":"progressive.mp4","label":"180p","width":320,"height":180}' ]
+	# what ffprobe reads: the 180p rung, video and audio, all 120 frames
+	[ "$(first -show_entries stream=codec_name,height -of csv=p=0 pkg/progressive.mp4)" = "h264,180" ]
+	[ "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 pkg/progressive.mp4 | tr '\n' ' ')" = "video audio " ]
+	[ "$(frames pkg/progressive.mp4)" = 120 ]
+	# faststart: a player starts before the end arrives; the top-level
+	# boxes, by ffprobe's trace, have moov before mdat
+	boxes=$(ffprobe -v trace pkg/progressive.mp4 2>&1 | sed -n "s/.*type:'\(moov\|mdat\)' parent:'root'.*/\1/p" | tr '\n' ' ')
+	[ "$boxes" = "moov mdat " ] || { echo "top-level boxes: $boxes"; return 1; }
+	# not with --no-fallback, nor encrypted (it would be the lesson in the clear)
+	package --out pkg2 --no-fallback
+	[ "$(jqr out.json .package.fallback)" = null ]
+	[ ! -e pkg2/progressive.mp4 ]
+	package --out pkg3 --encrypt aes-128 --key-uri /k
+	[ "$(jqr out.json .package.fallback)" = null ]
+	[ ! -e pkg3/progressive.mp4 ]
+}
+
 @test "vs-package's default segment is the fewest whole GOPs that last 2 s" {
 	# this file's encode has a 1 s GOP: two of them
 	package --out pkg

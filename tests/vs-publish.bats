@@ -78,6 +78,9 @@ publish() {
 	[ "$(jqr out.json .published.master_url)" = "https://cdn.example.com/vod/$id/master.m3u8" ]
 	[ "$(sql "SELECT upload_status, is_published, published_at IS NOT NULL, thumbnail_url FROM videos WHERE id = '$id'")" = "ready|t|t|https://cdn.example.com/vod/$id/poster.jpg" ]
 	[ "$(sql "SELECT file_url FROM video_qualities WHERE video_id = '$id' AND quality_label = '360p'")" = "https://cdn.example.com/vod/$id/360p/index.m3u8" ]
+	# the progressive MP4 (the lowest rung), on the origin and in the catalog
+	[ "$(sql "SELECT fallback_url, fallback_quality FROM videos WHERE id = '$id'")" = "https://cdn.example.com/vod/$id/progressive.mp4|$(jqr pkg.json .package.fallback.label)" ]
+	cmp "origin/$id/progressive.mp4" "$(jqr pkg.json .package.dir)/progressive.mp4"
 }
 
 @test "vs-publish --no-publish uploads but leaves the video unpublished" {

@@ -38,7 +38,7 @@
     }
 
     const state = {
-      engine: null,           // 'hls.js' or 'native'
+      engine: null,           // 'hls.js', 'native' (the browser's HLS) or 'mp4' (the fallback)
       hls: null,
       meta: null,             // GET /videos/:id
       stream: null,           // GET /videos/:id/stream (of the origin playing)
@@ -551,10 +551,11 @@
         state.restart = back;
         state.hls.stopLoad();
         state.hls.loadSource(state.stream.stream_url);
-      } else if (state.engine === 'native') {
+      } else if (state.engine === 'native' || state.engine === 'mp4') {
         const playing = !video.paused || state.firstFrameAt === null;
         const q = back.manual >= 0 && state.stream.qualities ? state.stream.qualities[back.manual] : null;
-        video.src = q ? q.url : state.stream.stream_url;
+        if (state.engine === 'mp4') video.src = state.stream.fallback ? state.stream.fallback.url : video.src;
+        else video.src = q ? q.url : state.stream.stream_url;
         video.addEventListener('loadedmetadata', () => {
           video.currentTime = back.at;
           if (playing) video.play().catch(() => {});
@@ -657,8 +658,19 @@
           ui.quality.value = String(state.level);
         }
         video.src = capped ? capped.url : url;
+      } else if (state.stream.fallback && video.canPlayType('video/mp4')) {
+        // neither MSE nor HLS (an old phone, a locked-down browser): the
+        // lowest rung whole, a progressive MP4, signed as the rest
+        state.engine = 'mp4';
+        const f = state.stream.fallback;
+        state.levelLabels = [f.quality_label || 'MP4'];
+        state.level = 0;
+        fillQualityMenu([{ value: 0, label: state.levelLabels[0], height: f.resolution_height }]);
+        ui.quality.value = '0';
+        ui.quality.disabled = true;
+        video.src = f.url;
       } else {
-        playbackError('This browser cannot play HLS video.', 'no HLS');
+        playbackError('This browser cannot play this video: it has neither Media Source Extensions nor HLS.', 'no HLS');
       }
     }
 
@@ -972,7 +984,7 @@
       updateTime();
       // hls.js starts at the saved position itself (startLoad); the
       // browser's own HLS is sent there once it knows the duration
-      if (state.engine === 'native' && state.resumed && !state.resumeDone) {
+      if ((state.engine === 'native' || state.engine === 'mp4') && state.resumed && !state.resumeDone) {
         state.resumeDone = true;
         video.currentTime = state.resumeFrom;
       }
@@ -1037,7 +1049,7 @@
       ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
     });
     video.addEventListener('error', () => {
-      if (state.engine !== 'native' || !video.error) return;
+      if ((state.engine !== 'native' && state.engine !== 'mp4') || !video.error) return;
       // the browser's own HLS says little: a network error (2), or a
       // source it could not read (4), which is what a 403 playlist looks
       // like to it; the master playlist, asked for, tells which
