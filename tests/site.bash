@@ -131,9 +131,11 @@ check_resume() {
 	[ "$(jq '.reloaded.currentTime >= .reloaded.resumeFrom - 0.5' out.json)" = true ]
 	[[ $(jqr out.json .reloaded.status) == "Resumed at 0:0"[3-6]. ]]
 	# the database: the paused position, or a later one the reloaded page
-	# saved (the browser's close sends its last position by beacon)
+	# saved (the browser, closing after the snapshot, sends its last
+	# position by beacon: seconds later with a slow close)
 	played=$(jqr out.json .reloaded.currentTime)
-	[ "$(sql "SELECT current_time_seconds > $paused - 1.5 AND current_time_seconds < $played + 1, watch_count >= 1 FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'")" = "t|t" ]
+	[ "$(sql "SELECT current_time_seconds > $paused - 1.5 AND current_time_seconds < $played + 5, watch_count >= 1 FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'")" = "t|t" ] ||
+		{ sql "SELECT current_time_seconds, watch_count FROM video_progress WHERE user_id = '$VIEWER' AND video_id = '$ID'"; return 1; }
 }
 
 # check_session BROWSER UA-BROWSER: the viewing session in the database
