@@ -9,6 +9,7 @@
 #include "db.h"
 #include "error.h"
 #include "opt.h"
+#include "publish.h"
 #include "upload.h"
 
 /* A secret file named by var, or NULL when var is unset. */
@@ -29,8 +30,8 @@ static int read_secret(const char *var, char **s, size_t *len)
 
 static int config_load(struct vs_cgi_config *c);
 
-/* The next comma-separated item of *s, blanks trimmed (s moves past it);
- * NULL at the end. */
+/* The next comma-separated item of *s (VS_SIGN_SCHEME's), blanks trimmed
+ * (s moves past it); NULL at the end. */
 static char *next_item(char **s)
 {
 	char *item, *end;
@@ -53,36 +54,24 @@ static char *next_item(char **s)
  * the rest), from c->sign. */
 static int origins_load(struct vs_cgi_config *c, const char *bases, const char *schemes)
 {
-	char *sl = schemes && *schemes ? strdup(schemes) : NULL, *sp = sl, *s, *bp;
+	char *sl = schemes && *schemes ? strdup(schemes) : NULL, *sp = sl, *s, *b;
 	enum vs_sign_scheme scheme = c->sign.scheme;
 	int ret = 0;
 
 	c->n_origins = 0;
-	if (!bases || !*bases) {
-		free(sl);
-		return 0;
-	}
-	if (!(c->bases = strdup(bases)) || (schemes && *schemes && !sl)) {
-		free(sl);
+	if (schemes && *schemes && !sl)
 		return vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");
-	}
-	bp = c->bases;
-	for (char *b; ret == 0 && (b = next_item(&bp));) {
-		size_t n = strlen(b);
-
-		if (c->n_origins == VS_CGI_ORIGINS_MAX) {
+	for (int i = 0; ret == 0 && (b = vs_publish_base_url(bases, i)); i++) {
+		if (c->n_origins == VS_CGI_ORIGINS_MAX)
 			ret = vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL: more than %d bases", VS_CGI_ORIGINS_MAX);
-			break;
-		}
-		if (strncmp(b, "http://", 7) && strncmp(b, "https://", 8)) {
+		else if (strncmp(b, "http://", 7) && strncmp(b, "https://", 8))
 			ret = vs_fail(VS_ERR, VS_E_USAGE, "VS_PUBLIC_BASE_URL: '%s' is not an http(s) URL", b);
-			break;
-		}
-		while (n > 8 && b[n - 1] == '/')
-			b[--n] = '\0';
-		if (sp && (s = next_item(&sp)) && vs_sign_scheme_parse(s, &scheme) < 0) {
+		else if (sp && (s = next_item(&sp)) && vs_sign_scheme_parse(s, &scheme) < 0) {
 			vs_error_prefix("VS_SIGN_SCHEME");
 			ret = VS_ERR;
+		}
+		if (ret < 0) {
+			free(b);
 			break;
 		}
 		c->origins[c->n_origins].base_url = b;
@@ -183,10 +172,12 @@ static int config_load(struct vs_cgi_config *c)
 
 void vs_cgi_config_release(struct vs_cgi_config *c)
 {
-	char *owned[] = {c->jwt_secret, c->sign_secret, c->cors_origins, c->bases, c->broken};
+	char *owned[] = {c->jwt_secret, c->sign_secret, c->cors_origins, c->broken};
 
 	for (size_t i = 0; i < VS_ARRAY_SIZE(owned); i++)
 		free(owned[i]);
+	for (int i = 0; i < c->n_origins; i++)
+		free(c->origins[i].base_url);
 	vs_sign_key_free(c->cloudfront_key);
 	memset(c, 0, sizeof(*c));
 }

@@ -41,7 +41,7 @@ struct vs_cgi_io {
 /* One place the packages are served from (a CDN, an origin), and how its
  * URLs are signed. */
 struct vs_cgi_origin {
-	const char *base_url;       /* without a trailing slash; within cfg->bases */
+	char *base_url;             /* without a trailing slash; malloced, owned */
 	struct vs_sign_opts sign;   /* cfg->sign with this origin's scheme */
 };
 
@@ -59,7 +59,6 @@ struct vs_cgi_config {
 	struct vs_cgi_origin origins[VS_CGI_ORIGINS_MAX]; /* its bases in order (a
 	                             * failover list), each with its VS_SIGN_SCHEME */
 	int n_origins;
-	char *bases;                /* VS_PUBLIC_BASE_URL, split in place */
 	const char *publish_url;    /* VS_PUBLISH_URL: the origin DELETE /videos/:id removes objects from */
 	const char *media_root;     /* VS_MEDIA_ROOT (or VS_MEDIA_ROOT_DEFAULT): where uploads go */
 	long long upload_max;       /* VS_UPLOAD_MAX: bytes of an upload (VS_UPLOAD_MAX_DEFAULT) */

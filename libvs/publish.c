@@ -15,6 +15,46 @@
 
 #define MAX_OBJECT (1LL << 30)
 
+char *vs_publish_base_url(const char *list, int i)
+{
+	const char *p = list;
+
+	for (; p && *p; i--) {
+		size_t n;
+
+		p += strspn(p, " ,");
+		n = strcspn(p, ",");
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		/* "https://" keeps its own slashes */
+		while (n > 0 && p[n - 1] == '/' && !(n >= 3 && !strncmp(p + n - 3, "://", 3)))
+			n--;
+		if (n > 0 && i == 0)
+			return strndup(p, n);
+		p += strcspn(p, ",");
+	}
+	return NULL;
+}
+
+/* The video's public URL under the first base of list (a
+ * VS_PUBLIC_BASE_URL list: the others are origins players fail over to),
+ * into *out (malloced): 1; 0 with no base given; -1 out of memory. */
+static int public_base(const char *list, const char *id, char **out)
+{
+	char *b = vs_publish_base_url(list, 0);
+	int ret = 0;
+
+	*out = NULL;
+	if (b && asprintf(out, "%s/%s", b, id) < 0) {
+		*out = NULL;
+		ret = -1;
+	} else if (b) {
+		ret = 1;
+	}
+	free(b);
+	return ret;
+}
+
 const char *vs_publish_content_type(const char *name)
 {
 	static const struct {
@@ -253,12 +293,10 @@ static int publish_s3(const struct vs_publish_opts *o, const char *id, const cha
 		*bytes += objs[i].skipped ? 0 : objs[i].size;
 	}
 	if (ret == 0) {
-		if (o->base_url && *o->base_url) {
-			size_t n = strlen(o->base_url);
+		int given = public_base(o->base_url, id, base);
 
-			while (n > 0 && o->base_url[n - 1] == '/')
-				n--;
-			ret = asprintf(base, "%.*s/%s", (int)n, o->base_url, id) < 0 ? -1 : 0;
+		if (given != 0) {
+			ret = given < 0 ? -1 : 0;
 		} else {
 			char *u = vs_s3_url(s3, bucket, vprefix);
 
@@ -354,15 +392,8 @@ int vs_publish(json_t *rec, const struct vs_publish_opts *o)
 	}
 	if (ret < 0)
 		goto out;
-	if (o->base_url && *o->base_url) {
-		size_t n = strlen(o->base_url);
-
-		while (n > 0 && o->base_url[n - 1] == '/')
-			n--;
-		ret = asprintf(&base, "%.*s/%s", (int)n, o->base_url, id);
-	} else {
+	if ((ret = public_base(o->base_url, id, &base)) == 0)
 		ret = asprintf(&base, "file://%s", vdir);
-	}
 done:
 	if (ret < 0 || asprintf(&master, "%s/master.m3u8", base) < 0) {
 		ret = vs_fail(VS_ERR, VS_E_INTERNAL, "out of memory");

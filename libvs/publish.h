@@ -24,6 +24,14 @@
  * and chapters are edited and re-published under the same names). */
 #define VS_CACHE_PLAYLIST "public, max-age=60"
 
+/*
+ * Base i (from 0) of a VS_PUBLIC_BASE_URL list: comma-separated bases, in
+ * the order players fail over to them (vs-cgi(1)), blanks around each and
+ * trailing slashes dropped. A new string, or NULL past the last (or out
+ * of memory). vs-publish takes base 0; vs-cgi signs for each.
+ */
+char *vs_publish_base_url(const char *list, int i);
+
 struct vs_publish_opts {
 	const char *target;       /* file:///path or s3://bucket/prefix */
 	const char *base_url;     /* public base URL of the target, or NULL */

@@ -83,6 +83,16 @@ publish() {
 	cmp "origin/$id/progressive.mp4" "$(jqr pkg.json .package.dir)/progressive.mp4"
 }
 
+@test "vs-publish takes the first of VS_PUBLIC_BASE_URL's origins; --base-url wins" {
+	VS_PUBLIC_BASE_URL=" https://cdn-a.example.com/vod// , https://cdn-b.example.com/vod" publish --to "file://$PWD/origin"
+	[ "$(jqr out.json .published.master_url)" = "https://cdn-a.example.com/vod/$id/master.m3u8" ]
+	VS_PUBLIC_BASE_URL=https://cdn-a.example.com/vod,https://cdn-b.example.com/vod \
+		publish --to "file://$PWD/origin" --base-url https://cdn-c.example.com/v/
+	[ "$(jqr out.json .published.master_url)" = "https://cdn-c.example.com/v/$id/master.m3u8" ]
+	VS_PUBLIC_BASE_URL= publish --to "file://$PWD/origin"
+	[ "$(jqr out.json .published.master_url)" = "file://$PWD/origin/$id/master.m3u8" ]
+}
+
 @test "vs-publish --no-publish uploads but leaves the video unpublished" {
 	with_db
 	sql "UPDATE videos SET is_published = false WHERE id = '$id'"
