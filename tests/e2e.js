@@ -96,6 +96,17 @@ async function snapshot(page) {
 	});
 }
 
+// marks the page (a page loaded anew has none) and records each
+// timeupdate, [performance.now(), currentTime], in window.vsMoves
+function watchMoves(page) {
+	return page.evaluate(() => {
+		window.vsMark = true;
+		window.vsMoves = [];
+		window.vsPlayer.video.addEventListener('timeupdate', () => window.vsMoves.push([performance.now(),
+			window.vsPlayer.video.currentTime]));
+	});
+}
+
 async function playUntil(page, seconds) {
 	await page.waitForFunction((t) => window.vsPlayer && (window.vsPlayer.video.currentTime >= t ||
 		window.vsPlayer.state.fatal), { timeout: TIMEOUT_MS }, seconds);
@@ -456,13 +467,7 @@ const scenarios = {
 		try {
 			await page.goto(url);
 			await playUntil(page, 2);
-			// a mark in this page: a page loaded anew has none
-			await page.evaluate(() => {
-				window.vsMark = true;
-				window.vsMoves = [];
-				window.vsPlayer.video.addEventListener('timeupdate', () => window.vsMoves.push([performance.now(),
-					window.vsPlayer.video.currentTime]));
-			});
+			await watchMoves(page);
 			await fetch(`${control}/set?cut=1`);
 			const cutAt = await page.evaluate(() => window.vsPlayer.video.currentTime);
 			const said = new Set();
@@ -512,19 +517,14 @@ const scenarios = {
 		return { keys, ...shown, ...(await snapshot(page)) };
 	},
 
-	// the signature runs out mid-lesson: the player signs anew and plays on
+	// the first origin killed mid-lesson: the player goes on from the next
 	async failover(page) {
 		const control = args[0];
 		await shape(control, 0.4);
 		try {
 			await page.goto(url);
 			await playUntil(page, 2);
-			await page.evaluate(() => {
-				window.vsMark = true;
-				window.vsMoves = [];
-				window.vsPlayer.video.addEventListener('timeupdate', () => window.vsMoves.push([performance.now(),
-					window.vsPlayer.video.currentTime]));
-			});
+			await watchMoves(page);
 			const before = await page.evaluate(() => {
 				const v = window.vsPlayer.video, b = v.buffered;
 				return { origin: window.vsPlayer.state.session.origin, level: window.vsPlayer.state.level,
@@ -558,6 +558,7 @@ const scenarios = {
 			await fetch(`${control}/set?cut=0&mbits=0&rtt=0`);
 		}
 	},
+	// the signature runs out mid-lesson: the player signs anew and plays on
 	async expire(page) {
 		const seekTo = Number(args[0] || 45);
 		// the data saver: no more than 30 s loaded ahead (else hls.js has the

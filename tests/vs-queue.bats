@@ -246,7 +246,11 @@ lease_expired() {
 	# the first record reaches done (unpublished: a failed attempt), the
 	# second is lost on the way: done finds its lease still held, or claim
 	# could not even hand it on
-	run -1 --separate-stderr bash -c 'vs-queue claim --limit 2 | head -1 | vs-queue done --backoff 0'
+	# (claim lives as long as its pipeline, keeping the leases: each
+	# program's status kept, done's the pipeline's)
+	run -1 --separate-stderr bash -c 'vs-queue claim --limit 2 | head -1 | vs-queue done --backoff 0
+		s=("${PIPESTATUS[@]}"); echo "${s[0]} ${s[2]}" >statuses; exit "${s[2]}"'
+	[ "$(cat statuses)" = "0 1" ] # claim handed both on; done found one lost
 	[[ $stderr == *"never reached vs-queue done"* || $stderr == *"not handed on are due again"* ]]
 	[ "$(sql "SELECT count(*) FROM video_jobs WHERE state = 'pending' AND lease_owner IS NULL AND last_error LIKE '%unpublished%'")" = 1 ]
 	[ "$(sql "SELECT count(*) FROM video_jobs WHERE state = 'pending' AND lease_owner IS NULL AND (last_error LIKE '%lost%' OR last_error LIKE '%hand the record on%')")" = 1 ]

@@ -92,7 +92,7 @@ setup() {
 	[ "$(sql "SELECT is_public, category IS NULL FROM videos WHERE id = '$ID'")" = "t|t" ]
 	run -1 --separate-stderr vs-video set limits --title ""
 	[[ $stderr == *"title"* ]]
-	run -1 --separate-stderr vs-video set limits --title "$(head -c 501 /dev/zero | tr '\0' a)"
+	run -1 --separate-stderr vs-video set limits --title "$(printf 'a%.0s' {1..501})"
 	[[ $stderr == *"longer than 500 characters"* ]]
 	run -1 --separate-stderr vs-video set limits --slug "Not A Slug"
 	[[ $stderr == *"slug 'Not A Slug' is not valid"* ]]
