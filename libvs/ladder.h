@@ -16,7 +16,10 @@
  * own size.
  */
 
-#define VS_LADDER_DEFAULT "360p,720p,1080p"
+/* 240p is the rung a lecture lives on through a phone's fades (a tunnel,
+ * a crowded cell: 0.1-0.5 Mbit/s for tens of seconds): its picture is
+ * small, its voice whole. */
+#define VS_LADDER_DEFAULT "240p,360p,720p,1080p"
 #define VS_LADDER_MAX_RUNGS 8
 #define VS_GOP_SECONDS_DEFAULT 2.0
 /* One more keyframe, this far in, when it comes before the first GOP's end:
@@ -36,7 +39,7 @@
 #define VS_SOURCE_CAP_EXPONENT 0.75
 
 /* Default maxrate for a rung of this short side at ≤ 30 fps (bits/s):
- * 240p 400k, 360p 800k, 480p 1.4M, 540p 2M, 720p 2.8M, 1080p 5M,
+ * 144p 150k, 240p 250k, 360p 800k, 480p 1.4M, 540p 2M, 720p 2.8M, 1080p 5M,
  * 1440p 9M, 2160p 16M; sizes in between interpolated. */
 long vs_ladder_default_maxrate(int short_side);
 

@@ -57,7 +57,7 @@ duration() { ffprobe -v error -show_entries format=duration -of csv=p=0 "$1"; }
 	ingest hd.mp4
 	run -0 --separate-stderr vs-encode --plan <in.json
 	echo "$output" >out.json
-	[ "$(jqr out.json '[.plan.rungs[] | "\(.label)=\(.width)x\(.height)"] | join(" ")')" = "360p=640x360" ]
+	[ "$(jqr out.json '[.plan.rungs[] | "\(.label)=\(.width)x\(.height)"] | join(" ")')" = "240p=426x240 360p=640x360" ]
 	[ "$(jqr out.json '.plan.skipped | join("; ")')" = "720p skipped: source is 360p; 1080p skipped: source is 360p" ]
 	[ "$(jqr out.json .plan.gop_seconds)" = "2" ]
 	[ "$(jqr out.json .plan.gop_frames)" = "60" ]

@@ -45,19 +45,21 @@ static void ladder(void)
 
 	n = vs_ladder_parse(VS_LADDER_DEFAULT, sides, 8);
 	vs_ladder_plan(&in, sides, n, 0, &l);
-	CHECK("720p source: two rungs", l.n == 2);
-	CHECK("720p source: 640x360 and 1280x720", l.rungs[0].width == 640 && l.rungs[0].height == 360 &&
-	                                            l.rungs[1].width == 1280 && l.rungs[1].height == 720);
+	CHECK("720p source: three rungs", l.n == 3);
+	CHECK("720p source: 426x240, 640x360 and 1280x720",
+	      l.rungs[0].width == 426 && l.rungs[0].height == 240 && l.rungs[1].width == 640 &&
+	      l.rungs[1].height == 360 && l.rungs[2].width == 1280 && l.rungs[2].height == 720);
 	CHECK("720p source: 1080p skipped with the reason",
 	      l.n_skipped == 1 && !strcmp(l.skipped[0], "1080p skipped: source is 720p"));
-	CHECK("default caps", l.rungs[0].maxrate == 800000 && l.rungs[1].bufsize == 5600000);
+	CHECK("default caps", l.rungs[0].maxrate == 250000 && l.rungs[1].maxrate == 800000 &&
+	                      l.rungs[2].bufsize == 5600000);
 
 	in.display_width = 1080;
 	in.display_height = 1920; /* portrait */
 	vs_ladder_plan(&in, sides, n, 0, &l);
-	CHECK("portrait 1080p: three rungs, width is the short side",
-	      l.n == 3 && l.rungs[2].width == 1080 && l.rungs[2].height == 1920 &&
-	      l.rungs[0].width == 360 && l.rungs[0].height == 640);
+	CHECK("portrait 1080p: four rungs, width is the short side",
+	      l.n == 4 && l.rungs[3].width == 1080 && l.rungs[3].height == 1920 &&
+	      l.rungs[1].width == 360 && l.rungs[1].height == 640 && l.rungs[0].width == 240);
 
 	in.display_width = 160;
 	in.display_height = 90;
@@ -72,14 +74,14 @@ static void ladder(void)
 	in.source_codec = "h264";
 	vs_ladder_plan(&in, sides, n, 0, &l);
 	CHECK("source cap: 1080p gets at most the source's rate",
-	      l.rungs[2].maxrate == 1000000 && !strcmp(l.rungs[2].cap_reason, "source"));
+	      l.rungs[3].maxrate == 1000000 && !strcmp(l.rungs[3].cap_reason, "source"));
 	in.source_codec = "hevc";
 	vs_ladder_plan(&in, sides, n, 0, &l);
-	CHECK("source cap: HEVC counts 1.5 times", l.rungs[2].maxrate == 1500000);
+	CHECK("source cap: HEVC counts 1.5 times", l.rungs[3].maxrate == 1500000);
 	in.source_video_bps = 0;
 	in.fps = 60;
 	vs_ladder_plan(&in, sides, n, 0, &l);
-	CHECK("60 fps: caps 1.5 times higher", l.rungs[2].maxrate == 7500000);
+	CHECK("60 fps: caps 1.5 times higher", l.rungs[3].maxrate == 7500000);
 	CHECK("interpolated cap for 900p", vs_ladder_default_maxrate(900) == 3900000);
 	in.display_width = 1920;
 	in.display_height = 1080;
