@@ -83,7 +83,13 @@ class Direction {
 			// in order within a connection, even when the delay shrinks
 			const at = Math.max(Math.max(head.conn.readyAt, start) + this.link.rtt / 2, head.conn.last.get(this) || 0);
 			head.conn.last.set(this, at);
-			setTimeout(() => this.deliver(head), at - now);
+			// each timer delivers the connection's oldest piece, not its
+			// own: two timers due in the same millisecond may fire in
+			// either order, and bytes out of order are a corrupt response
+			let arriving = head.conn.arriving.get(this);
+			if (!arriving) head.conn.arriving.set(this, (arriving = []));
+			arriving.push(head);
+			setTimeout(() => this.deliver(arriving.shift()), at - now);
 		}
 	}
 
@@ -164,6 +170,7 @@ function carry(link, client, to) {
 		queued: 0,
 		readyAt: performance.now() + link.rtt, // the handshake's round trip
 		last: new Map(), // per direction: when its last piece arrives
+		arriving: new Map(), // per direction: its pieces on their way, in order
 		ended: { client: false, upstream: false },
 		drained() {
 			if (this.queued < 1 << 20 && upstream.isPaused()) upstream.resume();
