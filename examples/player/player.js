@@ -242,6 +242,38 @@
       }
     }
 
+    // ---- adaptation on a phone's link ----
+    //
+    // A learner on a train loses the link for tens of seconds (a tunnel, a
+    // crowded cell) and gets it back. What carries the lesson through is
+    // what is buffered: a lecture's rungs are small, so hls.js keeps at
+    // least BUFFER_GOAL_S ahead, and up to BUFFER_MAX_S while its 60 MB
+    // allow (its own defaults: 30 s, and up to 600 s of a low rung: data a
+    // viewer who leaves never sees). The share of the bandwidth estimate a
+    // rung may take follows the buffer: a deep one covers a wrong guess, so
+    // the player climbs sooner; a thin one keeps a margin. hls.js reads the
+    // factors at each choice (its defaults: 0.95, and 0.7 to climb).
+
+    const BUFFER_GOAL_S = 60;
+    const BUFFER_MAX_S = 180;
+    const ABR_MARGINS = [ // [buffered ahead, s, at least; share a rung may take; share to climb to it]
+      [30, 1.0, 0.9], [10, 0.95, 0.75], [0, 0.85, 0.65],
+    ];
+
+    function bufferedAhead() {
+      const b = video.buffered, t = video.currentTime;
+      for (let i = 0; i < b.length; i++) if (b.start(i) <= t + 0.5 && t < b.end(i)) return b.end(i) - t;
+      return 0;
+    }
+
+    function tuneAbr() {
+      if (!state.hls) return;
+      const ahead = bufferedAhead();
+      const [, down, up] = ABR_MARGINS.find(([s]) => ahead >= s);
+      state.hls.config.abrBandWidthFactor = down;
+      state.hls.config.abrBandWidthUpFactor = up;
+    }
+
     // ---- playback ----
 
     function playbackError(text, detail) {
@@ -611,6 +643,9 @@
           xhrSetup: (xhr, u) => { const t = keyWithToken(u); if (t !== u) xhr.open('GET', t, true); },
           manifestLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS), playlistLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
           fragLoadPolicy: loadPolicy(SEGMENT_LOAD_MS), keyLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
+          maxBufferLength: BUFFER_GOAL_S, maxMaxBufferLength: BUFFER_MAX_S,
+          // before its first measure, the last session's (the start rung is chosen from it too)
+          abrEwmaDefaultEstimate: boot.rememberedBandwidth() || Hls.DefaultConfig.abrEwmaDefaultEstimate,
         });
         state.hls = hls;
         hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
@@ -634,6 +669,7 @@
           applySaver();
           hls.startLoad(state.resumed ? state.resumeFrom : -1);
         });
+        hls.on(Hls.Events.FRAG_BUFFERED, tuneAbr);
         hls.on(Hls.Events.FRAG_LOADED, () => {
           state.originFailures = 0;
           if (state.trouble === 'network') settled();
@@ -692,7 +728,8 @@
       hls.autoLevelCapping = cap;
       // no more than half a minute ahead: what a viewer who leaves never sees
       // is data spent for nothing (hls.js would buffer minutes of a low rung)
-      hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : window.Hls.DefaultConfig.maxMaxBufferLength;
+      hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_MAX_S;
+      hls.config.maxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_GOAL_S;
       if (!state.saver || hls.loadLevel <= cap) return;
       // what is buffered plays on (it is paid for); what is loaded next is
       // under the cap
@@ -997,7 +1034,7 @@
       ui.seek.setAttribute('aria-valuetext', `${clock(video.currentTime)} of ${clock(d)}`);
     }
 
-    video.addEventListener('timeupdate', () => { tick(); updateTime(); markChapter(); });
+    video.addEventListener('timeupdate', () => { tick(); updateTime(); markChapter(); tuneAbr(); });
     video.addEventListener('playing', () => {
       if (state.firstFrameAt === null) {
         state.firstFrameAt = performance.now();
