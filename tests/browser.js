@@ -7,6 +7,8 @@
 //
 // VS_CHROMIUM and VS_FIREFOX name other executables.
 'use strict';
+const crypto = require('crypto');
+const fs = require('fs');
 const puppeteer = require('puppeteer-core');
 
 const BROWSERS = ['chromium', 'firefox'];
@@ -61,4 +63,14 @@ function collectErrors(page) {
 	return out;
 }
 
-module.exports = { BROWSERS, launch, outsideTimer, collectErrors };
+// A viewer's token (an HS256 JWT for `user`, an hour long) signed with the
+// secret in secretFile, as vs-cgi checks them.
+function token(secretFile, user) {
+	const secret = fs.readFileSync(secretFile, 'utf8').replace(/\n+$/, '');
+	const b64 = (x) => Buffer.from(JSON.stringify(x)).toString('base64url');
+	const now = Math.floor(Date.now() / 1000);
+	const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: user, iat: now, exp: now + 3600 })}`;
+	return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+module.exports = { BROWSERS, launch, outsideTimer, collectErrors, token };

@@ -19,8 +19,7 @@
 //                until its frames show
 'use strict';
 const crypto = require('crypto');
-const fs = require('fs');
-const { launch, outsideTimer, collectErrors } = require('./browser');
+const { launch, outsideTimer, collectErrors, token } = require('./browser');
 
 const TIMEOUT_MS = 60000;
 
@@ -32,14 +31,6 @@ function options() {
 	}
 	o.runs = Number(o.runs);
 	return o;
-}
-
-function token(secretFile, user) {
-	const secret = fs.readFileSync(secretFile, 'utf8').replace(/\n+$/, '');
-	const b64 = (x) => Buffer.from(JSON.stringify(x)).toString('base64url');
-	const now = Math.floor(Date.now() / 1000);
-	const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: user, iat: now, exp: now + 3600 })}`;
-	return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
 async function shaper(o, mbits, rtt) {
