@@ -246,18 +246,21 @@
     //
     // A learner on a train loses the link for tens of seconds (a tunnel, a
     // crowded cell) and gets it back. What carries the lesson through is
-    // what is buffered: a lecture's rungs are small, so hls.js keeps at
-    // least BUFFER_GOAL_S ahead, and up to BUFFER_MAX_S while its 60 MB
-    // allow (its own defaults: 30 s, and up to 600 s of a low rung: data a
-    // viewer who leaves never sees). The share of the bandwidth estimate a
-    // rung may take follows the buffer: a deep one covers a wrong guess, so
-    // the player climbs sooner; a thin one keeps a margin. hls.js reads the
-    // factors at each choice (its defaults: 0.95, and 0.7 to climb).
+    // what is buffered, so hls.js keeps BUFFER_S ahead: twice the longest
+    // fade. Not more: hls.js's own defaults (30 s, but up to 600 s of a low
+    // rung) fill minutes ahead with the rung of the moment, which is never
+    // replaced, and which a viewer who leaves never sees (bench-abr: a
+    // 180 s cap kept a lesson at 360p on a link that carried 720p). The
+    // share of the bandwidth estimate a rung may take follows the buffer:
+    // a deep one covers a wrong guess, so the player climbs sooner; a thin
+    // one keeps a margin. hls.js reads the factors at each choice (its
+    // defaults: 0.95, and 0.7 to climb).
 
-    const BUFFER_GOAL_S = 60;
-    const BUFFER_MAX_S = 180;
+    const BUFFER_S = 60;
+    const ABR_EWMA_FAST_S = 2;
+    const ABR_EWMA_SLOW_S = 4;
     const ABR_MARGINS = [ // [buffered ahead, s, at least; share a rung may take; share to climb to it]
-      [30, 1.0, 0.9], [10, 0.95, 0.75], [0, 0.85, 0.65],
+      [40, 1.0, 1.0], [15, 0.95, 0.8], [0, 0.85, 0.65],
     ];
 
     function bufferedAhead() {
@@ -643,7 +646,11 @@
           xhrSetup: (xhr, u) => { const t = keyWithToken(u); if (t !== u) xhr.open('GET', t, true); },
           manifestLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS), playlistLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
           fragLoadPolicy: loadPolicy(SEGMENT_LOAD_MS), keyLoadPolicy: loadPolicy(PLAYLIST_LOAD_MS),
-          maxBufferLength: BUFFER_GOAL_S, maxMaxBufferLength: BUFFER_MAX_S,
+          maxBufferLength: BUFFER_S, maxMaxBufferLength: BUFFER_S,
+          // shorter memories of the bandwidth (its defaults: 3 s and 9 s of
+          // loading): a segment that crawled through a fade weighs its whole
+          // load time, and held the estimate down for a minute after it
+          abrEwmaFastVoD: ABR_EWMA_FAST_S, abrEwmaSlowVoD: ABR_EWMA_SLOW_S,
           // before its first measure, the last session's (the start rung is chosen from it too)
           abrEwmaDefaultEstimate: boot.rememberedBandwidth() || Hls.DefaultConfig.abrEwmaDefaultEstimate,
         });
@@ -728,8 +735,8 @@
       hls.autoLevelCapping = cap;
       // no more than half a minute ahead: what a viewer who leaves never sees
       // is data spent for nothing (hls.js would buffer minutes of a low rung)
-      hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_MAX_S;
-      hls.config.maxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_GOAL_S;
+      hls.config.maxMaxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_S;
+      hls.config.maxBufferLength = state.saver ? SAVER_BUFFER_S : BUFFER_S;
       if (!state.saver || hls.loadLevel <= cap) return;
       // what is buffered plays on (it is paid for); what is loaded next is
       // under the cap
