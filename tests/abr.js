@@ -60,9 +60,10 @@ function watcher(rates) {
 			return;
 		}
 		const t = v.currentTime, h = v.videoHeight;
-		// at its last frame and still: the end, though some players (dash.js)
-		// never say `ended` when the last segment ends a little short
-		if (still >= STILL_TICKS && v.duration - t < 0.5) {
+		// still within a segment of the end: the end, though some players
+		// (dash.js) never say `ended` when the last segment ends a little
+		// short of the duration, or its audio and video do not end together
+		if (still >= STILL_TICKS && v.duration - t < 2.5) {
 			a.ended = true;
 			return;
 		}
