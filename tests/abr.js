@@ -69,8 +69,14 @@ function watcher(rates) {
 		}
 		if (t > lastT + 0.01) {
 			// moving: a short stand-still was the clock's jitter, not a stall
-			if (still >= STILL_TICKS) a.stalled += stillMs;
-			else a.played += stillMs;
+			// a stall is counted once it is over: the stand-still at the
+			// end is none
+			if (still >= STILL_TICKS) {
+				a.stalled += stillMs;
+				a.stalls++;
+			} else {
+				a.played += stillMs;
+			}
 			still = 0;
 			stillMs = 0;
 			a.played += dt;
@@ -81,7 +87,6 @@ function watcher(rates) {
 		} else {
 			still++;
 			stillMs += dt;
-			if (still === STILL_TICKS) a.stalls++;
 		}
 		a.stillNow = still >= STILL_TICKS ? stillMs : 0; // a stall the time-out ends
 		lastT = t;
@@ -111,7 +116,7 @@ async function main() {
 		const played = a.played / 1000, stalled = (a.stalled + (a.ended ? 0 : a.stillNow || 0)) / 1000;
 		console.log(JSON.stringify({
 			name: o.name || null, startup_ms: a.startup === null ? null : Math.round(a.startup),
-			stalls: a.stalls, stall_ms: Math.round(stalled * 1000), rebuffer: played + stalled ? stalled / (played + stalled) : null,
+			stalls: a.stalls + (!a.ended && a.stillNow ? 1 : 0), stall_ms: Math.round(stalled * 1000), rebuffer: played + stalled ? stalled / (played + stalled) : null,
 			kbps: played ? a.bits / a.played / 1000 : null, switches: a.switches,
 			heights: Object.fromEntries(Object.entries(a.heights).map(([h, ms]) => [h, Math.round(ms / 1000)])),
 			played_s: Math.round(played), ended: a.ended, error: a.error,
