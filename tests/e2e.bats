@@ -47,6 +47,10 @@ setup() { site_viewer; }
 	check_saver chromium auto
 }
 
+@test "Chromium on a phone with touch: double taps seek 10 s either way, a tap pauses, a long press opens the settings" {
+	check_touch
+}
+
 @test "Chromium: the link cut for 20 s mid-lesson: said, and played on within 3 s of its return, no reload" {
 	check_cut chromium
 }

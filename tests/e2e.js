@@ -157,6 +157,32 @@ async function picture(page) {
 }
 
 // the heights of the rungs offered and not disabled in the menu
+// What a finger meets (the visible controls under `within`, the seek bar
+// with the bar's): each one's box, and what is wrong with them together:
+// a target under 44 x 44 px, two closer than 8 px or overlapping, one past
+// the screen's edge (WCAG 2.5.5's size, the issue's spacing).
+async function targets(page, within = '.seek, .controls') {
+	const boxes = await page.evaluate((sel) => [...document.querySelectorAll(sel)]
+		.flatMap((c) => [...c.querySelectorAll('button, input, select')])
+		.filter((e) => (sel === '.sheet' || !e.closest('.sheet')) && e.getClientRects().length &&
+			getComputedStyle(e).visibility !== 'hidden')
+		.map((e) => {
+			const r = e.getBoundingClientRect();
+			return { id: e.id, left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+		}).concat([{ id: 'screen', width: window.innerWidth }]), within);
+	const width = boxes.pop().width, wrong = [], E = 0.5;
+	for (const b of boxes) {
+		if (b.right - b.left < 44 - E || b.bottom - b.top < 44 - E) wrong.push(`${b.id} ${Math.round(b.right - b.left)}x${Math.round(b.bottom - b.top)}`);
+		if (b.left < -E || b.right > width + E) wrong.push(`${b.id} past the edge`);
+	}
+	boxes.forEach((a, i) => boxes.slice(i + 1).forEach((b) => {
+		const gap = Math.max(b.left - a.right, a.left - b.right, b.top - a.bottom, a.top - b.bottom);
+		if (gap < 8 - E) wrong.push(`${a.id} and ${b.id} ${Math.round(gap)} px apart`);
+	}));
+	const rows = new Set(boxes.filter((b) => b.id !== 'seek').map((b) => Math.round(b.top))).size;
+	return { ids: boxes.map((b) => b.id), wrong, rows };
+}
+
 function menuHeights(page) {
 	return page.evaluate(() => [...document.querySelectorAll('#quality option')]
 		.filter((o) => o.value !== '-1' && !o.disabled).map((o) => Number(o.dataset.height)));
@@ -253,6 +279,42 @@ const scenarios = {
 		await page.goto(url);
 		await playUntil(page, 1.5);
 		await page.screenshot({ path: `${dir}/player-desktop-${browserName}.png`, fullPage: true });
+		// the phones' widths: what a finger meets, the settings closed and open
+		const phones = {};
+		for (const width of [320, 360, 390, 430]) {
+			await page.setViewport({ width, height: 740 });
+			await sleep(300);
+			const bar = await targets(page);
+			await page.click('#more');
+			await sleep(100);
+			phones[width] = { bar, sheet: await targets(page, '.sheet'), fits: await page.evaluate(() =>
+				document.documentElement.scrollWidth <= window.innerWidth) };
+			await page.keyboard.press('Escape');
+			phones[width].closed = await page.$eval('#sheet', (x) => x.hidden);
+		}
+		await page.setViewport({ width: 1280, height: 800 });
+		await sleep(300);
+		const desktop = await targets(page);
+		// speed: chosen, stepped by key, kept for the next visit
+		await page.click('#more');
+		await page.select('#speed', '1.5');
+		const chosenRate = await page.evaluate(() => window.vsPlayer.video.playbackRate);
+		await page.keyboard.press('Escape');
+		await page.focus('#player');
+		await page.keyboard.press('<');
+		const steppedRate = await page.evaluate(() => window.vsPlayer.video.playbackRate);
+		const speedSaid = await page.$eval('#status', (x) => x.textContent);
+		await page.reload();
+		await playUntil(page, 0.5);
+		const keptRate = await page.evaluate(() => [window.vsPlayer.video.playbackRate, document.getElementById('speed').value]);
+		await page.focus('#player');
+		await page.keyboard.press('>');
+		await page.keyboard.press('>');
+		await page.keyboard.press('>');
+		await page.keyboard.press('>');
+		await page.keyboard.press('>');
+		const topRate = await page.evaluate(() => window.vsPlayer.video.playbackRate);
+		await page.select('#speed', '1');
 		await page.setViewport({ width: 360, height: 740 });
 		await sleep(300);
 		const fits360 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
@@ -270,7 +332,7 @@ const scenarios = {
 		const t0 = await page.evaluate(() => window.vsPlayer.video.currentTime);
 		await page.keyboard.press('ArrowRight');
 		const t1 = await page.evaluate(() => window.vsPlayer.video.currentTime);
-		const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #quality')]
+		const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #volume')]
 			.map((e) => e.getAttribute('aria-label')));
 		// the order Tab takes, and that each control shows it has the focus
 		const order = [], outlined = [];
@@ -285,7 +347,50 @@ const scenarios = {
 			order.push(f.id);
 			outlined.push(f.outline);
 		}
-		return { fits360, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, outlined, ...(await snapshot(page)) };
+		return { fits360, fits320, muted, pausedByKey, seekedBy: t1 - t0, labels, order, outlined, phones, desktop,
+			chosenRate, steppedRate, speedSaid, keptRate, topRate, ...(await snapshot(page)) };
+	},
+
+	// a phone's touch: a double tap on either side seeks, a tap pauses, a
+	// long press opens the settings
+	async touch(page) {
+		await page.setViewport({ width: 390, height: 844, hasTouch: true, isMobile: true });
+		await page.goto(url);
+		await playUntil(page, 1);
+		const box = await page.$eval('#video', (v) => {
+			const r = v.getBoundingClientRect();
+			return { x: r.left, y: r.top, w: r.width, h: r.height, touchAction: getComputedStyle(v).touchAction };
+		});
+		const at = (fx) => [box.x + box.w * fx, box.y + box.h / 2];
+		const time = () => page.evaluate(() => window.vsPlayer.video.currentTime);
+		const twice = async (fx) => {
+			const [x, y] = at(fx);
+			await page.touchscreen.tap(x, y);
+			await page.touchscreen.tap(x, y);
+		};
+		const seen = () => page.evaluate(() => ({ said: document.getElementById('status').textContent,
+			ripple: document.getElementById('ripple').hidden ? null : document.getElementById('ripple').dataset.side }));
+		const t0 = await time();
+		await twice(0.85);
+		await sleep(100);
+		const forward = { by: (await time()) - t0, ...(await seen()) };
+		await sleep(800);
+		const t1 = await time();
+		await twice(0.15);
+		await sleep(100);
+		const back = { by: (await time()) - t1, ...(await seen()), paused: await page.evaluate(() => window.vsPlayer.video.paused) };
+		await sleep(500);
+		const [cx, cy] = at(0.5);
+		await page.touchscreen.tap(cx, cy);
+		await sleep(700);
+		const tapped = await page.evaluate(() => window.vsPlayer.video.paused);
+		await page.touchscreen.touchStart(cx, cy);
+		await sleep(900);
+		await page.touchscreen.touchEnd();
+		await sleep(100);
+		const pressed = await page.evaluate(() => ({ sheet: !document.getElementById('sheet').hidden,
+			paused: window.vsPlayer.video.paused }));
+		return { touchAction: box.touchAction, forward, back, tapped, pressed };
 	},
 
 	async watch(page) {
@@ -321,6 +426,7 @@ const scenarios = {
 			await page.goto(url);
 			await playUntil(page, 0.5);
 			if (!auto) {
+				await page.click('#more');
 				await page.click('#saver');
 				await page.waitForFunction(() => window.vsPlayer.state.saver, { timeout: TIMEOUT_MS });
 			}
@@ -402,6 +508,9 @@ const scenarios = {
 		states.paused = await axe(page);
 		await page.select('#captions', '0');
 		states.captions = await axe(page);
+		await page.click('#more');
+		states.settings = await axe(page);
+		await page.keyboard.press('Escape');
 		await page.setViewport({ width: 360, height: 740 });
 		await sleep(300);
 		states.narrow = await axe(page);
@@ -418,18 +527,22 @@ const scenarios = {
 		await page.goto(url);
 		await playUntil(page, 1);
 		const cdp = await page.createCDPSession();
-		const { nodes } = await cdp.send('Accessibility.getFullAXTree');
 		const prop = (n, name) => ((n.properties || []).find((p) => p.name === name) || {}).value;
-		const controls = nodes.filter((n) => !n.ignored && ['button', 'slider', 'combobox', 'status', 'region', 'list']
-			.includes(n.role && n.role.value)).map((n) => ({
-			role: n.role.value, name: n.name ? n.name.value : '', value: n.value ? n.value.value : null,
-			valuetext: prop(n, 'valuetext') ? prop(n, 'valuetext').value : null,
-			pressed: prop(n, 'pressed') ? prop(n, 'pressed').value : null,
-			live: prop(n, 'live') ? prop(n, 'live').value : null,
-		}));
+		const tree = async () => (await cdp.send('Accessibility.getFullAXTree')).nodes
+			.filter((n) => !n.ignored && ['button', 'slider', 'combobox', 'status', 'region', 'list']
+				.includes(n.role && n.role.value)).map((n) => ({
+				role: n.role.value, name: n.name ? n.name.value : '', value: n.value ? n.value.value : null,
+				valuetext: prop(n, 'valuetext') ? prop(n, 'valuetext').value : null,
+				pressed: prop(n, 'pressed') ? prop(n, 'pressed').value : null,
+				expanded: prop(n, 'expanded') !== undefined ? String(prop(n, 'expanded').value) : null,
+				live: prop(n, 'live') ? prop(n, 'live').value : null,
+			}));
+		const controls = await tree();
 		// the slider's value in words (Chromium's tree shows the number)
 		const seekText = await page.$eval('#seek', (x) => x.getAttribute('aria-valuetext'));
-		return { controls, seekText };
+		await page.click('#more');
+		const settings = await tree();
+		return { controls, seekText, settings };
 	},
 
 	// the media features a viewer's system sets, emulated one at a time

@@ -240,9 +240,38 @@ check_screens() {
 	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
 	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
-	[ "$(jq -c '.order[0:8]' out.json)" = '["play","back","forward","mute","saver","captions","quality","fullscreen"]' ]
-	[ "$(jq -c '.order[8]' out.json)" = '""' ] # a chapter button: no id, but focused (outlined) below
+	# at 320 px: the settings in their sheet, the volume the phone's own
+	[ "$(jq -c '.order[0:6]' out.json)" = '["play","back","forward","mute","more","fullscreen"]' ]
+	[ "$(jq -c '.order[6]' out.json)" = '""' ] # a chapter button: no id, but focused (outlined) below
 	[ "$(jq -c '.outlined | all' out.json)" = true ]
+	# what a finger meets at a phone's width: 44 px targets 8 px apart, on
+	# the screen, the buttons in one row; the settings the same, and closed by Escape
+	local w
+	for w in 320 360 390 430; do
+		[ "$(jq -c ".phones[\"$w\"] | [.bar.wrong, .sheet.wrong, .bar.rows, .fits, .closed]" out.json)" = '[[],[],1,true,true]' ] ||
+			{ echo "$w px: $(jq -c ".phones[\"$w\"]" out.json)"; return 1; }
+	done
+	[ "$(jq -c '.phones["320"].bar.ids' out.json)" = '["seek","play","back","forward","mute","more","fullscreen"]' ]
+	[ "$(jq -c '.phones["320"].sheet.ids' out.json)" = '["speed","captions","quality","saver"]' ]
+	[ "$(jq -c '[.desktop.wrong, .desktop.rows, .desktop.ids]' out.json)" = '[[],1,["seek","play","back","forward","volume","mute","more","fullscreen"]]' ] ||
+		{ echo "desktop: $(jq -c .desktop out.json)"; return 1; }
+	# speed: chosen, a step down by key (said), kept for the next visit, 2x at most
+	[ "$(jq -c '[.chosenRate, .steppedRate, .speedSaid, .keptRate, .topRate]' out.json)" = '[1.5,1.25,"Speed 1.25×.",[1.25,"1.25"],2]' ]
+}
+
+# check_touch: a phone's touch in Chromium (390 x 844, touch events): a
+# double tap on the right third seeks 10 s on (a ripple there, the time
+# said), on the left third 10 s back, a single tap pauses once the double
+# tap's window is over, a long press opens the settings and pauses nothing
+check_touch() {
+	e2e chromium touch "$PLAYER"
+	[ "$(jqr out.json .touchAction)" = manipulation ]
+	[ "$(jq '.forward.by > 9 and .forward.by < 11.5' out.json)" = true ] || { jq -c .forward out.json; return 1; }
+	[ "$(jqr out.json .forward.ripple)" = forward ]
+	[[ $(jqr out.json .forward.said) =~ ^Forward\ 10\ seconds:\ 0:1[0-2]\.$ ]]
+	[ "$(jq '.back.by < -8.5 and .back.by > -10.5' out.json)" = true ] || { jq -c .back out.json; return 1; }
+	[ "$(jq -c '[.back.ripple, .back.paused]' out.json)" = '["back",false]' ]
+	[ "$(jq -c '[.tapped, .pressed.sheet, .pressed.paused]' out.json)" = '[true,true,true]' ]
 }
 
 # check_cut BROWSER: the link cut for 20 s mid-lesson: the viewer is told,
@@ -382,7 +411,7 @@ check_captions() {
 check_a11y() {
 	e2e "$1" a11y "$PLAYER" "$SITE/?v=no-such-lesson#token=$TOKEN" "$E2E_CONTROL"
 	[ "$(jqr out.json .states.loadingTitle)" = "Loading…" ]
-	for state in loading playing paused captions narrow error; do
+	for state in loading playing paused captions settings narrow error; do
 		[ "$(jq -c ".states.$state" out.json)" = '[]' ] || { echo "$state: $(jq -c ".states.$state" out.json)"; return 1; }
 	done
 	[ "$(jqr out.json .states.errorStatus)" = "There is no such lesson." ]
@@ -392,13 +421,15 @@ check_a11y() {
 check_axtree() {
 	e2e chromium axtree "$PLAYER"
 	names() { jq -c "[.controls[] | select(.role == \"$1\") | .name]" out.json; }
-	[ "$(names button | jq -c '.[0:7]')" = '["Pause","Back 10 seconds","Forward 10 seconds","Mute","Data saver","Full screen","Go to 0:00 Introduction"]' ]
+	[ "$(names button | jq -c '.[0:7]')" = '["Pause","Back 10 seconds","Forward 10 seconds","Mute","Settings","Full screen","Go to 0:00 Introduction"]' ]
 	[ "$(names button | jq -c '.[7:]')" = '["Go to 0:20 The definition of a limit","Go to 0:40 Worked examples"]' ]
-	[ "$(names combobox)" = '["Captions","Quality"]' ]
-	[ "$(names slider)" = '["Seek"]' ]
+	[ "$(names slider)" = '["Seek","Volume"]' ]
+	# the settings, open
+	[ "$(jq -c '[.settings[] | select(.role == "combobox") | .name]' out.json)" = '["Speed","Captions","Quality"]' ]
+	[ "$(jq -c '[.settings[] | select(.role == "button" and .name == "Data saver") | .pressed]' out.json)" = '["false"]' ]
 	[[ $(jqr out.json .seekText) =~ ^0:0[0-9]\ of\ 1:00$ ]]
 	[ "$(jq -c '[.controls[] | select(.role == "status") | .live]' out.json)" = '["polite"]' ]
-	[ "$(jq -c '[.controls[] | select(.role == "button" and .name == "Data saver") | .pressed]' out.json)" = '["false"]' ]
+	[ "$(jq -c '[.controls[] | select(.role == "button" and .name == "Settings") | .expanded]' out.json)" = '["false"]' ]
 }
 
 # check_media: reduced motion, more contrast and forced colours honoured

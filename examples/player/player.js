@@ -28,6 +28,7 @@
       play: $('play'), back: $('back'), forward: $('forward'), time: $('time'), mute: $('mute'),
       quality: $('quality'), fullscreen: $('fullscreen'), status: $('status'), chapters: $('chapters'),
       saver: $('saver'), captions: $('captions'), retry: $('retry'),
+      volume: $('volume'), more: $('more'), sheet: $('sheet'), speed: $('speed'), ripple: $('ripple'),
     };
 
     // an anonymous viewer's lasting id, for unique viewers
@@ -975,18 +976,137 @@
 
     function toggleFullscreen() {
       if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
-      else ui.player.requestFullscreen().catch(() => {});
+      else if (ui.player.requestFullscreen) ui.player.requestFullscreen().catch(() => {});
+      else if (video.webkitEnterFullscreen) video.webkitEnterFullscreen(); // iPhone: the video alone
+    }
+    if (!ui.player.requestFullscreen && !video.webkitEnterFullscreen) ui.fullscreen.hidden = true;
+
+    // ---- speed, volume and the settings ----
+
+    const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
+    const SPEED_KEY = 'vs-speed';
+
+    // the rate, kept across sources (a new source starts at the default
+    // rate) and visits; captions follow the media clock, so they keep up
+    function setSpeed(rate, announce) {
+      const r = SPEEDS.includes(rate) ? rate : 1;
+      video.defaultPlaybackRate = r;
+      video.playbackRate = r;
+      ui.speed.value = String(r);
+      localStorage.setItem(SPEED_KEY, String(r));
+      if (announce) say(`Speed ${r}×.`);
+    }
+
+    function stepSpeed(by) {
+      const i = SPEEDS.indexOf(video.playbackRate);
+      setSpeed(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? SPEEDS.indexOf(1) : i) + by))], true);
+    }
+
+    // a page may set the volume, except where the platform keeps it (iOS:
+    // the phone's buttons only); there the slider is not shown
+    const volumeSettable = (() => {
+      const v = document.createElement('video');
+      v.volume = 0.5;
+      return v.volume === 0.5;
+    })();
+    ui.volume.hidden = !volumeSettable;
+
+    function showVolume() {
+      const v = video.muted ? 0 : video.volume;
+      ui.volume.value = String(v);
+      ui.volume.setAttribute('aria-valuetext', video.muted ? 'muted' : `${Math.round(v * 100)} %`);
+    }
+
+    function openSheet(open) {
+      ui.sheet.hidden = !open;
+      ui.more.setAttribute('aria-expanded', String(open));
+      if (open) ui.speed.focus();
     }
 
     ui.play.addEventListener('click', togglePlay);
     ui.back.addEventListener('click', () => seekBy(-JUMP_S));
     ui.forward.addEventListener('click', () => seekBy(JUMP_S));
     ui.mute.addEventListener('click', () => { video.muted = !video.muted; });
+    ui.volume.addEventListener('input', () => {
+      video.volume = Number(ui.volume.value);
+      video.muted = video.volume === 0;
+    });
+    ui.speed.addEventListener('change', () => setSpeed(Number(ui.speed.value), true));
+    ui.more.addEventListener('click', () => openSheet(ui.sheet.hidden));
+    // a press outside the settings closes them
+    document.addEventListener('pointerdown', (e) => {
+      if (!ui.sheet.hidden && !ui.sheet.contains(e.target) && !ui.more.contains(e.target)) openSheet(false);
+    });
+    setSpeed(Number(localStorage.getItem(SPEED_KEY)) || 1, false);
+    showVolume();
     ui.fullscreen.addEventListener('click', toggleFullscreen);
     ui.quality.addEventListener('change', () => chooseQuality(ui.quality.value));
     ui.saver.addEventListener('click', toggleSaver);
     ui.captions.addEventListener('change', () => showCaptions(Number(ui.captions.value), true));
-    video.addEventListener('click', togglePlay);
+    // a mouse's click plays or pauses; a finger's or a pen's taps are below
+    let pointerType = 'mouse';
+    video.addEventListener('pointerdown', (e) => { pointerType = e.pointerType; });
+    video.addEventListener('click', () => { if (pointerType === 'mouse') togglePlay(); });
+    // a long press is the settings', not the browser's menu
+    video.addEventListener('contextmenu', (e) => { if (pointerType !== 'mouse') e.preventDefault(); });
+
+    // ---- touch: a double tap on the left or right third seeks ∓10 s, a
+    // single tap plays or pauses, a long press opens the settings ----
+
+    const DOUBLE_TAP_MS = 300;
+    const LONG_PRESS_MS = 500;
+    const TAP_SLOP_PX = 10;      // a finger moving further is a scroll, not a tap
+    let lastTap = null, tapTimer = null, press = null;
+
+    function ripple(side) {
+      const r = ui.ripple;
+      r.textContent = side < 0 ? `−${JUMP_S} s` : `+${JUMP_S} s`;
+      r.dataset.side = side < 0 ? 'back' : 'forward';
+      r.hidden = false;
+      r.classList.remove('go');
+      void r.offsetWidth; // the animation again from its start
+      r.classList.add('go');
+      clearTimeout(r.timer);
+      r.timer = setTimeout(() => { r.hidden = true; }, 700);
+    }
+
+    video.addEventListener('pointerdown', (e) => {
+      if (e.pointerType === 'mouse') return;
+      press = { x: e.clientX, y: e.clientY, long: false };
+      press.timer = setTimeout(() => {
+        press.long = true;
+        openSheet(true);
+      }, LONG_PRESS_MS);
+    });
+    video.addEventListener('pointermove', (e) => {
+      if (press && Math.hypot(e.clientX - press.x, e.clientY - press.y) > TAP_SLOP_PX) {
+        clearTimeout(press.timer);
+        press = null;
+      }
+    });
+    video.addEventListener('pointercancel', () => { if (press) clearTimeout(press.timer); press = null; });
+    video.addEventListener('pointerup', (e) => {
+      if (e.pointerType === 'mouse' || !press) return;
+      clearTimeout(press.timer);
+      const long = press.long;
+      press = null;
+      if (long) return;
+      const box = video.getBoundingClientRect(), x = (e.clientX - box.left) / box.width;
+      const side = x < 1 / 3 ? -1 : x > 2 / 3 ? 1 : 0, now = performance.now();
+      if (lastTap && side && side === lastTap.side && now - lastTap.at < DOUBLE_TAP_MS) {
+        clearTimeout(tapTimer);
+        lastTap = null;
+        seekBy(side * JUMP_S);
+        ripple(side);
+        say(`${side < 0 ? 'Back' : 'Forward'} ${JUMP_S} seconds: ${clock(video.currentTime)}.`);
+        if (navigator.vibrate) navigator.vibrate(15);
+        return;
+      }
+      // a single tap waits to see whether a second follows
+      lastTap = { at: now, side };
+      clearTimeout(tapTimer);
+      tapTimer = setTimeout(() => { lastTap = null; togglePlay(); }, DOUBLE_TAP_MS);
+    });
     document.addEventListener('fullscreenchange', () => {
       ui.fullscreen.setAttribute('aria-pressed', String(!!document.fullscreenElement));
       ui.fullscreen.setAttribute('aria-label', document.fullscreenElement ? 'Exit full screen' : 'Full screen');
@@ -995,6 +1115,12 @@
     document.addEventListener('keydown', (e) => {
       if (e.altKey || e.ctrlKey || e.metaKey) return;
       const t = e.target;
+      if (e.key === 'Escape' && !ui.sheet.hidden) {
+        e.preventDefault();
+        openSheet(false);
+        ui.more.focus();
+        return;
+      }
       const typing = t instanceof HTMLSelectElement || (t instanceof HTMLInputElement && t.type !== 'range');
       const onButton = t instanceof HTMLButtonElement;
       if (typing) return;
@@ -1017,6 +1143,8 @@
         case 'f': e.preventDefault(); toggleFullscreen(); break;
         case 'm': e.preventDefault(); video.muted = !video.muted; break;
         case 'c': e.preventDefault(); toggleCaptions(); break;
+        case '<': e.preventDefault(); stepSpeed(-1); break;
+        case '>': e.preventDefault(); stepSpeed(1); break;
         default: break;
       }
     });
@@ -1091,6 +1219,7 @@
     video.addEventListener('volumechange', () => {
       ui.mute.setAttribute('aria-pressed', String(video.muted));
       ui.mute.setAttribute('aria-label', video.muted ? 'Unmute' : 'Mute');
+      showVolume();
     });
     video.addEventListener('error', () => {
       if ((state.engine !== 'native' && state.engine !== 'mp4') || !video.error) return;
