@@ -332,8 +332,10 @@ const scenarios = {
 		const t0 = await page.evaluate(() => window.vsPlayer.video.currentTime);
 		await page.keyboard.press('ArrowRight');
 		const t1 = await page.evaluate(() => window.vsPlayer.video.currentTime);
+		// each control's name: its aria-label, or the element it is labelled by
 		const labels = await page.evaluate(() => [...document.querySelectorAll('.controls button, #seek, #volume')]
-			.map((e) => e.getAttribute('aria-label')));
+			.map((e) => e.getAttribute('aria-label') || (e.getAttribute('aria-labelledby') &&
+				document.getElementById(e.getAttribute('aria-labelledby')).textContent) || null));
 		// the order Tab takes, and that each control shows it has the focus
 		const order = [], outlined = [];
 		await page.focus('#player');

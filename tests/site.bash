@@ -240,6 +240,7 @@ check_screens() {
 	[ "$(jq -c '[.muted, .pausedByKey]' out.json)" = '[true,true]' ]
 	[ "$(jq '.seekedBy > 4 and .seekedBy < 6' out.json)" = true ]
 	[ "$(jq '[.labels[] | select(. == null)] | length' out.json)" = 0 ]
+	[ "$(jq -c '.labels[-1]' out.json)" = '"Data saver"' ] # the switch, named by its row
 	# at 320 px: the settings in their sheet, the volume the phone's own
 	[ "$(jq -c '.order[0:6]' out.json)" = '["play","back","forward","mute","more","fullscreen"]' ]
 	[ "$(jq -c '.order[6]' out.json)" = '""' ] # a chapter button: no id, but focused (outlined) below
