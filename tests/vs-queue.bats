@@ -121,16 +121,19 @@ lease_expired() {
 @test "a worker killed mid-encode is recovered by another, from the finished steps" {
 	vs-ingest "$(fixture long.mp4)" >rec.json
 	id=$(jqr rec.json .id)
-	# worker A: killed, whole, while it encodes
-	bg a.err bash -c "vs-queue claim --lease 600 | vs-encode --preset ultrafast | vs-package | vs-publish --to 'file://$ORIGIN' | vs-queue done >a.ndjson"
+	# worker A: killed, whole, while it encodes (veryslow: an encode that
+	# lasts, so that the kill lands inside it; ultrafast on two rungs
+	# could finish between the look and the kill)
+	bg a.err bash -c "vs-queue claim --lease 600 | vs-encode --preset veryslow | vs-package | vs-publish --to 'file://$ORIGIN' | vs-queue done >a.ndjson"
 	a=$BG_PID
 	# (up to 2 minutes: a machine running the suite four files at once can be slow)
+	seen=0
 	for _ in $(seq 1200); do
-		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] && break
+		[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] &&
+			{ seen=1; break; }
 		sleep 0.1
 	done
-	[ "$(sql "SELECT count(*) FROM video_qualities WHERE video_id = '$id' AND processing_status = 'processing'")" -gt 0 ] ||
-		{ cat a.err; sql "SELECT state, attempts, lease_owner FROM video_jobs WHERE video_id = '$id'"; return 1; }
+	[ "$seen" = 1 ] || { cat a.err; sql "SELECT state, attempts, lease_owner FROM video_jobs WHERE video_id = '$id'"; return 1; }
 	kill -9 -- "-$a"
 	st=0
 	wait "$a" || st=$?
