@@ -1045,7 +1045,6 @@
     ui.captions.addEventListener('change', () => showCaptions(Number(ui.captions.value), true));
     // a mouse's click plays or pauses; a finger's or a pen's taps are below
     let pointerType = 'mouse';
-    video.addEventListener('pointerdown', (e) => { pointerType = e.pointerType; });
     video.addEventListener('click', () => { if (pointerType === 'mouse') togglePlay(); });
     // a long press is the settings', not the browser's menu
     video.addEventListener('contextmenu', (e) => { if (pointerType !== 'mouse') e.preventDefault(); });
@@ -1071,6 +1070,7 @@
     }
 
     video.addEventListener('pointerdown', (e) => {
+      pointerType = e.pointerType;
       if (e.pointerType === 'mouse') return;
       press = { x: e.clientX, y: e.clientY, long: false };
       press.timer = setTimeout(() => {
